@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* vtld's command line. Every flag is in --help and docs/vtld.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vtl/ipc.h>
+#include <vtl/shared.h>
+#include "config.h"
+
+#ifndef VTL_DEFAULT_POOL
+#define VTL_DEFAULT_POOL "/usr/local/lib/vtl/grafts"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vtld -i IFACE [options]\n"
+"VTL daemon: owns IFACE's VTL data path (XDP + TC egress root programs),\n"
+"the graft pool, sessions, and the control socket for libvtl and vtlctl.\n"
+"\n"
+"  -i, --interface IFACE   interface to serve (required)\n"
+"  -p, --pool DIR          graft pool directory (default " VTL_DEFAULT_POOL ")\n"
+"  -b, --bpf-root DIR      bpffs pin root; a bpffs is mounted there if none is\n"
+"                          (default /sys/fs/bpf); pins go to DIR/vtl/IFACE/\n"
+"  -s, --socket PATH       control socket (default " VTL_SOCKET_DIR "/IFACE.sock)\n"
+"  -P, --pidfile FILE      write the daemon's pid to FILE\n"
+"  -f, --foreground        do not daemonize (without -f, the parent exits 0\n"
+"                          only once the daemon is ready to serve)\n"
+"  -w, --window N          default window when the application names none\n"
+"      --retx-buffers N    retransmission copies shared by all sessions\n"
+"                          (default %u, about 1.5 KiB each)\n"
+"      --nego-timeout MS   default negotiation timeout (default 3000)\n"
+"      --peer-timeout MS   abort a session after MS without progress\n"
+"                          (default 10000)\n"
+"  -v, --verbose           more logging (repeat for debug)\n"
+"  -q, --quiet             warnings only\n"
+"  -h, --help              this text\n"
+"      --version           print the version\n",
+		VTL_RETX_BUFS_DEFAULT);
+}
+
+static int parse_u32(const char *opt, const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v < min || v > max) {
+		fprintf(stderr, "vtld: %s: invalid value '%s' (expected %u..%u)\n", opt, s, min, max);
+		return -1;
+	}
+	*out = (__u32)v;
+	return 0;
+}
+
+static int copy_str(const char *opt, char *dst, size_t n, const char *s)
+{
+	if (!*s || strlen(s) >= n) {
+		fprintf(stderr, "vtld: %s: invalid value '%s'\n", opt, s);
+		return -1;
+	}
+	strcpy(dst, s);
+	return 0;
+}
+
+int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
+{
+	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION };
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "bpf-root", required_argument, NULL, 'b' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "pidfile", required_argument, NULL, 'P' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "retx-buffers", required_argument, NULL, O_RETX },
+		{ "nego-timeout", required_argument, NULL, O_NEGO },
+		{ "peer-timeout", required_argument, NULL, O_PEER },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ 0 }
+	};
+	int o;
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->pool_dir, VTL_DEFAULT_POOL);
+	strcpy(c->bpf_root, "/sys/fs/bpf");
+	c->verbosity = 1;
+	c->retx_bufs = VTL_RETX_BUFS_DEFAULT;
+	c->nego_timeout_ms = 3000;
+	c->peer_timeout_ms = 10000;
+
+	while ((o = getopt_long(argc, argv, "i:p:b:s:P:fw:vqh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i':
+			if (copy_str("--interface", c->ifname, sizeof(c->ifname), optarg))
+				return -1;
+			break;
+		case 'p':
+			if (copy_str("--pool", c->pool_dir, sizeof(c->pool_dir), optarg))
+				return -1;
+			break;
+		case 'b':
+			if (copy_str("--bpf-root", c->bpf_root, sizeof(c->bpf_root), optarg))
+				return -1;
+			break;
+		case 's':
+			if (copy_str("--socket", c->socket_path, sizeof(c->socket_path), optarg))
+				return -1;
+			break;
+		case 'P':
+			if (copy_str("--pidfile", c->pidfile, sizeof(c->pidfile), optarg))
+				return -1;
+			break;
+		case 'f': c->foreground = true; break;
+		case 'w':
+			if (parse_u32("--window", optarg, 1, VTL_WINDOW_MAX, &c->default_window))
+				return -1;
+			break;
+		case O_RETX:
+			if (parse_u32("--retx-buffers", optarg, 64, 1u << 20, &c->retx_bufs))
+				return -1;
+			break;
+		case O_NEGO:
+			if (parse_u32("--nego-timeout", optarg, 10, 600000, &c->nego_timeout_ms))
+				return -1;
+			break;
+		case O_PEER:
+			if (parse_u32("--peer-timeout", optarg, 100, 3600000, &c->peer_timeout_ms))
+				return -1;
+			break;
+		case 'v': c->verbosity++; break;
+		case 'q': c->verbosity = 0; break;
+		case 'h': usage(stdout); return 1;
+		case O_VERSION: printf("vtld %s\n", VTL_VERSION_STRING); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vtld: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!c->ifname[0]) {
+		fprintf(stderr, "vtld: -i IFACE is required (see --help)\n");
+		return -1;
+	}
+	if (!c->socket_path[0] &&
+	    snprintf(c->socket_path, sizeof(c->socket_path), "%s/%s.sock", VTL_SOCKET_DIR,
+		     c->ifname) >= (int)sizeof(c->socket_path))
+		return -1;
+	return 0;
+}

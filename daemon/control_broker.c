@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The Control Broker: turns an application's OPEN into a session and a
+ * negotiation (NEGO / NEGO_ACK / NEGO_NACK), answers the peer's NEGO,
+ * deploys the agreed graft through the Launcher, and runs each session's
+ * life: close handshake, resets, timeouts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <vtl/errors.h>
+#include "log.h"
+#include "vtld.h"
+
+#define NEGO_FIRST_GAP_MS 50
+#define NEGO_MAX_GAP_MS   500
+#define LINGER_MS         2000
+
+static __u32 rand32(void)
+{
+	__u32 v = 0;
+
+	while (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		;
+	return v;
+}
+
+static void session_end(struct vtld *d, struct session *s)
+{
+	launcher_session_del(&d->l, s->slot, s->id);
+	if (s->gi)
+		launcher_graft_put(&d->l, s->gi);
+	if (s->pg && s->pg->users > 0)
+		s->pg->users--;
+	if (s->cl)
+		s->cl->s = NULL;
+	pr_debug("session %08x ended\n", s->id);
+	session_free(d, s);
+}
+
+void cb_session_stats(struct vtld *d, struct session *s, struct vtl_ipc_stats *o)
+{
+	const struct vtl_state *st = launcher_state(&d->l, s->slot);
+
+	memset(o, 0, sizeof(*o));
+	o->session_id = s->id;
+	o->bytes = s->initiator ? s->bytes_tx : s->bytes_rx;
+	o->packets = s->initiator ? st->tx_data : st->rx_data;
+	o->retransmits = st->tx_retx;
+	o->timeouts = st->timeouts;
+	o->fast_retx = st->fast_retx;
+	o->dup_rx = st->rx_dup + s->dup_rx;
+	o->ooo_rx = st->rx_ooo;
+	o->duration_us = (now_ns() - s->t_open_ns) / 1000;
+	o->srtt_us = st->srtt_us;
+}
+
+void cb_abort(struct vtld *d, struct session *s, int code, const char *why, bool reset_peer)
+{
+	pr_info("session %08x aborted: %s\n", s->id, why);
+	if (s->cl) {
+		client_send_error(s->cl, code, "%s", why);
+		s->cl->state = CL_DONE;
+	}
+	if (reset_peer)
+		db_send_ctrl(d, s->peer_addr, s->id, VTL_T_RESET, 0, 0, NULL, 0);
+	session_end(d, s);
+}
+
+static void send_session_msg(struct session *s)
+{
+	struct vtl_ipc_session m = {};
+
+	if (!s->cl)
+		return;
+	m.session_id = s->id;
+	m.peer_addr = s->peer_addr;
+	memcpy(m.graft, s->pg->meta.name, sizeof(m.graft));
+	m.graft_version = s->pg->meta.version;
+	m.window = s->window;
+	m.mss = s->mss;
+	m.slot = s->slot;
+	s->cl->state = CL_SESSION;
+	client_send(s->cl, VTL_IPC_SESSION, &m, sizeof(m));
+}
+
+/* ------------------------------------------------------------ initiator */
+
+void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
+{
+	struct launcher_sess ls = {};
+	struct pool_graft *pg;
+	struct session *s;
+	char name[VTL_GRAFT_NAME_MAX + 1] = "", err[512];
+	__u32 window, sid;
+	int e;
+
+	if (c->state != CL_NEW) {
+		client_send_error(c, -VTL_E_STATE, "OPEN on a connection that already has one");
+		return;
+	}
+	if (o->mode == VTL_OPEN_LISTEN) {
+		for (struct client *x = d->clients; x; x = x->next) {
+			if (x != c && x->state == CL_LISTEN && x->port == o->service_port) {
+				client_send_error(c, -EADDRINUSE, "port %u already has a listener",
+						  o->service_port);
+				return;
+			}
+		}
+		c->state = CL_LISTEN;
+		c->port = o->service_port;
+		client_send(c, VTL_IPC_LISTENING, NULL, 0);
+		return;
+	}
+	if (o->mode != VTL_OPEN_CONNECT) {
+		client_send_error(c, -VTL_E_BADPARAM, "OPEN mode %u is neither CONNECT nor LISTEN",
+				  o->mode);
+		return;
+	}
+	if (!o->peer_addr) {
+		client_send_error(c, -VTL_E_BADPARAM, "OPEN without a peer address");
+		return;
+	}
+	memcpy(name, o->graft, VTL_GRAFT_NAME_MAX);
+	if (!name[0])
+		strcpy(name, (o->services & VTL_SVC_RELIABLE) ? "gbn" : "canonical");
+	pg = pool_find(&d->pool, name, 0);
+	if (!pg) {
+		client_send_error(c, -VTL_E_NOGRAFT, "graft '%s' is not in the pool %s", name,
+				  d->pool.dir);
+		return;
+	}
+	window = o->window ? o->window : d->cfg.default_window ? d->cfg.default_window :
+		 pg->meta.window_default;
+	if (window < pg->meta.window_min || window > pg->meta.window_max) {
+		client_send_error(c, -VTL_E_BADPARAM, "window %u outside %s's range %u..%u",
+				  window, name, pg->meta.window_min, pg->meta.window_max);
+		return;
+	}
+	do
+		sid = rand32();
+	while (session_id_used(d, sid));
+	s = session_new(d, sid);
+	if (!s) {
+		client_send_error(c, -VTL_E_NORES, "no free session slot");
+		return;
+	}
+	s->initiator = true;
+	s->peer_addr = o->peer_addr;
+	s->pg = pg;
+	pg->users++;
+	s->reliable = pg->meta.services & VTL_SVC_RELIABLE;
+	s->window = window;
+	s->mss = d->mss;
+	s->port = o->service_port;
+	s->isn_tx = rand32();
+	s->cl = c;
+	c->s = s;
+	c->state = CL_CONNECTING;
+	/* load the graft now, so a broken object fails before we negotiate */
+	e = launcher_graft_get(&d->l, pg->path, window, &s->gi, err, sizeof(err));
+	if (e) {
+		cb_abort(d, s, -VTL_E_NOGRAFT, err, false);
+		return;
+	}
+	ls = (struct launcher_sess){ .session_id = sid, .peer_addr = s->peer_addr,
+		.window = window, .isn_tx = s->isn_tx, .isn_rx = 0, .mss = s->mss };
+	e = launcher_session_add(&d->l, s->slot, &ls);
+	if (!e)
+		e = launcher_slot_set(&d->l, s->slot, d->canon);
+	if (e) {
+		cb_abort(d, s, -VTL_E_NORES, "no room for the session's state or buffers", false);
+		return;
+	}
+	memcpy(s->nego.graft, pg->meta.name, VTL_GRAFT_NAME_MAX);
+	s->nego.graft_version = htonl(pg->meta.version);
+	s->nego.service_port = htons(o->service_port);
+	s->nego.mss = htons((__u16)s->mss);
+	s->nego.window = htonl(window);
+	s->nego.services = htonl(o->services);
+	s->nego.max_delay_ms = htonl(o->max_delay_ms);
+	s->nego.min_tput_kbps = htonl(o->min_tput_kbps);
+	s->nego.max_loss_ppm = htonl(o->max_loss_ppm);
+	s->nego.isn = htonl(s->isn_tx);
+	s->state = S_NEGOTIATING;
+	s->nego_gap_ms = NEGO_FIRST_GAP_MS;
+	s->nego_next_ns = now_ns() + s->nego_gap_ms * 1000000ull;
+	s->nego_deadline_ns = now_ns() +
+		(__u64)(o->timeout_ms ? o->timeout_ms : d->cfg.nego_timeout_ms) * 1000000ull;
+	pr_info("session %08x: NEGO %s v%u window %u to %s\n", sid, name, pg->meta.version,
+		window, inet_ntoa((struct in_addr){ s->peer_addr }));
+	db_send_ctrl(d, s->peer_addr, sid, VTL_T_NEGO, 0, 0, &s->nego, sizeof(s->nego));
+}
+
+static int nack_code(__u32 reason)
+{
+	switch (reason) {
+	case VTL_NR_NO_GRAFT: return -VTL_E_NOGRAFT;
+	case VTL_NR_NO_LISTENER: return -VTL_E_NOLISTENER;
+	case VTL_NR_NO_RESOURCES: return -VTL_E_NORES;
+	default: return -VTL_E_REFUSED;
+	}
+}
+
+void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay,
+		      __u32 len)
+{
+	struct session *s = session_by_id(d, ntohl(h->session_id));
+	const struct vtl_nego *n = pay;
+	struct vtl_state *st;
+	__u32 mss;
+
+	if (!s || s->peer_addr != saddr || !s->initiator || s->state != S_NEGOTIATING)
+		return; /* late duplicate or not ours */
+	if (len < sizeof(*n)) {
+		pr_warn("session %08x: short NEGO reply (%u bytes) ignored\n", s->id, len);
+		return;
+	}
+	if (h->type == VTL_T_NEGO_NACK) {
+		char why[160];
+		__u32 r = ntohl(n->reason);
+
+		snprintf(why, sizeof(why), "peer refused graft %.*s: %s", VTL_GRAFT_NAME_MAX,
+			 s->nego.graft,
+			 r == VTL_NR_NO_GRAFT ? "not in its pool" :
+			 r == VTL_NR_NO_LISTENER ? "nobody listens on that port" :
+			 r == VTL_NR_NO_RESOURCES ? "no resources" :
+			 r == VTL_NR_BAD_PARAMS ? "parameters out of range" :
+			 r == VTL_NR_SESSION_CLASH ? "session id clash" : "refused");
+		cb_abort(d, s, nack_code(r), why, false);
+		return;
+	}
+	mss = ntohs(n->mss);
+	if (mss >= 64 && mss < s->mss)
+		s->mss = mss;
+	s->isn_rx = ntohl(n->isn);
+	st = launcher_state(&d->l, s->slot);
+	st->rcv_nxt = s->isn_rx;
+	st->rcv_acked = s->isn_rx;
+	st->mss = s->mss;
+	s->rx_nxt = s->isn_rx;
+	if (launcher_slot_set(&d->l, s->slot, s->gi)) {
+		cb_abort(d, s, -VTL_E_NORES, "cannot deploy the negotiated graft", true);
+		return;
+	}
+	s->state = S_OPEN;
+	s->last_progress_ns = now_ns();
+	pr_info("session %08x: NEGO_ACK, %s deployed in slot %u\n", s->id, s->pg->meta.name,
+		s->slot);
+	send_session_msg(s);
+}
+
+/* ------------------------------------------------------------ responder */
+
+static void send_nack(struct vtld *d, __u32 saddr, __u32 sid, const struct vtl_nego *in,
+		      __u32 reason)
+{
+	struct vtl_nego n = *in;
+	__u32 sid_key = sid;
+	struct vtl_nego_state ns = { .verdict = VTL_N_REFUSE, .reason = reason };
+
+	n.reason = htonl(reason);
+	bpf_map_update_elem(launcher_map_fd(&d->l, "qos_nego"), &sid_key, &ns, BPF_ANY);
+	pr_info("session %08x: NEGO_NACK (reason %u)\n", sid, reason);
+	db_send_ctrl(d, saddr, sid, VTL_T_NEGO_NACK, 0, 0, &n, sizeof(n));
+}
+
+void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len)
+{
+	__u32 sid = ntohl(h->session_id), window;
+	struct vtl_nego_state ns = { .verdict = VTL_N_ACCEPT };
+	struct launcher_sess ls;
+	const struct vtl_nego *n = pay;
+	struct pool_graft *pg;
+	struct session *s;
+	struct client *c;
+	char name[VTL_GRAFT_NAME_MAX + 1] = "", err[512];
+	__u16 port;
+
+	if (len < sizeof(*n) || !sid) {
+		pr_debug("malformed NEGO (%u bytes, session %08x) ignored\n", len, sid);
+		return;
+	}
+	s = session_by_id(d, sid);
+	if (s) {
+		if (s->peer_addr == saddr && !s->initiator)
+			db_send_ctrl(d, saddr, sid, VTL_T_NEGO_ACK, 0, 0, &s->nego, sizeof(s->nego));
+		else
+			send_nack(d, saddr, sid, n, VTL_NR_SESSION_CLASH);
+		return;
+	}
+	memcpy(name, n->graft, VTL_GRAFT_NAME_MAX);
+	port = ntohs(n->service_port);
+	for (c = d->clients; c; c = c->next)
+		if (c->state == CL_LISTEN && c->port == port)
+			break;
+	if (!c) {
+		send_nack(d, saddr, sid, n, VTL_NR_NO_LISTENER);
+		return;
+	}
+	pg = pool_find(&d->pool, name, ntohl(n->graft_version));
+	if (!pg) {
+		send_nack(d, saddr, sid, n, VTL_NR_NO_GRAFT);
+		return;
+	}
+	window = ntohl(n->window);
+	if (window < pg->meta.window_min || window > pg->meta.window_max) {
+		send_nack(d, saddr, sid, n, VTL_NR_BAD_PARAMS);
+		return;
+	}
+	s = session_new(d, sid);
+	if (!s) {
+		send_nack(d, saddr, sid, n, VTL_NR_NO_RESOURCES);
+		return;
+	}
+	s->peer_addr = saddr;
+	s->pg = pg;
+	pg->users++;
+	s->reliable = pg->meta.services & VTL_SVC_RELIABLE;
+	s->window = window;
+	s->mss = ntohs(n->mss) < d->mss ? ntohs(n->mss) : d->mss;
+	s->port = port;
+	s->isn_tx = rand32();
+	s->isn_rx = ntohl(n->isn);
+	s->rx_nxt = s->isn_rx;
+	if (launcher_graft_get(&d->l, pg->path, window, &s->gi, err, sizeof(err))) {
+		pr_warn("session %08x: %s\n", sid, err);
+		session_end(d, s);
+		send_nack(d, saddr, sid, n, VTL_NR_NO_GRAFT);
+		return;
+	}
+	ls = (struct launcher_sess){ .session_id = sid, .peer_addr = saddr, .window = window,
+		.isn_tx = s->isn_tx, .isn_rx = s->isn_rx, .mss = s->mss };
+	if (launcher_session_add(&d->l, s->slot, &ls) ||
+	    launcher_slot_set(&d->l, s->slot, s->gi)) {
+		session_end(d, s);
+		send_nack(d, saddr, sid, n, VTL_NR_NO_RESOURCES);
+		return;
+	}
+	bpf_map_update_elem(launcher_map_fd(&d->l, "qos_nego"), &sid, &ns, BPF_ANY);
+	s->nego = *n;
+	s->nego.mss = htons((__u16)s->mss);
+	s->nego.isn = htonl(s->isn_tx);
+	s->nego.reason = htonl(VTL_NR_OK);
+	s->state = S_OPEN;
+	s->cl = c;
+	c->s = s;
+	pr_info("session %08x: accepted %s v%u window %u from %s\n", sid, name,
+		pg->meta.version, window, inet_ntoa((struct in_addr){ saddr }));
+	db_send_ctrl(d, saddr, sid, VTL_T_NEGO_ACK, 0, 0, &s->nego, sizeof(s->nego));
+	send_session_msg(s);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+void cb_maybe_close(struct vtld *d, struct session *s)
+{
+	struct vtl_state *st = launcher_state(&d->l, s->slot);
+	__u32 srtt_ms;
+
+	if (s->state != S_OPEN || !s->app_shut || s->txq.len)
+		return;
+	if (s->reliable && st->snd_una != st->snd_nxt)
+		return;
+	srtt_ms = st->srtt_us / 1000;
+	s->state = S_CLOSING;
+	s->close_sent = true;
+	s->close_gap_ms = srtt_ms * 2 > 20 ? srtt_ms * 2 : 20;
+	s->close_next_ns = now_ns() + s->close_gap_ms * 1000000ull;
+	s->last_progress_ns = now_ns();
+	db_send_ctrl(d, s->peer_addr, s->id, VTL_T_CLOSE, st->snd_nxt, 0, NULL, 0);
+}
+
+void cb_on_progress(struct vtld *d, struct session *s)
+{
+	db_send_data(d, s);
+	cb_maybe_close(d, s);
+}
+
+void cb_app_shutdown(struct vtld *d, struct session *s)
+{
+	s->app_shut = true;
+	cb_on_progress(d, s);
+}
+
+void cb_on_close_ack(struct vtld *d, struct session *s)
+{
+	struct vtl_ipc_stats st;
+
+	if (s->state != S_CLOSING || !s->close_sent)
+		return;
+	cb_session_stats(d, s, &st);
+	if (s->cl) {
+		client_send(s->cl, VTL_IPC_DONE, &st, sizeof(st));
+		s->cl->state = CL_DONE;
+	}
+	pr_info("session %08x: closed, %llu bytes, %llu retransmissions\n", s->id,
+		(unsigned long long)st.bytes, (unsigned long long)st.retransmits);
+	session_end(d, s);
+}
+
+void cb_on_close(struct vtld *d, struct session *s, __u32 seq)
+{
+	struct vtl_ipc_stats st;
+
+	if (s->initiator || (s->state != S_OPEN && s->state != S_CLOSING))
+		return;
+	if (seq != s->rx_nxt)
+		return; /* data before it is missing: the sender will ask again */
+	s->peer_closed = true;
+	if (s->rxq.len) {
+		db_flush_rx(d, s); /* comes back here once drained */
+		return;
+	}
+	if (!s->eof_sent) {
+		cb_session_stats(d, s, &st);
+		if (s->cl)
+			client_send(s->cl, VTL_IPC_EOF, &st, sizeof(st));
+		s->eof_sent = true;
+		s->state = S_CLOSING;
+		s->linger_until_ns = now_ns() + LINGER_MS * 1000000ull;
+		pr_info("session %08x: peer closed, %llu bytes delivered\n", s->id,
+			(unsigned long long)s->bytes_rx);
+	}
+	db_send_ctrl(d, s->peer_addr, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
+}
+
+void cb_on_reset(struct vtld *d, struct session *s)
+{
+	if (s->state == S_CLOSING && s->eof_sent) {
+		session_end(d, s); /* we were only lingering */
+		return;
+	}
+	cb_abort(d, s, -VTL_E_RESET, "peer reset the session", false);
+}
+
+void cb_app_gone(struct vtld *d, struct session *s)
+{
+	s->cl = NULL;
+	if (s->state == S_CLOSING && s->eof_sent)
+		return; /* linger to answer a repeated CLOSE */
+	cb_abort(d, s, 0, "application closed its socket", true);
+}
+
+void cb_tick(struct vtld *d)
+{
+	__u64 now = now_ns(), peer_to = (__u64)d->cfg.peer_timeout_ms * 1000000ull;
+
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+		struct session *s = d->slots[i];
+		struct vtl_state *st;
+
+		if (!s)
+			continue;
+		st = launcher_state(&d->l, i);
+		switch (s->state) {
+		case S_NEGOTIATING:
+			if (now >= s->nego_deadline_ns) {
+				cb_abort(d, s, -VTL_E_TIMEOUT,
+					 "no answer to NEGO: is vtld running on the peer?", false);
+			} else if (now >= s->nego_next_ns) {
+				db_send_ctrl(d, s->peer_addr, s->id, VTL_T_NEGO, 0, 0, &s->nego,
+					     sizeof(s->nego));
+				s->nego_gap_ms = s->nego_gap_ms * 2 > NEGO_MAX_GAP_MS ?
+						 NEGO_MAX_GAP_MS : s->nego_gap_ms * 2;
+				s->nego_next_ns = now + s->nego_gap_ms * 1000000ull;
+			}
+			break;
+		case S_OPEN:
+			if (now - s->last_progress_ns < peer_to)
+				break;
+			if (s->initiator && st->snd_una == st->snd_nxt && !s->txq.len) {
+				s->last_progress_ns = now; /* idle sender: nothing owed */
+				break;
+			}
+			cb_abort(d, s, -VTL_E_PEER_LOST, "peer stopped answering", true);
+			break;
+		case S_CLOSING:
+			if (!s->initiator) {
+				if (now >= s->linger_until_ns)
+					session_end(d, s);
+			} else if (now - s->last_progress_ns >= peer_to) {
+				cb_abort(d, s, -VTL_E_PEER_LOST, "peer did not confirm CLOSE", true);
+			} else if (now >= s->close_next_ns) {
+				db_send_ctrl(d, s->peer_addr, s->id, VTL_T_CLOSE, st->snd_nxt, 0,
+					     NULL, 0);
+				s->close_gap_ms = s->close_gap_ms * 2 > 1000 ? 1000 :
+						  s->close_gap_ms * 2;
+				s->close_next_ns = now + s->close_gap_ms * 1000000ull;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The Data Broker moves bytes. Receive: one AF_XDP socket per rx queue
+ * (copy mode, our own XSKMAP, libxdp with INHIBIT_PROG_LOAD). Send: one
+ * raw IPv4 socket of protocol 253, batches through sendmmsg; the egress
+ * KTF stamps what it sends. Reacts to KTF events from the ring buffer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+#include "log.h"
+#include "vtld.h"
+
+#define DB_BATCH       64
+#define XSK_FRAMES     4096
+#define XSK_FRAME_SIZE 2048
+#define XSK_RX_SIZE    2048
+
+struct xsk_q {
+	struct ep_item ep;
+	struct xsk_socket *xsk;
+	struct xsk_umem *umem;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod fq;
+	struct xsk_ring_cons cq;
+	void *area;
+	__u32 queue;
+};
+
+struct data_broker {
+	struct xsk_q q[VTL_MAX_QUEUES];
+	int nq;
+	int raw_fd;
+	struct ep_item raw_ep;
+	bool raw_blocked;
+	struct ring_buffer *rb;
+	struct ep_item rb_ep;
+	bool kick[VTL_MAX_SESSIONS];   /* window may have opened */
+	bool touched[VTL_MAX_SESSIONS];/* received data this batch */
+	struct mmsghdr msgs[DB_BATCH];
+	struct iovec iov[DB_BATCH][2];
+	struct vtl_hdr hdr[DB_BATCH];
+	__u8 pay[DB_BATCH][VTL_MSS_MAX];
+	__u64 addrs[DB_BATCH];
+};
+
+static int rx_queue_count(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), n = 1;
+
+	if (fd < 0)
+		return 1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
+		n = (int)(ch.rx_count + ch.combined_count);
+	close(fd);
+	if (n < 1)
+		n = 1;
+	return n > VTL_MAX_QUEUES ? VTL_MAX_QUEUES : n;
+}
+
+static void xsk_rx(struct vtld *d, void *obj, __u32 events);
+
+static int xsk_open(struct vtld *d, struct xsk_q *q, __u32 queue)
+{
+	struct xsk_umem_config ucfg = {
+		.fill_size = XSK_FRAMES, .comp_size = 64,
+		.frame_size = XSK_FRAME_SIZE, .frame_headroom = 0,
+	};
+	struct xsk_socket_config cfg = {
+		.rx_size = XSK_RX_SIZE, .tx_size = 0,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	size_t len = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+	__u32 idx, fd;
+	int err;
+
+	q->queue = queue;
+	q->area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->area == MAP_FAILED) {
+		q->area = NULL;
+		return -errno;
+	}
+	err = xsk_umem__create(&q->umem, q->area, len, &q->fq, &q->cq, &ucfg);
+	if (err) {
+		pr_warn("AF_XDP umem for queue %u: %s\n", queue, strerror(-err));
+		return err;
+	}
+	err = xsk_socket__create(&q->xsk, d->cfg.ifname, queue, q->umem, &q->rx, NULL, &cfg);
+	if (err) {
+		pr_warn("AF_XDP socket on %s queue %u: %s\n", d->cfg.ifname, queue, strerror(-err));
+		return err;
+	}
+	if (xsk_ring_prod__reserve(&q->fq, XSK_FRAMES, &idx) != XSK_FRAMES)
+		return -ENOMEM;
+	for (__u32 i = 0; i < XSK_FRAMES; i++)
+		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = (__u64)i * XSK_FRAME_SIZE;
+	xsk_ring_prod__submit(&q->fq, XSK_FRAMES);
+	fd = xsk_socket__fd(q->xsk);
+	if (bpf_map_update_elem(launcher_map_fd(&d->l, "vtl_xsks"), &queue, &fd, BPF_ANY))
+		return -errno;
+	q->ep.fn = xsk_rx;
+	q->ep.obj = q;
+	return ep_add(d, (int)fd, EPOLLIN, &q->ep);
+}
+
+static void xsk_close(struct xsk_q *q)
+{
+	if (q->xsk)
+		xsk_socket__delete(q->xsk);
+	if (q->umem)
+		xsk_umem__delete(q->umem);
+	if (q->area)
+		munmap(q->area, (size_t)XSK_FRAMES * XSK_FRAME_SIZE);
+	memset(q, 0, sizeof(*q));
+}
+
+/* ---------------------------------------------------------------- send */
+
+static void raw_block(struct vtld *d)
+{
+	struct data_broker *db = d->db;
+
+	if (db->raw_blocked)
+		return;
+	db->raw_blocked = true;
+	ep_mod(d, db->raw_fd, EPOLLOUT, &db->raw_ep);
+}
+
+static void raw_writable(struct vtld *d, void *obj, __u32 events)
+{
+	struct data_broker *db = obj;
+
+	(void)events;
+	db->raw_blocked = false;
+	ep_mod(d, db->raw_fd, 0, &db->raw_ep);
+	db_kick_all(d);
+}
+
+static void fill_hdr(struct vtl_hdr *h, __u32 sid, __u8 type, __u8 flags, __u32 seq,
+		     __u32 ack, __u16 len)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = VTL_VERSION;
+	h->type = type;
+	h->flags = flags;
+	h->hdr_len = VTL_HDR_LEN;
+	h->session_id = htonl(sid);
+	h->seq = htonl(seq);
+	h->ack = htonl(ack);
+	h->len = htons(len);
+}
+
+static struct sockaddr_in peer_sa(__u32 addr)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+
+	sa.sin_addr.s_addr = addr;
+	return sa;
+}
+
+int db_send_ctrl(struct vtld *d, __u32 peer, __u32 sid, __u8 type, __u32 seq, __u32 ack,
+		 const void *payload, __u16 len)
+{
+	struct sockaddr_in sa = peer_sa(peer);
+	struct vtl_hdr h;
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
+	struct msghdr m = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov,
+			    .msg_iovlen = len ? 2 : 1 };
+
+	fill_hdr(&h, sid, type, 0, seq, ack, len);
+	if (sendmsg(d->db->raw_fd, &m, MSG_DONTWAIT) < 0) {
+		pr_debug("send type %u to session %08x: %s\n", type, sid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void db_send_data(struct vtld *d, struct session *s)
+{
+	struct data_broker *db = d->db;
+	struct vtl_state *st = launcher_state(&d->l, s->slot);
+	struct sockaddr_in sa = peer_sa(s->peer_addr);
+
+	if (s->state != S_OPEN || db->raw_blocked)
+		return;
+	while (s->txq.len) {
+		__u32 una = __atomic_load_n(&st->snd_una, __ATOMIC_ACQUIRE);
+		__u32 before = __atomic_load_n(&st->snd_nxt, __ATOMIC_ACQUIRE);
+		__u32 inflight = before - una, avail, n, stamped, done, i;
+		size_t off = 0, frames = (s->txq.len + s->mss - 1) / s->mss;
+		size_t plen[DB_BATCH];
+		int r, err;
+
+		if (s->reliable)
+			avail = inflight < s->window ? s->window - inflight : 0;
+		else
+			avail = DB_BATCH;
+		n = avail < DB_BATCH ? avail : DB_BATCH;
+		if (n > frames)
+			n = (__u32)frames;
+		if (!n)
+			return;
+		for (i = 0; i < n; i++) {
+			plen[i] = bb_copy(&s->txq, off, db->pay[i], s->mss);
+			off += plen[i];
+			fill_hdr(&db->hdr[i], s->id, VTL_T_DATA, 0, 0, 0, (__u16)plen[i]);
+			db->iov[i][0] = (struct iovec){ &db->hdr[i], sizeof(db->hdr[i]) };
+			db->iov[i][1] = (struct iovec){ db->pay[i], plen[i] };
+			db->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sa,
+				.msg_namelen = sizeof(sa), .msg_iov = db->iov[i], .msg_iovlen = 2 };
+		}
+		r = sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT);
+		err = errno;
+		stamped = __atomic_load_n(&st->snd_nxt, __ATOMIC_ACQUIRE) - before;
+		/* what the egress KTF stamped is sent (its copy covers a later
+		 * drop); what sendmmsg accepted is sent too (e.g. queued for ARP) */
+		done = stamped;
+		if (r > 0 && (__u32)r > done)
+			done = (__u32)r;
+		if (done > n)
+			done = n;
+		for (i = 0; i < done; i++) {
+			bb_consume(&s->txq, plen[i]);
+			s->bytes_tx += plen[i];
+		}
+		if (r < (int)n) {
+			if (r < 0 && err != EAGAIN && err != ENOBUFS)
+				pr_warn("session %08x: send: %s\n", s->id, strerror(err));
+			raw_block(d);
+			break;
+		}
+	}
+	/* room in the queue again: read more from the application */
+	if (s->cl && s->cl->rd_paused && bb_room(&s->txq) >= VTL_IPC_MAX_DATA)
+		client_pause_read(d, s->cl, false);
+	if (s->app_shut && !s->txq.len)
+		cb_maybe_close(d, s);
+}
+
+void db_retransmit(struct vtld *d, struct session *s, __u32 from, __u32 to)
+{
+	struct data_broker *db = d->db;
+	struct vtl_state *st = launcher_state(&d->l, s->slot);
+	struct sockaddr_in sa = peer_sa(s->peer_addr);
+	__u32 una = st->snd_una, nxt = st->snd_nxt, seq, n;
+
+	if (s->state != S_OPEN && s->state != S_CLOSING)
+		return;
+	if ((__s32)(from - una) < 0)
+		from = una;
+	if ((__s32)(to - nxt) > 0)
+		to = nxt;
+	if ((__s32)(to - from) <= 0)
+		return;
+	if (to - from > s->window)
+		to = from + s->window;
+	for (seq = from; seq != to;) {
+		for (n = 0; n < DB_BATCH && seq != to; n++, seq++) {
+			fill_hdr(&db->hdr[n], s->id, VTL_T_DATA, VTL_F_RETX, seq, 0, 0);
+			db->iov[n][0] = (struct iovec){ &db->hdr[n], sizeof(db->hdr[n]) };
+			db->msgs[n].msg_hdr = (struct msghdr){ .msg_name = &sa,
+				.msg_namelen = sizeof(sa), .msg_iov = db->iov[n], .msg_iovlen = 1 };
+		}
+		if (sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT) < (int)n) {
+			pr_debug("session %08x: retransmission batch cut short\n", s->id);
+			break; /* the timer will ask again */
+		}
+	}
+}
+
+/* One cumulative ACK per session that took data in this batch. */
+static void send_acks(struct vtld *d)
+{
+	struct data_broker *db = d->db;
+	struct sockaddr_in sa[DB_BATCH];
+	__u32 n = 0;
+
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+		struct session *s = d->slots[i];
+
+		if (!s || !s->ack_needed)
+			continue;
+		s->ack_needed = false;
+		__atomic_store_n(&launcher_state(&d->l, i)->rcv_acked, s->rx_nxt, __ATOMIC_RELEASE);
+		sa[n] = peer_sa(s->peer_addr);
+		fill_hdr(&db->hdr[n], s->id, VTL_T_ACK, 0, 0, s->rx_nxt, 0);
+		db->iov[n][0] = (struct iovec){ &db->hdr[n], sizeof(db->hdr[n]) };
+		db->msgs[n].msg_hdr = (struct msghdr){ .msg_name = &sa[n],
+			.msg_namelen = sizeof(sa[n]), .msg_iov = db->iov[n], .msg_iovlen = 1 };
+		if (++n == DB_BATCH) {
+			sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT);
+			n = 0;
+		}
+	}
+	if (n)
+		sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT);
+}
+
+void db_kick_all(struct vtld *d)
+{
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++)
+		if (d->slots[i])
+			db_send_data(d, d->slots[i]);
+}
+
+/* ------------------------------------------------------------- receive */
+
+void db_flush_rx(struct vtld *d, struct session *s)
+{
+	struct client *c = s->cl;
+
+	while (c && s->rxq.len) {
+		const unsigned char *p;
+		size_t n = bb_contig(&s->rxq, &p);
+		struct vtl_ipc_hdr h = { .magic = VTL_IPC_MAGIC, .type = VTL_IPC_DATA };
+		struct iovec iov[2];
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		if (n > VTL_IPC_MAX_DATA)
+			n = VTL_IPC_MAX_DATA;
+		h.len = (__u32)n;
+		iov[0] = (struct iovec){ &h, sizeof(h) };
+		iov[1] = (struct iovec){ (void *)p, n };
+		if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				client_want_write(d, c, true);
+			return;
+		}
+		bb_consume(&s->rxq, n);
+	}
+	if (c && c->wr_waiting)
+		client_want_write(d, c, false);
+	if (s->peer_closed && !s->rxq.len && !s->eof_sent)
+		cb_on_close(d, s, s->rx_nxt);
+}
+
+static void rx_data(struct vtld *d, struct session *s, const struct vtl_hdr *h,
+		    const void *pay, __u32 len)
+{
+	__u32 seq = ntohl(h->seq);
+
+	if (s->state != S_OPEN)
+		return;
+	if (s->reliable && seq != s->rx_nxt) {
+		if ((__s32)(seq - s->rx_nxt) < 0) {
+			s->dup_rx++;
+			s->ack_needed = true; /* our ACK may have been lost */
+		} else {
+			s->gap_rx++;
+		}
+		d->db->touched[s->slot] = true;
+		return;
+	}
+	if (bb_room(&s->rxq) < len)
+		return; /* application is slow: not acknowledged, will come again */
+	bb_push(&s->rxq, pay, len);
+	s->rx_nxt = seq + 1;
+	s->bytes_rx += len;
+	s->last_progress_ns = now_ns();
+	if (s->reliable)
+		s->ack_needed = true;
+	d->db->touched[s->slot] = true;
+}
+
+static void rx_frame(struct vtld *d, const __u8 *pkt, __u32 len)
+{
+	const struct ethhdr *eth = (const void *)pkt;
+	const struct iphdr *ip;
+	const struct vtl_hdr *h;
+	struct session *s;
+	__u32 ihl, tot, plen;
+	const __u8 *pay;
+
+	if (len < sizeof(*eth) + sizeof(*ip) || eth->h_proto != htons(ETH_P_IP))
+		return;
+	ip = (const void *)(eth + 1);
+	ihl = ip->ihl * 4u;
+	tot = ntohs(ip->tot_len);
+	if (ip->protocol != VTL_IPPROTO || ihl < 20 || tot < ihl + VTL_HDR_LEN ||
+	    sizeof(*eth) + tot > len)
+		return;
+	h = (const void *)((const __u8 *)ip + ihl);
+	plen = ntohs(h->len);
+	if (h->version != VTL_VERSION || plen != tot - ihl - VTL_HDR_LEN)
+		return;
+	pay = (const __u8 *)(h + 1);
+	switch (h->type) {
+	case VTL_T_NEGO:
+		cb_on_nego(d, ip->saddr, h, pay, plen);
+		return;
+	case VTL_T_NEGO_ACK:
+	case VTL_T_NEGO_NACK:
+		cb_on_nego_reply(d, ip->saddr, h, pay, plen);
+		return;
+	}
+	s = session_by_id(d, ntohl(h->session_id));
+	if (!s || s->peer_addr != ip->saddr)
+		return;
+	switch (h->type) {
+	case VTL_T_DATA:
+		rx_data(d, s, h, pay, plen);
+		break;
+	case VTL_T_CLOSE:
+		cb_on_close(d, s, ntohl(h->seq));
+		break;
+	case VTL_T_RESET:
+		cb_on_reset(d, s);
+		break;
+	}
+}
+
+static void after_rx_batch(struct vtld *d)
+{
+	struct data_broker *db = d->db;
+
+	send_acks(d);
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+		if (!db->touched[i])
+			continue;
+		db->touched[i] = false;
+		if (d->slots[i])
+			db_flush_rx(d, d->slots[i]);
+	}
+}
+
+static void xsk_rx(struct vtld *d, void *obj, __u32 events)
+{
+	struct xsk_q *q = obj;
+	struct data_broker *db = d->db;
+	int rounds = 16;
+
+	(void)events;
+	while (rounds--) {
+		__u32 idx, fidx, n = xsk_ring_cons__peek(&q->rx, DB_BATCH, &idx);
+
+		if (!n)
+			break;
+		for (__u32 i = 0; i < n; i++) {
+			const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&q->rx, idx + i);
+
+			db->addrs[i] = xsk_umem__extract_addr(desc->addr);
+			rx_frame(d, xsk_umem__get_data(q->area, desc->addr), desc->len);
+		}
+		xsk_ring_cons__release(&q->rx, n);
+		if (xsk_ring_prod__reserve(&q->fq, n, &fidx) == n) {
+			for (__u32 i = 0; i < n; i++)
+				*xsk_ring_prod__fill_addr(&q->fq, fidx + i) = db->addrs[i];
+			xsk_ring_prod__submit(&q->fq, n);
+		}
+		after_rx_batch(d);
+	}
+}
+
+/* --------------------------------------------------------- KTF events */
+
+static int rb_event(void *ctx, void *data, size_t len)
+{
+	struct vtld *d = ctx;
+	const struct vtl_event *e = data;
+	struct session *s;
+
+	if (len < sizeof(*e) || e->slot >= VTL_MAX_SESSIONS)
+		return 0;
+	s = d->slots[e->slot];
+	if (!s || s->id != e->session_id)
+		return 0;
+	switch (e->type) {
+	case VTL_EV_ACK:
+		s->last_progress_ns = now_ns();
+		d->db->kick[e->slot] = true;
+		break;
+	case VTL_EV_RTO:
+	case VTL_EV_FAST_RETX:
+		db_retransmit(d, s, e->from, e->to);
+		break;
+	case VTL_EV_CLOSE_ACK:
+		cb_on_close_ack(d, s);
+		break;
+	}
+	return 0;
+}
+
+static void rb_ready(struct vtld *d, void *obj, __u32 events)
+{
+	struct data_broker *db = obj;
+
+	(void)events;
+	ring_buffer__consume(db->rb);
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+		if (!db->kick[i])
+			continue;
+		db->kick[i] = false;
+		if (d->slots[i])
+			cb_on_progress(d, d->slots[i]);
+	}
+}
+
+/* ------------------------------------------------------------ set up */
+
+static int raw_open(struct vtld *d)
+{
+	struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = drop_all };
+	int fd, sz = 4 << 20;
+
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, VTL_IPPROTO);
+	if (fd < 0) {
+		pr_warn("raw socket (protocol %d): %s\n", VTL_IPPROTO, strerror(errno));
+		return -errno;
+	}
+	/* we only send on it; receive goes through AF_XDP */
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->cfg.ifname, strlen(d->cfg.ifname))) {
+		pr_warn("raw socket options: %s\n", strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	return fd;
+}
+
+int db_open(struct vtld *d)
+{
+	struct data_broker *db = calloc(1, sizeof(*db));
+	int err, nq;
+
+	if (!db)
+		return -ENOMEM;
+	db->raw_fd = -1;
+	d->db = db;
+	db->raw_fd = raw_open(d);
+	if (db->raw_fd < 0)
+		return db->raw_fd;
+	db->raw_ep = (struct ep_item){ raw_writable, db };
+	err = ep_add(d, db->raw_fd, 0, &db->raw_ep);
+	if (err)
+		return err;
+	db->rb = ring_buffer__new(launcher_map_fd(&d->l, "vtl_events"), rb_event, d, NULL);
+	if (!db->rb)
+		return -errno;
+	db->rb_ep = (struct ep_item){ rb_ready, db };
+	err = ep_add(d, ring_buffer__epoll_fd(db->rb), EPOLLIN, &db->rb_ep);
+	if (err)
+		return err;
+	nq = rx_queue_count(d->cfg.ifname);
+	for (int i = 0; i < nq; i++) {
+		err = xsk_open(d, &db->q[i], (__u32)i);
+		db->nq = i + 1;
+		if (err)
+			return err;
+	}
+	pr_info("data broker: %d AF_XDP queue(s), raw protocol %d socket\n", nq, VTL_IPPROTO);
+	return 0;
+}
+
+void db_close(struct vtld *d)
+{
+	struct data_broker *db = d->db;
+
+	if (!db)
+		return;
+	for (int i = 0; i < db->nq; i++)
+		xsk_close(&db->q[i]);
+	ring_buffer__free(db->rb);
+	if (db->raw_fd >= 0)
+		close(db->raw_fd);
+	free(db);
+	d->db = NULL;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef VTLD_LOG_H
+#define VTLD_LOG_H
+
+enum vtl_log_level { VTL_LOG_WARN = 0, VTL_LOG_INFO = 1, VTL_LOG_DEBUG = 2 };
+
+void vtl_log_set_level(enum vtl_log_level lvl);
+void vtl_log_init_libbpf(void);
+void vtl_log(enum vtl_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define pr_warn(...)  vtl_log(VTL_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  vtl_log(VTL_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) vtl_log(VTL_LOG_DEBUG, __VA_ARGS__)
+
+#endif

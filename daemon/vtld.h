@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* vtld's shared state and the functions the modules offer each other. */
+#ifndef VTLD_H
+#define VTLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <vtl/ipc.h>
+#include <vtl/shared.h>
+#include <vtl/wire.h>
+#include "bytebuf.h"
+#include "config.h"
+#include "launcher.h"
+#include "pool.h"
+
+struct vtld;
+
+/* epoll dispatch: every registered fd carries one of these */
+typedef void (*ep_fn)(struct vtld *d, void *obj, __u32 events);
+struct ep_item {
+	ep_fn fn;
+	void *obj;
+};
+int ep_add(struct vtld *d, int fd, __u32 events, struct ep_item *it);
+int ep_mod(struct vtld *d, int fd, __u32 events, struct ep_item *it);
+void ep_del(struct vtld *d, int fd);
+
+enum sess_state {
+	S_NEGOTIATING = VTL_SESS_NEGOTIATING,
+	S_OPEN = VTL_SESS_OPEN,
+	S_CLOSING = VTL_SESS_CLOSING,  /* sender: CLOSE sent; receiver: lingering */
+	S_CLOSED = VTL_SESS_CLOSED,
+};
+
+#define SESS_TXQ_BYTES (4u << 20)
+#define SESS_RXQ_BYTES (8u << 20)
+
+struct client;
+
+struct session {
+	__u32 id;
+	__u32 slot;
+	__u32 peer_addr;           /* network order */
+	enum sess_state state;
+	bool initiator;
+	bool reliable;
+	struct client *cl;
+	struct pool_graft *pg;
+	struct graft_inst *gi;
+	__u32 window;
+	__u32 mss;
+	__u32 isn_tx, isn_rx;
+	__u16 port;
+	struct vtl_nego nego;      /* what we sent (initiator) or answered (responder) */
+	/* negotiation */
+	__u64 nego_deadline_ns, nego_next_ns;
+	__u32 nego_gap_ms;
+	/* sending */
+	struct bytebuf txq;
+	bool app_shut;
+	bool close_sent;
+	__u64 close_next_ns;
+	__u32 close_gap_ms;
+	/* receiving */
+	__u32 rx_nxt;
+	struct bytebuf rxq;
+	bool ack_needed;
+	bool peer_closed;          /* CLOSE seen and everything before it taken */
+	bool eof_sent;
+	__u64 linger_until_ns;
+	/* bookkeeping */
+	__u64 t_open_ns;
+	__u64 last_progress_ns;
+	__u64 bytes_tx, bytes_rx;
+	__u64 dup_rx, gap_rx;
+};
+
+enum client_state { CL_NEW, CL_LISTEN, CL_CONNECTING, CL_SESSION, CL_DONE };
+
+struct client {
+	struct ep_item ep;
+	int fd;
+	enum client_state state;
+	__u16 port;
+	struct session *s;
+	bool rd_paused;            /* not reading: session tx queue full */
+	bool wr_waiting;           /* EPOLLOUT armed: app not reading */
+	struct client *next;
+	__u8 *buf;                 /* receive buffer, VTL_IPC_MAX_MSG + 1 */
+};
+
+struct data_broker;
+
+struct vtld {
+	struct vtld_config cfg;
+	int ifindex;
+	__u32 mtu;
+	__u32 mss;                 /* local maximum payload per DATA */
+	int epfd;
+	struct launcher l;
+	struct pool pool;
+	struct graft_inst *canon;
+	struct data_broker *db;
+	int listen_fd;
+	struct ep_item listen_ep;
+	int sig_fd;
+	struct ep_item sig_ep;
+	int tick_fd;
+	struct ep_item tick_ep;
+	struct client *clients;
+	struct session *slots[VTL_MAX_SESSIONS];
+	bool stop;
+	__u64 start_ns;
+};
+
+__u64 now_ns(void);
+
+/* ---- session.c ---- */
+struct session *session_new(struct vtld *d, __u32 id);
+struct session *session_by_id(struct vtld *d, __u32 id);
+void session_free(struct vtld *d, struct session *s);
+bool session_id_used(struct vtld *d, __u32 id);
+
+/* ---- data_broker.c ---- */
+int db_open(struct vtld *d);
+void db_close(struct vtld *d);
+void db_send_data(struct vtld *d, struct session *s);
+int db_send_ctrl(struct vtld *d, __u32 peer, __u32 sid, __u8 type, __u32 seq, __u32 ack,
+		 const void *payload, __u16 len);
+void db_retransmit(struct vtld *d, struct session *s, __u32 from, __u32 to);
+void db_flush_rx(struct vtld *d, struct session *s);
+void db_kick_all(struct vtld *d);
+
+/* ---- control_broker.c ---- */
+void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o);
+void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
+void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay,
+		      __u32 len);
+void cb_on_close(struct vtld *d, struct session *s, __u32 seq);
+void cb_on_close_ack(struct vtld *d, struct session *s);
+void cb_on_reset(struct vtld *d, struct session *s);
+void cb_on_progress(struct vtld *d, struct session *s);
+void cb_maybe_close(struct vtld *d, struct session *s);
+void cb_app_shutdown(struct vtld *d, struct session *s);
+void cb_app_gone(struct vtld *d, struct session *s);
+void cb_abort(struct vtld *d, struct session *s, int code, const char *why, bool reset_peer);
+void cb_tick(struct vtld *d);
+void cb_session_stats(struct vtld *d, struct session *s, struct vtl_ipc_stats *st);
+
+/* ---- ipc.c ---- */
+int ipc_open(struct vtld *d);
+void ipc_close(struct vtld *d);
+int client_send(struct client *c, __u16 type, const void *body, __u32 len);
+int client_send_error(struct client *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void client_pause_read(struct vtld *d, struct client *c, bool pause);
+void client_want_write(struct vtld *d, struct client *c, bool want);
+
+#endif

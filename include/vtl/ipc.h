@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The control-socket protocol between vtld and its clients (libvtl,
+ * vtlctl). AF_UNIX SOCK_SEQPACKET: one message = one vtl_ipc_hdr + body.
+ * Fixed-width, host byte order (same host). Sizes asserted.
+ */
+#ifndef VTL_IPC_H
+#define VTL_IPC_H
+
+#include <linux/types.h>
+#include "wire.h"
+#include "shared.h"
+
+#define VTL_IPC_MAGIC      0x31544c56u   /* "VTL1" */
+#define VTL_IPC_MAX_DATA   65536          /* payload bytes per DATA message */
+#define VTL_IPC_MAX_MSG    (VTL_IPC_MAX_DATA + 16)
+#define VTL_SOCKET_DIR     "/run/vtl"
+
+/* message types */
+#define VTL_IPC_OPEN       1  /* c->d  vtl_ipc_open */
+#define VTL_IPC_LISTENING  2  /* d->c  (empty) listener registered */
+#define VTL_IPC_SESSION    3  /* d->c  vtl_ipc_session: negotiated, data may flow */
+#define VTL_IPC_DATA       4  /* both  raw bytes */
+#define VTL_IPC_SHUTDOWN   5  /* c->d  (empty) no more data from the client */
+#define VTL_IPC_DONE       6  /* d->c  vtl_ipc_stats: peer has every byte */
+#define VTL_IPC_EOF        7  /* d->c  vtl_ipc_stats: peer closed, all delivered */
+#define VTL_IPC_ERROR      8  /* d->c  vtl_ipc_error */
+#define VTL_IPC_STATUS_REQ 9  /* c->d  (empty) */
+#define VTL_IPC_STATUS     10 /* d->c  vtl_ipc_status + grafts + sessions */
+#define VTL_IPC_TYPE_MAX   10
+
+struct vtl_ipc_hdr {
+	__u32 magic;     /* VTL_IPC_MAGIC */
+	__u16 type;      /* VTL_IPC_* */
+	__u16 flags;     /* zero */
+	__u32 len;       /* body bytes after this header */
+	__u32 reserved;  /* zero */
+};
+_Static_assert(sizeof(struct vtl_ipc_hdr) == 16, "vtl_ipc_hdr");
+
+#define VTL_OPEN_CONNECT 1
+#define VTL_OPEN_LISTEN  2
+struct vtl_ipc_open {
+	__u32 mode;          /* VTL_OPEN_* */
+	__u32 peer_addr;     /* IPv4, network order (CONNECT) */
+	__u32 local_addr;    /* IPv4, network order, 0 = any */
+	__u16 service_port;  /* CONNECT: target listener; LISTEN: our port */
+	__u16 pad;
+	char  graft[VTL_GRAFT_NAME_MAX]; /* "" = let the Control Broker choose */
+	__u32 services;      /* VTL_SVC_* */
+	__u32 max_delay_ms;
+	__u32 min_tput_kbps;
+	__u32 max_loss_ppm;
+	__u32 window;        /* 0 = graft default */
+	__u32 timeout_ms;    /* negotiation timeout, 0 = default */
+};
+_Static_assert(sizeof(struct vtl_ipc_open) == 64, "vtl_ipc_open");
+
+struct vtl_ipc_session {
+	__u32 session_id;
+	__u32 peer_addr;
+	char  graft[VTL_GRAFT_NAME_MAX];
+	__u32 graft_version;
+	__u32 window;
+	__u32 mss;
+	__u32 slot;
+};
+_Static_assert(sizeof(struct vtl_ipc_session) == 48, "vtl_ipc_session");
+
+struct vtl_ipc_stats {
+	__u64 bytes;         /* payload bytes carried (sent or delivered) */
+	__u64 packets;
+	__u64 retransmits;
+	__u64 timeouts;
+	__u64 fast_retx;
+	__u64 dup_rx;
+	__u64 ooo_rx;
+	__u64 duration_us;   /* from SESSION to DONE/EOF */
+	__u32 srtt_us;
+	__u32 session_id;
+};
+_Static_assert(sizeof(struct vtl_ipc_stats) == 72, "vtl_ipc_stats");
+
+struct vtl_ipc_error {
+	__s32 code;          /* -errno or -VTL_E_* */
+	__u32 pad;
+	char  msg[120];      /* NUL-terminated, human readable */
+};
+_Static_assert(sizeof(struct vtl_ipc_error) == 128, "vtl_ipc_error");
+
+struct vtl_ipc_status {
+	char  ifname[16];
+	__u32 ifindex;
+	__u32 n_grafts;      /* vtl_ipc_graft_info records that follow */
+	__u32 n_sessions;    /* then vtl_ipc_session_info records */
+	__u32 xdp_prog_id;
+	__u32 tc_prog_id;
+	__u32 n_queues;
+	__u64 uptime_ms;
+	__u64 cnt_xdp[VTL_CNT_PER_DIR]; /* VTL_DROP_* and VTL_CNT_*, summed over CPUs */
+	__u64 cnt_tc[VTL_CNT_PER_DIR];
+};
+_Static_assert(sizeof(struct vtl_ipc_status) == 560, "vtl_ipc_status");
+
+struct vtl_ipc_graft_info {
+	char  name[VTL_GRAFT_NAME_MAX];
+	__u32 version;
+	__u32 services;
+	__u32 roles;
+	__u32 window_default;
+	__u32 window_max;
+	__u32 loaded;        /* sessions currently using it */
+	__u8  hash[VTL_HASH_LEN];
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_info) == 80, "vtl_ipc_graft_info");
+
+#define VTL_SESS_NEGOTIATING 1
+#define VTL_SESS_OPEN        2
+#define VTL_SESS_CLOSING     3
+#define VTL_SESS_CLOSED      4
+struct vtl_ipc_session_info {
+	__u32 session_id;
+	__u32 peer_addr;
+	__u32 slot;
+	__u32 state;         /* VTL_SESS_* */
+	__u32 initiator;     /* 1 if this host opened it */
+	__u32 window;
+	char  graft[VTL_GRAFT_NAME_MAX];
+	__u32 snd_nxt;
+	__u32 snd_una;
+	__u32 rcv_acked;
+	__u32 srtt_us;
+	__u32 rto_us;
+	__u32 pad;
+	__u64 tx_data;
+	__u64 tx_retx;
+	__u64 rx_data;
+	__u64 timeouts;
+	__u64 bytes_tx;
+	__u64 bytes_rx;
+};
+_Static_assert(sizeof(struct vtl_ipc_session_info) == 120, "vtl_ipc_session_info");
+
+#endif /* VTL_IPC_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Everything that crosses the BPF <-> userspace boundary: map layouts,
+ * per-session state, ring-buffer events, counter indexes, drop reasons,
+ * graft metadata. Fixed-width types only; sizes are asserted.
+ */
+#ifndef VTL_SHARED_H
+#define VTL_SHARED_H
+
+#include <linux/types.h>
+#include "wire.h"
+
+/* ---- sizes ------------------------------------------------------------ */
+#define VTL_MAX_SESSIONS     256    /* slots; slot 0 is the canonical graft */
+#define VTL_SLOT_CANONICAL   0
+#define VTL_MAX_QUEUES       16     /* XSKMAP entries (one per rx queue) */
+#define VTL_RETX_BUFS_DEFAULT 16384 /* retransmission copies, shared pool */
+#define VTL_WINDOW_MAX       4096   /* largest window a graft may ask for */
+#define VTL_FRAME_MAX        1536   /* largest VTL packet kept for retx (hdr+payload) */
+#define VTL_MSS_MAX          (VTL_FRAME_MAX - VTL_HDR_LEN)
+#define VTL_RINGBUF_BYTES    (1 << 20)
+
+/* XDP prog-array index = slot * VTL_XDP_ROLES + role */
+#define VTL_XDP_ROLE_INGRESS  0  /* DATA, NEGO, CLOSE (receiver side) */
+#define VTL_XDP_ROLE_LISTENER 1  /* ACK, NACK, NEGO_ACK/NACK, CLOSE_ACK */
+#define VTL_XDP_ROLES         2
+
+/* ---- session table: HASH, key = session id (host order) ------------- */
+struct vtl_session_key {
+	__u32 session_id;
+};
+_Static_assert(sizeof(struct vtl_session_key) == 4, "vtl_session_key");
+
+struct vtl_session_val {
+	__u32 slot;       /* index into vtl_state / prog arrays */
+	__u32 peer_addr;  /* IPv4, network order */
+};
+_Static_assert(sizeof(struct vtl_session_val) == 8, "vtl_session_val");
+
+/* ---- per-session state: ARRAY[slot], BPF_F_MMAPABLE ------------------
+ * Writers: TC egress KTF (snd_nxt, tx counters), XDP listener (snd_una,
+ * rtt, dupacks), XDP ingress (rcv_nxt, ts_recent), vtld (configuration,
+ * rcv_acked). vtld reads the rest through the mmap. */
+struct vtl_state {
+	/* configuration, written by the Launcher before the slot goes live */
+	__u32 session_id;
+	__u32 peer_addr;
+	__u32 active;       /* 1 while the session exists */
+	__u32 window;       /* window in packets (graft tunable) */
+	__u32 buf_base;     /* first index in vtl_retx owned by this session */
+	__u32 buf_count;    /* number of vtl_retx entries owned (>= window) */
+	__u32 isn;          /* first sequence number */
+	__u32 min_rto_us;
+	__u32 max_rto_us;
+	__u32 mss;
+	/* sender */
+	__u32 snd_nxt;      /* next sequence number to stamp */
+	__u32 snd_una;      /* oldest unacknowledged sequence number */
+	__u32 recover;      /* fast-retransmit episode ends when snd_una >= recover */
+	__u32 dupacks;
+	__u32 srtt_us;
+	__u32 rttvar_us;
+	__u32 rto_us;
+	__u32 timer_armed;
+	__u64 last_progress_ns; /* last ACK advance or send from idle */
+	/* receiver */
+	__u32 rcv_nxt;      /* next in-order sequence number the KTF accepts */
+	__u32 rcv_acked;    /* delivered to vtld: the cumulative ack we advertise */
+	__u32 ts_recent;    /* tsval of the last accepted DATA */
+	__u32 close_seq;    /* receiver: seq of CLOSE once seen, else 0 */
+	__u32 flags;        /* VTL_SF_* */
+	__u32 pad0;
+	/* counters (atomically updated) */
+	__u64 tx_data;
+	__u64 tx_bytes;
+	__u64 tx_retx;
+	__u64 tx_acks;
+	__u64 rx_data;
+	__u64 rx_bytes;
+	__u64 rx_dup;
+	__u64 rx_ooo;
+	__u64 rx_acks;
+	__u64 rx_dupacks;
+	__u64 timeouts;
+	__u64 fast_retx;
+	__u64 rtt_samples;
+	__u64 pad1[6];
+};
+_Static_assert(sizeof(struct vtl_state) == 256, "vtl_state is 256 bytes");
+
+#define VTL_SF_CLOSE_SEEN   0x01 /* receiver saw CLOSE */
+#define VTL_SF_CLOSE_ACKED  0x02 /* sender saw CLOSE_ACK */
+#define VTL_SF_NEGO_ACKED   0x04 /* initiator saw NEGO_ACK */
+#define VTL_SF_NEGO_NACKED  0x08 /* initiator saw NEGO_NACK */
+
+/* ---- timers: ARRAY[slot], holds a struct bpf_timer ---------------------
+ * The userspace view only needs the size; BPF sees struct bpf_timer. */
+#define VTL_TIMER_VAL_SIZE 24
+
+/* ---- retransmission copies: ARRAY[buf_base + seq % buf_count] ---------- */
+struct vtl_retx_buf {
+	__u32 seq;
+	__u16 len;          /* bytes of frame[] in use: vtl_hdr + payload */
+	__u16 valid;
+	__u8  frame[VTL_FRAME_MAX];
+};
+_Static_assert(sizeof(struct vtl_retx_buf) == 1544, "vtl_retx_buf");
+
+/* ---- negotiation outcome: HASH, key = session id, pinned as qos_nego ---- */
+#define VTL_N_PENDING  0
+#define VTL_N_ACCEPT   1
+#define VTL_N_REFUSE   2
+struct vtl_nego_state {
+	__u32 verdict;    /* VTL_N_* */
+	__u32 reason;     /* VTL_NR_* */
+};
+_Static_assert(sizeof(struct vtl_nego_state) == 8, "vtl_nego_state");
+
+/* ---- ring buffer events (KTF -> Data Broker) --------------------------- */
+#define VTL_EV_ACK        1  /* snd_una advanced: window opened */
+#define VTL_EV_RTO        2  /* retransmission timeout: resend [from, to) */
+#define VTL_EV_FAST_RETX  3  /* duplicate acks: resend [from, to) */
+#define VTL_EV_CLOSE_ACK  4  /* peer confirmed CLOSE */
+#define VTL_EV_NEGO_REPLY 5  /* NEGO_ACK / NEGO_NACK recorded in qos_nego */
+struct vtl_event {
+	__u32 type;       /* VTL_EV_* */
+	__u32 session_id;
+	__u32 slot;
+	__u32 from;
+	__u32 to;
+	__u32 pad;
+	__u64 ts_ns;
+};
+_Static_assert(sizeof(struct vtl_event) == 32, "vtl_event");
+
+/* ---- per-CPU scratch handed from a root program to the graft ----------- */
+struct vtl_pctx {
+	__u32 slot;
+	__u32 session_id;
+	__u16 l3_off;     /* IPv4 header offset */
+	__u16 l4_off;     /* VTL header offset */
+	__u16 pay_len;    /* payload length (validated by the root) */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct vtl_pctx) == 16, "vtl_pctx");
+
+/* ---- counters: PERCPU_ARRAY[dir * VTL_CNT_PER_DIR + reason] ------------ */
+#define VTL_DIR_XDP 0
+#define VTL_DIR_TC  1
+#define VTL_CNT_PER_DIR 32
+
+/* Index 0..VTL_DROP_MAX are drop reasons; the rest are pass counters.
+ * These numbers are stable: vtlctl prints them by name. */
+#define VTL_DROP_NONE            0
+#define VTL_DROP_MALFORMED_IP    1  /* bad IHL, total length or a fragment */
+#define VTL_DROP_TRUNCATED       2  /* VTL header runs past the frame */
+#define VTL_DROP_BAD_VERSION     3
+#define VTL_DROP_BAD_LENGTH      4  /* payload length disagrees with IP length */
+#define VTL_DROP_BAD_CSUM        5
+#define VTL_DROP_UNKNOWN_SESSION 6
+#define VTL_DROP_NO_GRAFT        7  /* slot empty: tail call fell through */
+#define VTL_DROP_BAD_TYPE        8
+#define VTL_DROP_OUT_OF_WINDOW   9
+#define VTL_DROP_DUPLICATE       10
+#define VTL_DROP_OUT_OF_ORDER    11
+#define VTL_DROP_WINDOW_FULL     12
+#define VTL_DROP_RETX_MISS       13 /* retransmission copy no longer held */
+#define VTL_DROP_HELPER          14 /* a BPF helper failed */
+#define VTL_DROP_BAD_HDR_LEN     15
+#define VTL_DROP_MAX             15
+#define VTL_CNT_PASS_NON_VTL     16 /* not VTL: passed untouched */
+#define VTL_CNT_VTL              17 /* parsed VTL packets */
+#define VTL_CNT_TO_XSK           18 /* redirected to the Data Broker */
+#define VTL_CNT_XDP_TX           19 /* answered in kernel (XDP_TX) */
+#define VTL_CNT_STAMPED          20 /* egress packets stamped */
+#define VTL_CNT_RETX_FILLED      21 /* retx triggers refilled from copies */
+#define VTL_CNT_CONSUMED         22 /* handled in kernel and ended there (ACKs) */
+#define VTL_CNT_MAX              23
+
+/* ---- graft metadata: section ".vtl.meta" of every graft object --------- */
+#define VTL_META_MAGIC   0x4d4c5456u /* "VTLM" */
+#define VTL_META_VERSION 1
+#define VTL_ROLE_EGRESS   0x01 /* TC egress program "vtl_egress" */
+#define VTL_ROLE_INGRESS  0x02 /* XDP program "vtl_ingress" */
+#define VTL_ROLE_LISTENER 0x04 /* XDP program "vtl_listener" */
+struct vtl_graft_meta {
+	__u32 magic;          /* VTL_META_MAGIC */
+	__u32 meta_version;   /* VTL_META_VERSION */
+	char  name[VTL_GRAFT_NAME_MAX];
+	__u32 version;
+	__u32 services;       /* VTL_SVC_* provided */
+	__u32 roles;          /* VTL_ROLE_* present */
+	__u32 window_default;
+	__u32 window_min;
+	__u32 window_max;
+	__u32 reserved[6];
+};
+_Static_assert(sizeof(struct vtl_graft_meta) == 80, "vtl_graft_meta");
+
+#endif /* VTL_SHARED_H */

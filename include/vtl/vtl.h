@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libvtl: the protocol-agnostic API (VTL paper, Table III).
+ *
+ * Every call returns 0 (or a byte count) on success and a negative
+ * error code on failure: -errno or -VTL_E_* (see vtl/errors.h);
+ * vtl_strerror() names it.
+ */
+#ifndef VTL_VTL_H
+#define VTL_VTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vtl_sock vtl_sock;
+
+enum vtl_mode {
+	VTL_MODE_SEND = 1, /* initiator: negotiates with dst_ip and sends */
+	VTL_MODE_RECV = 2, /* responder: waits for a peer's negotiation */
+};
+
+/* l4_services bits (same values as on the wire) */
+#define VTL_RELIABLE  0x01u
+#define VTL_ORDERED   0x02u
+#define VTL_PARTIAL   0x04u
+#define VTL_CONGESTION_CONTROL 0x08u
+
+/* QoS values, paper Table III. Zero means "no requirement". */
+struct vtl_qos {
+	uint32_t max_delay_ms;
+	uint32_t min_tput_kbps;
+	uint32_t max_loss_ppm;   /* tolerated loss, parts per million */
+};
+
+/* Options for vtl_init(). Zero-initialise, set .sz = sizeof(struct vtl_opts). */
+struct vtl_opts {
+	size_t      sz;
+	const char *socket_path; /* vtld control socket; NULL: $VTL_SOCKET or default */
+	uint16_t    port;        /* service port (listen on / connect to); 0 = 1 */
+	const char *graft;       /* ask for this graft by name; NULL: broker chooses */
+	uint32_t    window;      /* window tunable; 0 = graft default */
+	int         timeout_ms;  /* negotiation timeout; 0 = default (3000) */
+};
+
+struct vtl_info {
+	uint32_t session_id;
+	char     graft[24];
+	uint32_t graft_version;
+	uint32_t window;
+	uint32_t mss;
+	char     peer[16];       /* dotted quad */
+};
+
+struct vtl_stats {
+	uint64_t bytes;
+	uint64_t packets;
+	uint64_t retransmits;
+	uint64_t timeouts;
+	uint64_t fast_retx;
+	uint64_t dup_rx;
+	uint64_t ooo_rx;
+	uint64_t duration_us;
+	uint32_t srtt_us;
+	uint32_t session_id;
+};
+
+/* Create a VTL socket bound to the vtld that serves src_ip's interface.
+ * mode SEND needs dst_ip; mode RECV ignores it. src_ip may be NULL. */
+int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
+	     const char *dst_ip, const struct vtl_opts *opts);
+
+/* Hand the application's requirements to vtld and start negotiation
+ * (SEND). For RECV, registers the listener. Does not block. */
+int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos);
+
+/* Block until the negotiation is decided. 0: session open, *info filled
+ * (may be NULL). -VTL_E_REFUSED, -VTL_E_NOGRAFT, -VTL_E_TIMEOUT, ... */
+int vtl_validate(vtl_sock *s, struct vtl_info *info);
+
+/* Send len bytes; blocks under backpressure. Returns len or an error. */
+ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len);
+
+/* Receive up to len bytes. Returns bytes read, 0 at end of session. */
+ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len);
+
+/* Sender: no more data; block until the peer has every byte (reliable
+ * grafts). Receiver: no-op. Fills *st when non-NULL. */
+int vtl_shutdown(vtl_sock *s, struct vtl_stats *st);
+
+/* Statistics as of the end of the session (after shutdown or EOF). */
+int vtl_get_stats(vtl_sock *s, struct vtl_stats *st);
+
+/* Close the socket and free everything. A sender that did not call
+ * vtl_shutdown() is shut down first, and its result returned. */
+int vtl_close(vtl_sock *s);
+
+/* File descriptor of the control connection (readable when data or a
+ * result is pending), for poll(). */
+int vtl_fd(const vtl_sock *s);
+
+const char *vtl_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VTL_VTL_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The VTL checksum: the Internet checksum (RFC 1071) over the VTL header
+ * (csum field included) and the payload. Summing native 32-bit loads and
+ * storing the folded result without byte swapping gives the same bytes
+ * on the wire as the big-endian definition (RFC 1071, section 2(B)).
+ */
+#ifndef VTL_KTF_CSUM_H
+#define VTL_KTF_CSUM_H
+
+static __always_inline __u16 vtl_csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* Ones' complement sum of len bytes at start (packet memory). Returns
+ * -1 if the bytes run past data_end. */
+static __always_inline __s64 vtl_csum_partial(void *start, __u32 len, void *data_end)
+{
+	__u64 sum = 0;
+	__u32 off = 0;
+	int i;
+
+	if (len > VTL_FRAME_MAX)
+		return -1;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < VTL_FRAME_MAX / 4; i++) {
+		__u32 *w;
+
+		if (off + 4 > len)
+			break;
+		w = start + off;
+		if ((void *)(w + 1) > data_end)
+			return -1;
+		sum += *w;
+		off += 4;
+	}
+	if (off + 2 <= len) {
+		__u16 *h = start + (off & 0x7ff);
+
+		if ((void *)(h + 1) > data_end)
+			return -1;
+		sum += *h;
+		off += 2;
+	}
+	if (off < len) {
+		__u8 *b = start + (off & 0x7ff);
+
+		if ((void *)(b + 1) > data_end)
+			return -1;
+		sum += *b;
+	}
+	return (__s64)vtl_csum_fold(sum);
+}
+
+/* Does the VTL packet's checksum verify? */
+static __always_inline int vtl_csum_ok(struct vtl_hdr *vh, __u32 pay_len, void *data_end)
+{
+	__s64 s = vtl_csum_partial(vh, VTL_HDR_LEN + pay_len, data_end);
+
+	return s == 0xffff;
+}
+
+/* Stamp the checksum of a VTL packet (header fields already final). */
+static __always_inline int vtl_csum_stamp(struct vtl_hdr *vh, __u32 pay_len, void *data_end)
+{
+	__s64 s;
+
+	vh->csum = 0;
+	s = vtl_csum_partial(vh, VTL_HDR_LEN + pay_len, data_end);
+	if (s < 0)
+		return -1;
+	vh->csum = ~(__u16)s;
+	return 0;
+}
+
+/* IPv4 header checksum for a 20-byte header (our own replies). */
+static __always_inline void vtl_ip_csum20(struct iphdr *ip)
+{
+	__u16 *w = (__u16 *)ip;
+	__u32 sum = 0;
+
+	ip->check = 0;
+#pragma clang loop unroll(full)
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->check = ~(__u16)sum;
+}
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Ways out of a KTF: to the Data Broker (AF_XDP), back out of the
+ * interface rewritten (XDP_TX), or an event on the ring buffer. */
+#ifndef VTL_KTF_EMIT_H
+#define VTL_KTF_EMIT_H
+
+/* Hand the frame to the Data Broker's AF_XDP socket for this queue. */
+static __always_inline int vtl_to_broker(struct xdp_md *ctx)
+{
+	vtl_count(VTL_DIR_XDP, VTL_CNT_TO_XSK);
+	return bpf_redirect_map(&vtl_xsks, ctx->rx_queue_index, XDP_DROP);
+}
+
+static __always_inline void vtl_event(__u32 type, struct vtl_state *st, __u32 slot,
+				      __u32 from, __u32 to)
+{
+	struct vtl_event *e = bpf_ringbuf_reserve(&vtl_events, sizeof(*e), 0);
+
+	if (!e)
+		return;
+	e->type = type;
+	e->session_id = st->session_id;
+	e->slot = slot;
+	e->from = from;
+	e->to = to;
+	e->pad = 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * Turn the received frame into an ACK to its sender and XDP_TX it:
+ * swap addresses, shrink to a bare header, set ack/flags, echo the
+ * sender's timestamp, re-checksum. Only for 20-byte IPv4 headers.
+ */
+static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt *p,
+					     __u32 ack, __u8 flags, __u32 wnd)
+{
+	void *data, *data_end;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct vtl_hdr *vh;
+	__u8 mac[ETH_ALEN];
+	__u32 tmp, tsecr, sid;
+
+	if (p->ip->ihl != 5)
+		return vtl_xdp_drop(VTL_DROP_MALFORMED_IP);
+	tsecr = p->vh->tsval;
+	sid = p->vh->session_id;
+	if (p->pay_len && bpf_xdp_adjust_tail(ctx, -(int)p->pay_len))
+		return vtl_xdp_drop(VTL_DROP_HELPER);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip = (void *)(eth + 1);
+	vh = (void *)(ip + 1);
+	if ((void *)(vh + 1) > data_end)
+		return vtl_xdp_drop(VTL_DROP_HELPER);
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	tmp = ip->saddr;
+	ip->saddr = ip->daddr;
+	ip->daddr = tmp;
+	ip->ttl = 64;
+	ip->tot_len = bpf_htons(sizeof(*ip) + VTL_HDR_LEN);
+	vtl_ip_csum20(ip);
+	vh->version = VTL_VERSION;
+	vh->type = VTL_T_ACK;
+	vh->flags = flags;
+	vh->hdr_len = VTL_HDR_LEN;
+	vh->session_id = sid;
+	vh->seq = 0;
+	vh->ack = bpf_htonl(ack);
+	vh->tsval = bpf_htonl(vtl_now_us());
+	vh->tsecr = tsecr;
+	vh->len = 0;
+	vh->wnd = bpf_htons(wnd > 0xffff ? 0xffff : wnd);
+	vh->reserved = 0;
+	if (vtl_csum_stamp(vh, 0, data_end))
+		return vtl_xdp_drop(VTL_DROP_HELPER);
+	vtl_count(VTL_DIR_XDP, VTL_CNT_XDP_TX);
+	return XDP_TX;
+}
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The sender half of windowed ARQ, shared by every reliable graft:
+ *  - tf_tc_arq_send: stamp seq/ack/timestamps/checksum on new DATA, keep a
+ *    copy for retransmission, arm the retransmission timer;
+ *  - tf_tc_arq_refill: a header-only DATA with VTL_F_RETX is a
+ *    retransmission trigger from the Data Broker: grow it back into the
+ *    stored frame (bpf_skb_change_tail + bpf_skb_store_bytes);
+ *  - vtl_rtt_sample: RFC 6298 estimator from echoed timestamps;
+ *  - vtl_arq_timer_cb: retransmission timeout -> VTL_EV_RTO event.
+ * Tunables (set before load): vtl_window, vtl_min_rto_us, vtl_max_rto_us.
+ */
+#ifndef VTL_KTF_TF_ARQ_H
+#define VTL_KTF_TF_ARQ_H
+
+#ifndef VTL_ARQ_WINDOW
+#define VTL_ARQ_WINDOW 64
+#endif
+VTL_TUNABLE(__u32, vtl_window, VTL_ARQ_WINDOW);
+VTL_TUNABLE(__u32, vtl_min_rto_us, 5000);
+VTL_TUNABLE(__u32, vtl_max_rto_us, 1000000);
+VTL_TUNABLE(__u32, vtl_init_rto_us, 50000);
+
+static __always_inline __u32 vtl_clamp_rto(__u64 rto)
+{
+	if (rto < vtl_min_rto_us)
+		rto = vtl_min_rto_us;
+	if (rto > vtl_max_rto_us)
+		rto = vtl_max_rto_us;
+	return (__u32)rto;
+}
+
+static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
+{
+	__u32 slot = *key;
+	struct vtl_state *st = bpf_map_lookup_elem(&vtl_state, &slot);
+	__u64 now, rto_ns, deadline;
+	__u32 una, nxt;
+
+	if (!st || !st->active)
+		return 0;
+	st->timer_armed = 0;
+	una = st->snd_una;
+	nxt = st->snd_nxt;
+	if (una == nxt)
+		return 0;             /* idle: the next send re-arms */
+	if (__sync_val_compare_and_swap(&st->timer_armed, 0, 1) != 0)
+		return 0;             /* a sender re-armed it meanwhile */
+	now = bpf_ktime_get_ns();
+	rto_ns = (__u64)st->rto_us * 1000;
+	if (now - st->last_progress_ns >= rto_ns) {
+		__sync_fetch_and_add(&st->timeouts, 1);
+		st->rto_us = vtl_clamp_rto((__u64)st->rto_us * 2);
+		st->last_progress_ns = now;
+		st->recover = nxt;
+		st->dupacks = 0;
+		vtl_event(VTL_EV_RTO, st, slot, una, nxt);
+		deadline = now + (__u64)st->rto_us * 1000;
+	} else {
+		deadline = st->last_progress_ns + rto_ns;
+	}
+	bpf_timer_start(&val->t, deadline, BPF_F_TIMER_ABS);
+	return 0;
+}
+
+static __always_inline void vtl_arq_arm(struct vtl_kctx *k)
+{
+	struct vtl_state *st = k->st;
+
+	if (st->timer_armed)
+		return;
+	if (__sync_val_compare_and_swap(&st->timer_armed, 0, 1) != 0)
+		return;
+	if (vtl_start_timer(k->slot, st->rto_us ? st->rto_us : vtl_init_rto_us,
+			    vtl_arq_timer_cb))
+		st->timer_armed = 0;
+}
+
+static __always_inline void vtl_rtt_sample(struct vtl_state *st, __u32 now_us, __u32 tsecr)
+{
+	__u32 rtt, err;
+
+	if (!tsecr)
+		return;
+	rtt = now_us - tsecr;
+	if (rtt > 60000000) /* older than a minute: wrapped or bogus */
+		return;
+	if (!st->srtt_us) {
+		st->srtt_us = rtt ? rtt : 1;
+		st->rttvar_us = rtt / 2;
+	} else {
+		err = rtt > st->srtt_us ? rtt - st->srtt_us : st->srtt_us - rtt;
+		st->rttvar_us = st->rttvar_us - (st->rttvar_us >> 2) + (err >> 2);
+		st->srtt_us = st->srtt_us - (st->srtt_us >> 3) + (rtt >> 3);
+	}
+	st->rto_us = vtl_clamp_rto((__u64)st->srtt_us + 4 * (__u64)st->rttvar_us);
+	st->rtt_samples++;
+}
+
+/* Retransmission trigger: refill from the stored copy. */
+static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kctx *k)
+{
+	struct vtl_state *st = k->st;
+	struct vtl_retx_buf *buf;
+	struct iphdr *ip;
+	struct vtl_hdr *vh;
+	void *data, *data_end;
+	__u32 seq, len, l4 = k->p.l4_off;
+
+	seq = bpf_ntohl(k->p.vh->seq);
+	if (vtl_before(seq, st->snd_una) || !vtl_before(seq, st->snd_nxt))
+		return vtl_tc_drop(VTL_DROP_RETX_MISS); /* acked meanwhile */
+	buf = vtl_retx_of(st, seq);
+	if (!buf || !buf->valid || buf->seq != seq)
+		return vtl_tc_drop(VTL_DROP_RETX_MISS);
+	if (k->p.pay_len || l4 != sizeof(struct ethhdr) + sizeof(struct iphdr))
+		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
+	len = buf->len;
+	if (len < VTL_HDR_LEN || len > VTL_FRAME_MAX)
+		return vtl_tc_drop(VTL_DROP_RETX_MISS);
+	if (bpf_skb_change_tail(ctx, l4 + len, 0))
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	if (bpf_skb_store_bytes(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr),
+				buf->frame, len, 0))
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	ip = data + sizeof(struct ethhdr);
+	vh = (void *)(ip + 1);
+	if ((void *)(vh + 1) > data_end)
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	ip->tot_len = bpf_htons(sizeof(*ip) + len);
+	vtl_ip_csum20(ip);
+	vh->flags |= VTL_F_RETX;
+	vh->tsval = bpf_htonl(k->now_us);
+	vh->ack = bpf_htonl(st->rcv_acked);
+	if (vtl_csum_stamp(vh, len - VTL_HDR_LEN, data_end))
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	__sync_fetch_and_add(&st->tx_retx, 1);
+	vtl_count(VTL_DIR_TC, VTL_CNT_RETX_FILLED);
+	vtl_arq_arm(k);
+	return TC_ACT_OK;
+}
+
+/* New DATA: stamp, copy, arm. */
+static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx *k)
+{
+	struct vtl_hdr *vh = k->p.vh;
+	struct vtl_state *st = k->st;
+	struct vtl_retx_buf *buf;
+	__u32 una, nxt, seq, len;
+
+	if (vh->type != VTL_T_DATA)
+		return VTL_CONTINUE;
+	if (!st)
+		return vtl_tc_drop(VTL_DROP_UNKNOWN_SESSION);
+	if (vh->flags & VTL_F_RETX)
+		return tf_tc_arq_refill(ctx, k);
+	len = VTL_HDR_LEN + k->p.pay_len;
+	if (len > VTL_FRAME_MAX)
+		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
+	una = st->snd_una;
+	nxt = st->snd_nxt;
+	if (nxt - una >= vtl_window || nxt - una >= st->buf_count)
+		return vtl_tc_drop(VTL_DROP_WINDOW_FULL);
+	seq = __sync_fetch_and_add(&st->snd_nxt, 1);
+	buf = vtl_retx_of(st, seq);
+	if (!buf)
+		return vtl_tc_drop(VTL_DROP_RETX_MISS);
+	vh->flags = 0;
+	vh->seq = bpf_htonl(seq);
+	vh->ack = bpf_htonl(st->rcv_acked);
+	vh->tsval = bpf_htonl(k->now_us);
+	vh->tsecr = bpf_htonl(st->ts_recent);
+	vh->wnd = vtl_wnd16(vtl_window);
+	if (vtl_csum_stamp(vh, k->p.pay_len, (void *)(long)ctx->data_end))
+		return vtl_tc_drop(VTL_DROP_TRUNCATED);
+	if (bpf_skb_load_bytes(ctx, k->p.l4_off, buf->frame, len))
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	buf->seq = seq;
+	buf->len = len;
+	buf->valid = 1;
+	if (una == nxt)
+		st->last_progress_ns = bpf_ktime_get_ns();
+	__sync_fetch_and_add(&st->tx_data, 1);
+	__sync_fetch_and_add(&st->tx_bytes, k->p.pay_len);
+	vtl_count(VTL_DIR_TC, VTL_CNT_STAMPED);
+	vtl_arq_arm(k);
+	return TC_ACT_OK;
+}
+
+#endif

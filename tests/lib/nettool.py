@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Small network helpers for the VTL netns tests (stdlib only).
+
+Run inside a namespace with in_ns / vtl_bg from tests/lib/netns.sh.
+
+  tcp-server --bind IP --port P --out FILE [--timeout S]
+      accept one TCP connection, write everything received to FILE, exit 0.
+      Prints "listening IP P" on stderr once bound (the readiness line).
+  tcp-client --host IP --port P --in FILE [--timeout S]
+      send FILE, half-close, wait for the server to close, exit 0.
+  ping [--count N] [--timeout S] DST
+      ICMP echo over a raw socket; prints ping's summary line
+      "N packets transmitted, M received"; exit 0 iff M == N.
+  raw-send --dst IP [--type T[,T...]] [--count N] [--payload B] [--pps R]
+      send N VTL-shaped packets (IPv4 protocol 253, 32-byte VTL header with
+      version 1 and the given types, round-robin, + B payload bytes) and one
+      final end marker (type CLOSE, session 0xffffffff).
+  raw-recv [--timeout S] [--out FILE]
+      count received protocol-253 packets per VTL type until the end
+      marker arrives; prints "ready" on stderr once the socket is open and
+      the counts as JSON {"<type>": n, ...} on stdout (or into FILE).
+"""
+
+import argparse
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+VTL_IPPROTO = 253
+VTL_T_CLOSE = 7
+END_SESSION = 0xFFFFFFFF
+# struct vtl_hdr, include/vtl/wire.h: network order, 32 bytes
+VTL_HDR = struct.Struct("!BBBBIIIIIHHHH")
+assert VTL_HDR.size == 32
+
+
+def err(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def tcp_server(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    s.listen(1)
+    s.settimeout(a.timeout)
+    err("listening %s %d" % s.getsockname())
+    c, peer = s.accept()
+    c.settimeout(a.timeout)
+    n = 0
+    with open(a.out, "wb") as f:
+        while True:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            f.write(b)
+            n += len(b)
+    c.close()
+    s.close()
+    err("received %d bytes from %s:%d" % (n, peer[0], peer[1]))
+    return 0
+
+
+def tcp_client(a):
+    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+    with open(a.infile, "rb") as f:
+        n = s.sendfile(f)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(4096):
+        pass
+    s.close()
+    err("sent %d bytes to %s:%d" % (n, a.host, a.port))
+    return 0
+
+
+def icmp_csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def ping(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    ident = os.getpid() & 0xFFFF
+    got = 0
+    for seq in range(1, a.count + 1):
+        body = struct.pack("!d", time.time()) + bytes(48)
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        pkt = struct.pack("!BBHHH", 8, 0, icmp_csum(hdr + body), ident, seq) + body
+        s.sendto(pkt, (a.dst, 0))
+        deadline = time.monotonic() + a.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([s], [], [], left)
+            if not r:
+                break
+            data, _ = s.recvfrom(2048)
+            ihl = (data[0] & 0x0F) * 4
+            typ, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+            if typ == 0 and rid == ident and rseq == seq:
+                got += 1
+                break
+    print("%d packets transmitted, %d received" % (a.count, got), flush=True)
+    return 0 if got == a.count else 1
+
+
+def raw_send(a):
+    types = [int(t) for t in a.type.split(",")]
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, VTL_IPPROTO)
+    payload = bytes(a.payload)
+    interval = 1.0 / a.pps if a.pps > 0 else 0.0
+    start = time.monotonic()
+    for i in range(a.count):
+        t = types[i % len(types)]
+        hdr = VTL_HDR.pack(1, t, 0, 32, 0x5E55, i, 0, 0, 0, len(payload), 0, 0, 0)
+        s.sendto(hdr + payload, (a.dst, 0))
+        if interval and i % 16 == 15:
+            ahead = start + (i + 1) * interval - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+    end = VTL_HDR.pack(1, VTL_T_CLOSE, 0, 32, END_SESSION, a.count, 0, 0, 0, 0, 0, 0, 0)
+    s.sendto(end, (a.dst, 0))
+    err("sent %d packets (types %s) to %s" % (a.count, a.type, a.dst))
+    return 0
+
+
+def raw_recv(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, VTL_IPPROTO)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    err("ready")
+    counts = {}
+    deadline = time.monotonic() + a.timeout
+    done = False
+    while not done:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            err("raw-recv: timeout before the end marker")
+            break
+        r, _, _ = select.select([s], [], [], left)
+        if not r:
+            continue
+        data = s.recv(65536)
+        ihl = (data[0] & 0x0F) * 4
+        if len(data) < ihl + VTL_HDR.size:
+            counts["short"] = counts.get("short", 0) + 1
+            continue
+        f = VTL_HDR.unpack_from(data, ihl)
+        if f[1] == VTL_T_CLOSE and f[4] == END_SESSION:
+            done = True
+            continue
+        counts[str(f[1])] = counts.get(str(f[1]), 0) + 1
+    out = json.dumps(counts, sort_keys=True)
+    if a.out:
+        with open(a.out, "w") as fo:
+            fo.write(out + "\n")
+    else:
+        print(out, flush=True)
+    return 0 if done else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("tcp-server")
+    q.add_argument("--bind", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--out", required=True)
+    q.add_argument("--timeout", type=float, default=60)
+    q = sub.add_parser("tcp-client")
+    q.add_argument("--host", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--in", dest="infile", required=True)
+    q.add_argument("--timeout", type=float, default=60)
+    q = sub.add_parser("ping")
+    q.add_argument("--count", type=int, default=3)
+    q.add_argument("--timeout", type=float, default=1)
+    q.add_argument("dst")
+    q = sub.add_parser("raw-send")
+    q.add_argument("--dst", required=True)
+    q.add_argument("--type", default="4")
+    q.add_argument("--count", type=int, default=1000)
+    q.add_argument("--payload", type=int, default=0)
+    q.add_argument("--pps", type=float, default=20000)
+    q = sub.add_parser("raw-recv")
+    q.add_argument("--timeout", type=float, default=60)
+    q.add_argument("--out")
+    a = p.parse_args()
+    return {"tcp-server": tcp_server, "tcp-client": tcp_client, "ping": ping,
+            "raw-send": raw_send, "raw-recv": raw_recv}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

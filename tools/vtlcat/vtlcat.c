@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vtlcat: netcat for VTL.
+ *   vtlcat -l [-p PORT] [-o FILE]          receive one session
+ *   vtlcat [-g GRAFT] [-w WIN] HOST < FILE send stdin
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <vtl/vtl.h>
+#include "ipc_client.h"   /* only to explain a failure to reach vtld */
+
+#define CHUNK (256 * 1024)
+
+struct args {
+	int listen, verbose;
+	unsigned port, window;
+	int timeout_ms;
+	const char *out, *socket, *graft, *host;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vtlcat -l [-p PORT] [-o FILE] [--socket PATH] [-v]\n"
+"       vtlcat [-g GRAFT] [-w WINDOW] [-p PORT] [-t TIMEOUT_MS] [--socket PATH]\n"
+"              [-v] HOST < FILE\n"
+"\n"
+"Receive one VTL session (-l) and write it to FILE or stdout, or send stdin\n"
+"to HOST over VTL. The sender exits 0 only once the peer has every byte.\n"
+"\n"
+"  -l, --listen          receive instead of send\n"
+"  -p, --port PORT       service port (default 1)\n"
+"  -o, --output FILE     write received data to FILE (default stdout)\n"
+"  -g, --graft NAME      ask for this graft (default: the broker chooses)\n"
+"  -w, --window N        window tunable (default: the graft's)\n"
+"  -t, --timeout MS      negotiation timeout (default 3000)\n"
+"      --socket PATH     vtld control socket (default $VTL_SOCKET, or the\n"
+"                        only *.sock in /run/vtl)\n"
+"  -v, --verbose         print session and statistics on stderr\n"
+"  -h, --help            this help\n");
+}
+
+static void __attribute__((noreturn)) die(const char *what, int err)
+{
+	fprintf(stderr, "vtlcat: %s: %s\n", what, vtl_strerror(err));
+	exit(1);
+}
+
+static void __attribute__((noreturn))
+bad_usage(const char *fmt, const char *arg)
+{
+	fputs("vtlcat: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (try 'vtlcat --help')\n", stderr);
+	exit(1);
+}
+
+static unsigned num(const char *s, unsigned long min, unsigned long max,
+		    const char *what)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		bad_usage(what, s);
+	return (unsigned)v;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* vtl_init could not reach vtld: say why (which path, what error). */
+static void explain_daemon(const char *socket)
+{
+	char err[VTL__ERRLEN] = "";
+	int fd = vtl__open_control(socket, NULL, err, sizeof(err));
+
+	if (fd >= 0)
+		close(fd);
+	else if (*err)
+		fprintf(stderr, "vtlcat: %s\n", err);
+}
+
+static vtl_sock *open_sock(const struct args *a, enum vtl_mode mode,
+			   const char *dst)
+{
+	struct vtl_opts o = {
+		.sz = sizeof(o), .socket_path = a->socket, .port = a->port,
+		.graft = a->graft, .window = a->window,
+		.timeout_ms = a->timeout_ms,
+	};
+	vtl_sock *s;
+	int r = vtl_init(&s, mode, NULL, dst, &o);
+
+	if (r == -VTL_E_DAEMON) {
+		fprintf(stderr, "vtlcat: init: %s\n", vtl_strerror(r));
+		explain_daemon(a->socket);
+		exit(1);
+	}
+	if (r < 0)
+		die("init", r);
+	return s;
+}
+
+static void report(const struct args *a, vtl_sock *s, double t0)
+{
+	struct vtl_stats st;
+	double secs;
+
+	if (!a->verbose)
+		return;
+	if (vtl_get_stats(s, &st) < 0)
+		return;
+	secs = st.duration_us ? st.duration_us / 1e6 : now_s() - t0;
+	fprintf(stderr, "vtlcat: %llu bytes in %.3f s, goodput %.3f Mb/s\n",
+		(unsigned long long)st.bytes, secs,
+		secs > 0 ? st.bytes * 8 / secs / 1e6 : 0.0);
+	fprintf(stderr, "vtlcat: packets %llu, retransmissions %llu, "
+		"timeouts %llu, fast retransmits %llu, srtt %.3f ms\n",
+		(unsigned long long)st.packets,
+		(unsigned long long)st.retransmits,
+		(unsigned long long)st.timeouts,
+		(unsigned long long)st.fast_retx, st.srtt_us / 1000.0);
+}
+
+static void print_info(const struct args *a, const struct vtl_info *i)
+{
+	if (a->verbose)
+		fprintf(stderr, "vtlcat: session %#x with %s: graft %s v%u, "
+			"window %u, mss %u\n", i->session_id, i->peer, i->graft,
+			i->graft_version, i->window, i->mss);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int do_listen(const struct args *a, char *buf)
+{
+	int out = STDOUT_FILENO, r;
+	struct vtl_info info;
+	vtl_sock *s;
+	double t0;
+	ssize_t n;
+
+	if (a->out) {
+		out = open(a->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0) {
+			fprintf(stderr, "vtlcat: %s: %s\n", a->out, strerror(errno));
+			return 1;
+		}
+	}
+	s = open_sock(a, VTL_MODE_RECV, NULL);
+	r = vtl_negotiate(s, VTL_RELIABLE | VTL_ORDERED, NULL);
+	if (r < 0)
+		die("listen", r);
+	fprintf(stderr, "vtlcat: listening on port %u\n", a->port);
+	fflush(stderr);
+	r = vtl_validate(s, &info);
+	if (r < 0)
+		die("accept", r);
+	print_info(a, &info);
+	t0 = now_s();
+	while ((n = vtl_recv_data(s, buf, CHUNK)) > 0) {
+		r = write_all(out, buf, (size_t)n);
+		if (r < 0) {
+			fprintf(stderr, "vtlcat: write: %s\n", strerror(-r));
+			return 1;
+		}
+	}
+	if (n < 0)
+		die("receive", (int)n);
+	if (out != STDOUT_FILENO && close(out) < 0) {
+		fprintf(stderr, "vtlcat: %s: %s\n", a->out, strerror(errno));
+		return 1;
+	}
+	report(a, s, t0);
+	vtl_close(s);
+	return 0;
+}
+
+static void resolve(const char *host, char *ip, size_t len)
+{
+	struct addrinfo hints = { .ai_family = AF_INET }, *res;
+	struct in_addr a;
+	int r;
+
+	if (inet_pton(AF_INET, host, &a) == 1) {
+		snprintf(ip, len, "%s", host);
+		return;
+	}
+	r = getaddrinfo(host, NULL, &hints, &res);
+	if (r) {
+		fprintf(stderr, "vtlcat: %s: %s\n", host, gai_strerror(r));
+		exit(1);
+	}
+	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr,
+		  ip, len);
+	freeaddrinfo(res);
+}
+
+static int do_send(const struct args *a, char *buf)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct vtl_info info;
+	vtl_sock *s;
+	double t0;
+	ssize_t n, w;
+	int r;
+
+	resolve(a->host, ip, sizeof(ip));
+	s = open_sock(a, VTL_MODE_SEND, ip);
+	r = vtl_negotiate(s, VTL_RELIABLE | VTL_ORDERED, NULL);
+	if (r < 0)
+		die("negotiate", r);
+	r = vtl_validate(s, &info);
+	if (r < 0)
+		die("negotiate", r);
+	print_info(a, &info);
+	t0 = now_s();
+	for (;;) {
+		n = read(STDIN_FILENO, buf, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "vtlcat: read: %s\n", strerror(errno));
+			return 1;
+		}
+		if (n == 0)
+			break;
+		w = vtl_send_data(s, buf, (size_t)n);
+		if (w < 0)
+			die("send", (int)w);
+	}
+	r = vtl_shutdown(s, NULL);
+	if (r < 0)
+		die("shutdown", r);
+	report(a, s, t0);
+	vtl_close(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "listen",  no_argument,       NULL, 'l' },
+		{ "port",    required_argument, NULL, 'p' },
+		{ "output",  required_argument, NULL, 'o' },
+		{ "graft",   required_argument, NULL, 'g' },
+		{ "window",  required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "socket",  required_argument, NULL, 'S' },
+		{ "verbose", no_argument,       NULL, 'v' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ 0 }
+	};
+	struct args a = { .port = 1 };
+	char *buf;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "lp:o:g:w:t:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l': a.listen = 1; break;
+		case 'p': a.port = num(optarg, 1, 65535, "bad port: %s"); break;
+		case 'o': a.out = optarg; break;
+		case 'g': a.graft = optarg; break;
+		case 'w': a.window = num(optarg, 1, 1u << 20, "bad window: %s"); break;
+		case 't': a.timeout_ms = (int)num(optarg, 1, 3600000,
+						  "bad timeout: %s"); break;
+		case 'S': a.socket = optarg; break;
+		case 'v': a.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fputs("try 'vtlcat --help'\n", stderr);
+			return 1;
+		}
+	}
+	if (a.listen && optind != argc)
+		bad_usage("unexpected argument with -l: %s", argv[optind]);
+	if (!a.listen && optind != argc - 1)
+		bad_usage("%s", optind < argc ? "too many arguments" :
+			  "missing HOST (or -l to listen)");
+	if (!a.listen && a.out)
+		bad_usage("%s", "-o is for -l (the receiver)");
+	a.host = a.listen ? NULL : argv[optind];
+	buf = malloc(CHUNK);
+	if (!buf) {
+		fprintf(stderr, "vtlcat: out of memory\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	c = a.listen ? do_listen(&a, buf) : do_send(&a, buf);
+	free(buf);
+	return c;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* vtlctl: shared declarations (command table, output, names). */
+#ifndef VTLCTL_H
+#define VTLCTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <vtl/ipc.h>
+
+struct json;
+
+struct ctl {
+	int json;              /* -j: JSON output */
+	int pretty;            /* -p: indented JSON */
+	const char *socket;    /* --socket, NULL: $VTL_SOCKET / default */
+	const char *prog;      /* "vtlctl" */
+};
+
+/* One object or verb. fn gets argv with argv[0] = the matched word. */
+struct ctl_cmd {
+	const char *name;
+	int (*fn)(struct ctl *c, int argc, char **argv);
+	const char *args;      /* synopsis after the name, for help */
+	const char *help;
+};
+
+/* Run the command of tbl that argv[0] names, exactly or by a unique
+ * prefix; what names the level ("object", "verb") in errors. argc == 0
+ * runs dflt (may be NULL: error). Returns the exit code. */
+int ctl_dispatch(struct ctl *c, const struct ctl_cmd *tbl, const char *what,
+		 const char *dflt, int argc, char **argv);
+
+/* Report an error (stderr, or {"error","code"} on stdout with -j).
+ * code: -errno or -VTL_E_*. Returns 1, the exit code. */
+int ctl_err(struct ctl *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Commands (one file each). */
+extern const struct ctl_cmd ctl_objects[];
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_graft(struct ctl *c, int argc, char **argv);
+int cmd_session(struct ctl *c, int argc, char **argv);
+int cmd_help(struct ctl *c, int argc, char **argv);
+
+/* status.c: one STATUS round trip; records point into buf (free it).
+ * Returns 0, or the exit code after reporting the error. */
+struct ctl_status {
+	void *buf;
+	const struct vtl_ipc_status *st;
+	const struct vtl_ipc_graft_info *grafts;
+	const struct vtl_ipc_session_info *sessions;
+};
+int ctl_fetch_status(struct ctl *c, struct ctl_status *out);
+void ctl_print_grafts(struct ctl *c, struct json *j, const struct ctl_status *s);
+void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *s);
+struct json *ctl_json_open(struct ctl *c);
+void ctl_json_close(struct json *j);
+
+/* names.c: the one place numbers get names. */
+const char *ctl_counter_name(unsigned idx);      /* NULL if unnamed */
+const char *ctl_sess_state_name(unsigned state);
+/* comma-separated names of set bits into buf ("-" when none) */
+const char *ctl_services_str(uint32_t svc, char *buf, size_t len);
+const char *ctl_roles_str(uint32_t roles, char *buf, size_t len);
+void ctl_json_services(struct json *j, uint32_t svc);
+void ctl_json_roles(struct json *j, uint32_t roles);
+
+/* json.c: a small streaming JSON writer. */
+struct json *json_new(FILE *f, int pretty);
+void json_free(struct json *j);         /* ends the line */
+void json_obj_open(struct json *j);
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j);
+void json_arr_close(struct json *j);
+void json_key(struct json *j, const char *k);
+void json_str(struct json *j, const char *s);
+void json_strn(struct json *j, const char *s, size_t maxlen);
+void json_uint(struct json *j, uint64_t v);
+void json_int(struct json *j, int64_t v);
+void json_bool(struct json *j, int v);
+void json_kv_str(struct json *j, const char *k, const char *v);
+void json_kv_uint(struct json *j, const char *k, uint64_t v);
+
+#endif /* VTLCTL_H */
