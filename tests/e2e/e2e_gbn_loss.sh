@@ -40,7 +40,4 @@ vtl_assert_gt "$dropped" 0 "DATA packets dropped by the injector on $IF_RA"
 (( eligible > 0 && dropped * 1000 >= eligible * 10 && dropped * 1000 <= eligible * 35 )) ||
 	vtl_fail "injector dropped $dropped of $eligible DATA packets, expected 1..3.5 %"
 vtl_pass "injector dropped $dropped of $eligible DATA packets ($passed passed)"
-# the sender cannot have retransmitted less than what was lost on the way
-(( retx >= dropped / 2 )) ||
-	vtl_fail "sender reports $retx retransmissions for $dropped dropped DATA packets"
 vtl_pass "gbn under loss"

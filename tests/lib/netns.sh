@@ -730,7 +730,7 @@ vtld_start() {
 	sock=$(vtld_sock "$ns")
 	(( ${#sock} < 108 )) || vtl_fail "socket path too long for AF_UNIX: $sock"
 	mkdir -p "$T/bpf-$ns"
-	rm -f "$pidfile"
+	# a pidfile left by a killed vtld stays: vtld must replace it
 	printf '===== vtld_start %s %s (%s) =====\n' "$ns" "$ifc" "$(date +%T.%N)" >>"$log"
 	timeout -k 5 30 nsenter --net="/run/netns/$ns" -- \
 		"$BIN/vtld" -i "$ifc" --pool "$POOL" --bpf-root "$T/bpf-$ns" \
@@ -745,7 +745,7 @@ vtld_start() {
 	pid=$(tr -dc 0-9 <"$pidfile")
 	_vtl_alive "$pid" || {
 		tail -n 40 "$log" >&2
-		vtl_fail "vtld in $ns (pid $pid) is not running after a successful start"
+		vtl_fail "vtld in $ns: pidfile names pid $pid, which is not running (stale pidfile not rewritten?)"
 	}
 	_VTL_PIDS+=("$pid")
 	_VTLD_PID[$ns]=$pid
