@@ -42,6 +42,7 @@ VTL_SRC_DIR=$(dirname "$VTL_TESTS_DIR")
 _VTL_NS=()            # namespaces we created, in creation order
 _VTL_PIDS=()          # processes we started (background jobs, daemons)
 declare -A _VTLD_PID  # namespace -> pid of the vtld running there
+declare -A _VTLD_OLD  # namespace -> pid of the last vtld stopped there
 _VTL_WATCHDOG=""
 _VTL_CLEANED=""
 _VTL_ERR_WHERE=""
@@ -177,7 +178,11 @@ _vtl_start_watchdog() {
 	_VTL_WATCHDOG=$!
 }
 
-# _vtl_alive PID: true while PID exists and is not a zombie.
+# vtl_alive PID: true while PID exists and is not a zombie.
+vtl_alive() {
+	_vtl_alive "$1"
+}
+
 _vtl_alive() {
 	local st
 	[[ -r /proc/$1/stat ]] || return 1
@@ -743,6 +748,8 @@ vtld_start() {
 	fi
 	[[ -s $pidfile ]] || vtl_fail "vtld in $ns exited 0 but wrote no pidfile $pidfile"
 	pid=$(tr -dc 0-9 <"$pidfile")
+	[[ $pid != "${_VTLD_OLD[$ns]:-}" ]] ||
+		vtl_fail "vtld in $ns did not rewrite $pidfile (still names the old pid $pid)"
 	_vtl_alive "$pid" || {
 		tail -n 40 "$log" >&2
 		vtl_fail "vtld in $ns: pidfile names pid $pid, which is not running (stale pidfile not rewritten?)"
@@ -763,6 +770,7 @@ vtld_stop() {
 	kill -s "$sig" "$pid"
 	wait_for 10 _vtl_not_alive "$pid" || vtl_fail "vtld in $ns (pid $pid) still running 10 s after SIG$sig"
 	unset '_VTLD_PID[$ns]'
+	_VTLD_OLD[$ns]=$pid
 	vtl_log "vtld in $ns stopped (SIG$sig)"
 }
 

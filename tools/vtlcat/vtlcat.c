@@ -55,12 +55,12 @@ static void __attribute__((noreturn)) die(const char *what, int err)
 	exit(1);
 }
 
+/* "vtlcat: what[: arg] (try ...)", exit 1 */
 static void __attribute__((noreturn))
-bad_usage(const char *fmt, const char *arg)
+bad_usage(const char *what, const char *arg)
 {
-	fputs("vtlcat: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs(" (try 'vtlcat --help')\n", stderr);
+	fprintf(stderr, "vtlcat: %s%s%s (try 'vtlcat --help')\n", what,
+		arg ? ": " : "", arg ? arg : "");
 	exit(1);
 }
 
@@ -288,12 +288,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "lp:o:g:w:t:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': a.listen = 1; break;
-		case 'p': a.port = num(optarg, 1, 65535, "bad port: %s"); break;
+		case 'p': a.port = num(optarg, 1, 65535, "bad port"); break;
 		case 'o': a.out = optarg; break;
 		case 'g': a.graft = optarg; break;
-		case 'w': a.window = num(optarg, 1, 1u << 20, "bad window: %s"); break;
+		case 'w': a.window = num(optarg, 1, 1u << 20, "bad window"); break;
 		case 't': a.timeout_ms = (int)num(optarg, 1, 3600000,
-						  "bad timeout: %s"); break;
+						  "bad timeout"); break;
 		case 'S': a.socket = optarg; break;
 		case 'v': a.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -303,12 +303,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (a.listen && optind != argc)
-		bad_usage("unexpected argument with -l: %s", argv[optind]);
+		bad_usage("unexpected argument with -l", argv[optind]);
 	if (!a.listen && optind != argc - 1)
-		bad_usage("%s", optind < argc ? "too many arguments" :
-			  "missing HOST (or -l to listen)");
+		bad_usage(optind < argc ? "too many arguments" :
+			  "missing HOST (or -l to listen)", NULL);
 	if (!a.listen && a.out)
-		bad_usage("%s", "-o is for -l (the receiver)");
+		bad_usage("-o is for -l (the receiver)", NULL);
 	a.host = a.listen ? NULL : argv[optind];
 	buf = malloc(CHUNK);
 	if (!buf) {
