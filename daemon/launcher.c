@@ -172,9 +172,13 @@ static int clean_stale_tc(struct launcher *l)
 	struct bpf_tc_opts o;
 	char name[BPF_OBJ_NAME_LEN] = "";
 	__u32 id;
+	int err;
 
 	tc_hook_init(l, &h, &o);
-	if (bpf_tc_query(&h, &o))
+	vtl_log_mute_libbpf(1);
+	err = bpf_tc_query(&h, &o);
+	vtl_log_mute_libbpf(0);
+	if (err)
 		return 0; /* nothing there (or no clsact) */
 	id = o.prog_id;
 	prog_name_of(id, name, sizeof(name));
@@ -226,17 +230,8 @@ static void detach_tc(struct launcher *l)
 	tc_hook_init(l, &h, &o);
 	if (bpf_tc_detach(&h, &o))
 		pr_warn("%s: tc detach failed: %s\n", l->ifname, strerror(errno));
-	if (l->tc_hook_created) {
-		/* only our filter was there when we created it: remove the qdisc
-		 * unless somebody added filters meanwhile */
-		struct bpf_tc_opts q = { .sz = sizeof(q) };
-
-		tc_hook_init(l, &h, &o);
-		if (bpf_tc_query(&h, &q) == -ENOENT || errno == ENOENT) {
-			h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&h);
-		}
-	}
+	/* The clsact qdisc stays: other tools may hold filters on it, and an
+	 * empty clsact changes nothing for traffic. */
 	l->tc_attached = false;
 }
 

@@ -7,6 +7,12 @@
 #include "log.h"
 
 static enum vtl_log_level cur_level = VTL_LOG_INFO;
+static int libbpf_muted;
+
+void vtl_log_mute_libbpf(int mute)
+{
+	libbpf_muted = mute;
+}
 
 void vtl_log_set_level(enum vtl_log_level lvl)
 {
@@ -39,7 +45,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	enum vtl_log_level lvl = level == LIBBPF_WARN ? VTL_LOG_WARN :
 				 level == LIBBPF_INFO ? VTL_LOG_DEBUG : VTL_LOG_DEBUG + 1;
 
-	if (lvl > VTL_LOG_DEBUG)
+	if (lvl > VTL_LOG_DEBUG || (libbpf_muted && lvl != VTL_LOG_DEBUG))
 		return 0;
 	vlog(lvl, fmt, ap);
 	return 0;

@@ -6,6 +6,8 @@ enum vtl_log_level { VTL_LOG_WARN = 0, VTL_LOG_INFO = 1, VTL_LOG_DEBUG = 2 };
 
 void vtl_log_set_level(enum vtl_log_level lvl);
 void vtl_log_init_libbpf(void);
+/* Expected failures (probing): demote libbpf warnings to nothing. */
+void vtl_log_mute_libbpf(int mute);
 void vtl_log(enum vtl_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -9,6 +9,7 @@
 #      <bpf-root>/vtl/<ifname> gone, ping still works;
 #   3. kill -9 leaves stale state behind; the next vtld must start anyway,
 #      clean it up and carry a gbn transfer; then SIGTERM leaves nothing.
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_coexist_cleanup
 vtl_require_bins vtld vtlcat vtlctl
@@ -34,7 +35,7 @@ vtl_assert_gt $((pass1 - pass0)) 100 "B's pass_non_vtl grew with ping + TCP"
 # check_stopped: A's vtld is gone; nothing of it may remain.
 check_stopped() {
 	vtl_no_stale_attach "$NS_A" "$IF_A"
-	[[ ! -e $PINDIR ]] || vtl_fail "pin directory $PINDIR still exists: $(ls -A "$PINDIR" 2>&1 | tr '\n' ' ')"
+	[[ ! -e $PINDIR ]] || vtl_fail "pin directory $PINDIR still exists: $(find "$PINDIR" -mindepth 1 -maxdepth 1 -printf "%f " 2>&1)"
 	vtl_pass "pin directory $PINDIR removed"
 	[[ ! -e $(vtld_sock "$NS_A") ]] || vtl_fail "control socket $(vtld_sock "$NS_A") left behind"
 }
@@ -49,7 +50,7 @@ vtld_start "$NS_A" "$IF_A"
 vtld_stop "$NS_A" KILL
 stale=""
 in_ns "$NS_A" ip -d link show dev "$IF_A" | grep -q 'prog/xdp' && stale+="XDP program attached; "
-[[ -e $PINDIR ]] && stale+="pins: $(ls -A "$PINDIR" | tr '\n' ' ')"
+[[ -e $PINDIR ]] && stale+="pins: $(find "$PINDIR" -mindepth 1 -maxdepth 1 -printf "%f ")"
 [[ -S $(vtld_sock "$NS_A") ]] && stale+="; control socket"
 vtl_log "state left behind by kill -9: ${stale:-none}"
 vtld_start "$NS_A" "$IF_A"

@@ -8,6 +8,7 @@
 # get a VTL_IPC_ERROR reply. Then 50 connections opened and dropped at once
 # and 50 unread STATUS_REQs. Afterwards vtld must still run, hold no leaked
 # file descriptors, answer `vtlctl status`, and carry a gbn transfer.
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_ctlsock
 vtl_require_bins vtld vtlcat vtlctl

@@ -6,6 +6,7 @@
 #   2. four concurrent gbn sessions, two A -> B and two B -> A, 8 MB each,
 #      distinct ports, each byte-exact.
 #   3. a clean link: no checksum drops on either host, gbn in the pool.
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_gbn_file
 vtl_require_bins vtld vtlcat vtlctl

@@ -8,6 +8,7 @@
 # and the injector on A's side must have dropped DATA packets. (The injector
 # on R also gives the veth peers of A and B an XDP program, which XDP_TX
 # and redirect on veth need: VTL-DESIGN.md section 9.)
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_gbn_loss
 vtl_require_bins vtld vtlcat vtlctl vtl_loss

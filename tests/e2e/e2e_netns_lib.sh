@@ -12,6 +12,7 @@
 #   3. cleanup on every exit path: child tests that fail (set -e, vtl_fail),
 #      skip, are signalled (TERM, INT, HUP) while blocked, or hit the
 #      watchdog leave no namespace, process, mount or temp dir behind.
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_netns_lib
 vtl_require_bins vtl_loss

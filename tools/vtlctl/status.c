@@ -218,46 +218,71 @@ void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *
 		json_arr_close(j);
 }
 
-/* JSON: every named counter, plus any non-zero unnamed one.
- * Human: the non-zero ones. */
-static void print_counters(struct json *j, const struct vtl_ipc_status *st)
+/* The value of counter i in one direction (d < 2) or summed (d == 2). */
+static uint64_t cnt(const struct vtl_ipc_status *st, unsigned d, unsigned i)
 {
-	const char *dirs[2] = { "xdp", "tc" };
-	const __u64 *cnt[2] = { st->cnt_xdp, st->cnt_tc };
+	return d == 0 ? st->cnt_xdp[i] : d == 1 ? st->cnt_tc[i] :
+	       st->cnt_xdp[i] + st->cnt_tc[i];
+}
+
+/* Name of counter i, or "cnt_N" into buf; NULL: unnamed and v == 0. */
+static const char *cnt_name(unsigned i, uint64_t v, char *buf, size_t len)
+{
+	const char *name = ctl_counter_name(i);
+
+	if (name || !v)
+		return name;
+	snprintf(buf, len, "cnt_%u", i);
+	return buf;
+}
+
+/* JSON: "counters": {name: xdp + tc}, then "counters_xdp" and
+ * "counters_tc": every named counter, plus any non-zero unnamed one. */
+static void json_counters(struct json *j, const struct vtl_ipc_status *st)
+{
+	static const char *const keys[3] = { "counters_xdp", "counters_tc",
+					     "counters" };
+	static const unsigned order[3] = { 2, 0, 1 };
+	const char *name;
+	char other[16];
+	unsigned k, i;
+
+	for (k = 0; k < 3; k++) {
+		json_key(j, keys[order[k]]);
+		json_obj_open(j);
+		for (i = 0; i < VTL_CNT_PER_DIR; i++) {
+			uint64_t v = cnt(st, order[k], i);
+
+			name = cnt_name(i, v, other, sizeof(other));
+			if (name)
+				json_kv_uint(j, name, v);
+		}
+		json_obj_close(j);
+	}
+}
+
+/* Human: the non-zero counters, per direction. */
+static void print_counters(const struct vtl_ipc_status *st)
+{
+	static const char *const dirs[2] = { "xdp", "tc" };
 	unsigned d, i, shown = 0;
+	const char *name;
 	char other[16];
 
-	if (j)
-		json_obj_open(j);
 	for (d = 0; d < 2; d++) {
-		if (j) {
-			json_key(j, dirs[d]);
-			json_obj_open(j);
-		}
 		for (i = 0; i < VTL_CNT_PER_DIR; i++) {
-			const char *name = ctl_counter_name(i);
+			uint64_t v = cnt(st, d, i);
 
-			if (!name) {
-				if (!cnt[d][i])
-					continue;
-				snprintf(other, sizeof(other), "cnt_%u", i);
-				name = other;
-			}
-			if (j) {
-				json_kv_uint(j, name, cnt[d][i]);
-			} else if (cnt[d][i]) {
-				if (!shown++)
-					printf("counters:\n");
-				printf("  %-4s %-22s %llu\n", dirs[d], name,
-				       (unsigned long long)cnt[d][i]);
-			}
+			name = cnt_name(i, v, other, sizeof(other));
+			if (!v || !name)
+				continue;
+			if (!shown++)
+				printf("counters:\n");
+			printf("  %-4s %-22s %llu\n", dirs[d], name,
+			       (unsigned long long)v);
 		}
-		if (j)
-			json_obj_close(j);
 	}
-	if (j)
-		json_obj_close(j);
-	else if (!shown)
+	if (!shown)
 		printf("counters: all zero\n");
 }
 
@@ -313,7 +338,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		printf("\nsessions (%u):\n", st->n_sessions);
 		ctl_print_sessions(c, NULL, &s);
 		printf("\n");
-		print_counters(NULL, st);
+		print_counters(st);
 		free(s.buf);
 		return 0;
 	}
@@ -323,7 +348,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return ctl_err(c, -ENOMEM, "out of memory");
 	}
 	json_obj_open(j);
-	json_key(j, "interface");
+	json_key(j, "ifname");
 	json_strn(j, st->ifname, sizeof(st->ifname));
 	json_kv_uint(j, "ifindex", st->ifindex);
 	json_kv_uint(j, "queues", st->n_queues);
@@ -334,8 +359,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	ctl_print_grafts(c, j, &s);
 	json_key(j, "sessions");
 	ctl_print_sessions(c, j, &s);
-	json_key(j, "counters");
-	print_counters(j, st);
+	json_counters(j, st);
 	json_obj_close(j);
 	ctl_json_close(j);
 	free(s.buf);
