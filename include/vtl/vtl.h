@@ -76,7 +76,9 @@ int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	     const char *dst_ip, const struct vtl_opts *opts);
 
 /* Hand the application's requirements to vtld and start negotiation
- * (SEND). For RECV, registers the listener. Does not block. */
+ * (SEND; does not wait for the answer: see vtl_validate). For RECV,
+ * registers the listener and returns once vtld confirmed it (at most
+ * timeout_ms), so a peer may connect from then on. */
 int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos);
 
 /* Block until the negotiation is decided. 0: session open, *info filled

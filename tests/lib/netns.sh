@@ -136,7 +136,11 @@ vtl_test_init() {
 	[[ -z $BPFTOOL && -x /usr/sbin/bpftool ]] && BPFTOOL=/usr/sbin/bpftool
 	NETTOOL=$VTL_TEST_LIB_DIR/nettool.py
 
-	T=$(mktemp -d "${TMPDIR:-/tmp}/vtl-${VTL_TEST_NAME}.XXXXXX")
+	# No '.' anywhere in $T: libbpf 1.1 rewrites every '.' of a pin path to
+	# '_' (sanitize_pin_path), so vtld could not pin maps under such a path.
+	local tmp=${TMPDIR:-/tmp}
+	[[ $tmp == *.* ]] && tmp=/tmp
+	T=$(mktemp -d "$tmp/vtl-${VTL_TEST_NAME//./_}-XXXXXX")
 	T=$(cd "$T" && pwd -P)  # canonical: it is compared with /proc/mounts
 	chmod 755 "$T"
 	_vtl_dbg "T=$T BUILD=$BUILD"
