@@ -575,6 +575,11 @@ int db_open(struct vtld *d)
 	return 0;
 }
 
+int db_nqueues(const struct vtld *d)
+{
+	return d->db ? d->db->nq : 0;
+}
+
 void db_close(struct vtld *d)
 {
 	struct data_broker *db = d->db;

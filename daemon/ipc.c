@@ -152,7 +152,7 @@ static void send_status(struct vtld *d, struct client *c)
 		si++;
 		st->n_sessions++;
 	}
-	st->n_queues = 0;
+	st->n_queues = (__u32)db_nqueues(d);
 	client_send(c, VTL_IPC_STATUS, buf, (__u32)((__u8 *)si - buf));
 	free(buf);
 }

@@ -125,6 +125,7 @@ bool session_id_used(struct vtld *d, __u32 id);
 /* ---- data_broker.c ---- */
 int db_open(struct vtld *d);
 void db_close(struct vtld *d);
+int db_nqueues(const struct vtld *d);
 void db_send_data(struct vtld *d, struct session *s);
 int db_send_ctrl(struct vtld *d, __u32 peer, __u32 sid, __u8 type, __u32 seq, __u32 ack,
 		 const void *payload, __u16 len);
