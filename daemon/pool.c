@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "log.h"
 #include "pool.h"
 
 int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;
+	struct stat sb;
+	GElf_Ehdr eh;
 	size_t shstrndx;
 	int fd, ret = -ENOENT;
 	Elf *e;
@@ -29,6 +32,12 @@ int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx)) {
 		snprintf(err, errlen, "%s: not an ELF object", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!gelf_getehdr(e, &eh) || fstat(fd, &sb) ||
+	    eh.e_shoff + (__u64)eh.e_shnum * eh.e_shentsize > (__u64)sb.st_size) {
+		snprintf(err, errlen, "%s: truncated or damaged ELF object", path);
 		ret = -EINVAL;
 		goto out;
 	}

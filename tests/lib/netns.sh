@@ -188,9 +188,11 @@ vtl_alive() {
 }
 
 _vtl_alive() {
-	local st
-	[[ -r /proc/$1/stat ]] || return 1
-	st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	local line st
+	[[ $1 =~ ^[0-9]+$ ]] || return 1
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${line##*) }     # the state follows "(comm) "
+	st=${st%% *}
 	[[ -n $st && $st != Z && $st != X ]]
 }
 
@@ -545,10 +547,20 @@ vtl_topo_routed() {
 in_ns() {
 	local ns=$1 pid rc=0
 	shift
-	nsenter --net="/run/netns/$ns" -- "$@" <&0 &
+	if _vtl_have_stdin; then
+		nsenter --net="/run/netns/$ns" -- "$@" <&0 &
+	else
+		nsenter --net="/run/netns/$ns" -- "$@" </dev/null &
+	fi
 	pid=$!
 	wait "$pid" || rc=$?
 	return "$rc"
+}
+
+# _vtl_have_stdin: fd 0 is open (it may be closed under some CI runners,
+# and `<&0` would then fail).
+_vtl_have_stdin() {
+	[[ -e /proc/self/fd/0 ]]
 }
 
 # in_ns_t SECS NS CMD...: in_ns with a time limit; returns 124 on timeout
@@ -556,7 +568,11 @@ in_ns() {
 in_ns_t() {
 	local secs=$1 ns=$2 pid rc=0
 	shift 2
-	timeout -k 5 "$secs" nsenter --net="/run/netns/$ns" -- "$@" <&0 &
+	if _vtl_have_stdin; then
+		timeout -k 5 "$secs" nsenter --net="/run/netns/$ns" -- "$@" <&0 &
+	else
+		timeout -k 5 "$secs" nsenter --net="/run/netns/$ns" -- "$@" </dev/null &
+	fi
 	pid=$!
 	wait "$pid" || rc=$?
 	return "$rc"
@@ -569,7 +585,11 @@ in_ns_t() {
 vtl_bg() {
 	local ns=$1 log=$2
 	shift 2
-	nsenter --net="/run/netns/$ns" -- "$@" >"$log" 2>&1 <&0 &
+	if _vtl_have_stdin; then
+		nsenter --net="/run/netns/$ns" -- "$@" >"$log" 2>&1 <&0 &
+	else
+		nsenter --net="/run/netns/$ns" -- "$@" >"$log" 2>&1 </dev/null &
+	fi
 	VTL_BG_PID=$!
 	_VTL_PIDS+=("$VTL_BG_PID")
 	_vtl_dbg "bg $VTL_BG_PID in $ns: $*"

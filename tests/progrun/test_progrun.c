@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * BPF prog-run tests (tier 2): feed crafted, malformed and fuzzed frames to
+ * the REAL root programs (vtl_xdp_root, vtl_tc_root) tail-calling into the
+ * REAL canonical and gbn grafts, loaded by the daemon's Launcher exactly as
+ * vtld does (without attaching anything), through BPF_PROG_TEST_RUN.
+ * Cilium style: each step builds its frame (PKTGEN), prepares session state
+ * (SETUP), runs the program and checks the verdict, the exact counter
+ * deltas and the resulting bytes/state (CHECK).
+ * Needs root; exits 77 with a reason when it cannot load BPF.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_xdp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "vtl_root.skel.h"
+#include "launcher.h"
+#include "log.h"
+#include "pktgen.h"
+
+#define SKIP_RC 77
+#define BE32(x) (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? __builtin_bswap32(x) : (x))
+#define LOCAL   BE32(0x0a000001u) /* 10.0.0.1: us */
+#define PEER    BE32(0x0a000002u) /* 10.0.0.2: the session peer */
+#define OTHER   BE32(0x0a000063u) /* 10.0.0.99: a stranger */
+#define SID_RX  0x11110001u       /* slot 1: gbn, we receive (isn_rx 1000) */
+#define SID_TX  0x22220002u       /* slot 2: gbn, we send (isn_tx 5000) */
+#define SID_UNK 0x33330003u
+#define WINDOW  64
+#define X VTL_DIR_XDP
+#define T VTL_DIR_TC
+
+static struct launcher L;
+static int xdp_fd, tc_fd;
+static int redirect_verdict = XDP_REDIRECT; /* XDP_DROP if no XSK could be bound */
+static int n_pass, n_fail, case_fail;
+static const struct ref_session sessions[] = {
+	{ SID_RX, PEER, 1 },
+	{ SID_TX, PEER, 2 },
+};
+
+#define CHECK(cond, ...) do {                                              \
+	if (!(cond)) {                                                      \
+		case_fail++;                                                \
+		printf("    FAIL %s:%d: ", __func__, __LINE__);             \
+		printf(__VA_ARGS__);                                        \
+		printf("\n");                                               \
+	}                                                                   \
+} while (0)
+
+/* ---- running programs and reading counters ---------------------------- */
+struct run {
+	int err;
+	__u32 ret;
+	__u32 out_len;
+	__u8 out[PKT_MAX + 64];
+};
+
+/*
+ * The kernel's test_run refuses frames this hook can never see (EINVAL):
+ * XDP and TC below ETH_HLEN (bpf_xdp_adjust_tail/head and
+ * bpf_skb_change_tail refuse to go there as well), and on TC an IPv4 (IPv6)
+ * frame shorter than its IP header. The latter do reach TC egress (a
+ * packet socket can send them), so they run through a shim: a tiny
+ * SCHED_CLS program that shrinks a zero-padded frame to skb->mark bytes
+ * with bpf_skb_change_tail and tail-calls the real vtl_tc_root.
+ */
+static int shim_fd = -1;
+
+#define INSN(c, d, s_, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), \
+						 .off = (o), .imm = (i) })
+static int shim_load(void)
+{
+	int map = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "vtl_test_shim", 4, 4, 1, NULL), k = 0;
+	struct bpf_insn p[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
+		INSN(BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct __sk_buff, mark), 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_change_tail),
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0x77),  /* shrink failed */
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
+		INSN(BPF_LD | BPF_DW | BPF_IMM, 2, BPF_PSEUDO_MAP_FD, 0, map),
+		INSN(0, 0, 0, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0x78),  /* tail call failed */
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+
+	if (map < 0)
+		return -errno;
+	shim_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "vtl_test_shim", "GPL", p,
+				sizeof(p) / sizeof(p[0]), NULL);
+	if (shim_fd < 0 || bpf_map_update_elem(map, &k, &tc_fd, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static bool tc_needs_shim(const __u8 *f, size_t len)
+{
+	return len >= ETH_LEN && ((f[12] == 0x08 && f[13] == 0x00 && len < L4_OFF) ||
+				  (f[12] == 0x86 && f[13] == 0xdd && len < ETH_LEN + 40));
+}
+
+static void run_prog(bool xdp, const void *in, size_t len, struct run *r)
+{
+	__u8 buf[64] = {};
+	struct __sk_buff sk = { .mark = len };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+	int fd = xdp ? xdp_fd : tc_fd;
+
+	if (!xdp && tc_needs_shim(in, len)) {
+		memcpy(buf, in, len);
+		o.data_in = buf;
+		o.data_size_in = sizeof(buf);
+		o.ctx_in = &sk;
+		o.ctx_size_in = sizeof(sk);
+		fd = shim_fd;
+	}
+	r->err = bpf_prog_test_run_opts(fd, &o) ? -errno : 0;
+	r->ret = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+struct cnt {
+	__u64 c[2][VTL_CNT_PER_DIR];
+};
+
+static void snap(struct cnt *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (launcher_counters(&L, c->c[X], c->c[T]))
+		CHECK(0, "cannot read counters");
+}
+
+static const char *cname(int i)
+{
+	static const char *n[] = { "NONE", "MALFORMED_IP", "TRUNCATED", "BAD_VERSION",
+		"BAD_LENGTH", "BAD_CSUM", "UNKNOWN_SESSION", "NO_GRAFT", "BAD_TYPE",
+		"OUT_OF_WINDOW", "DUPLICATE", "OUT_OF_ORDER", "WINDOW_FULL", "RETX_MISS",
+		"HELPER", "BAD_HDR_LEN", "PASS_NON_VTL", "VTL", "TO_XSK", "XDP_TX",
+		"STAMPED", "RETX_FILLED", "CONSUMED" };
+
+	return i < VTL_CNT_MAX ? n[i] : "?";
+}
+
+static const char *vname(bool xdp, __u32 v)
+{
+	static const char *xn[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT" };
+
+	if (xdp)
+		return v < 5 ? xn[v] : "XDP_?";
+	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
+}
+
+/* Counters moved between a and b by exactly the (index, n) pairs listed
+ * (terminated by -1) in direction dir, and nothing else moved anywhere.
+ * Returns whether it held; reports each mismatch under what. */
+static bool delta_ok(const char *what, const struct cnt *a, const struct cnt *b, int dir, ...)
+{
+	__u64 want[2][VTL_CNT_PER_DIR] = {};
+	bool ok = true;
+	va_list ap;
+	int i;
+
+	va_start(ap, dir);
+	while ((i = va_arg(ap, int)) >= 0)
+		want[dir][i] += va_arg(ap, int);
+	va_end(ap);
+	for (int d = 0; d < 2; d++)
+		for (i = 0; i < VTL_CNT_PER_DIR; i++) {
+			__u64 got = b->c[d][i] - a->c[d][i];
+
+			if (got == want[d][i])
+				continue;
+			ok = false;
+			CHECK(0, "%s: %s counter %s moved by %llu, want %llu", what,
+			      d == X ? "xdp" : "tc", cname(i), (unsigned long long)got,
+			      (unsigned long long)want[d][i]);
+		}
+	return ok;
+}
+
+#define EXPECT_VERDICT(what, xdp, r, v) do {                                   \
+	CHECK((r)->err == 0, "%s: test_run failed: %s", what, strerror(-(r)->err)); \
+	CHECK((r)->ret == (__u32)(v), "%s: verdict %s, want %s", what,            \
+	      vname(xdp, (r)->ret), vname(xdp, v));                              \
+} while (0)
+
+/* Run one frame, check verdict and exact counter deltas (pairs, -1). */
+#define RUN_EXPECT(what, xdp, frame, len, r, verdict, ...) do {                 \
+	struct cnt _a, _b;                                                      \
+	snap(&_a);                                                              \
+	run_prog(xdp, frame, len, r);                                           \
+	snap(&_b);                                                              \
+	EXPECT_VERDICT(what, xdp, r, verdict);                                  \
+	delta_ok(what, &_a, &_b, (xdp) ? X : T, __VA_ARGS__, -1);               \
+} while (0)
+
+static struct vtl_hdr *vh_of(__u8 *f)
+{
+	return (struct vtl_hdr *)(f + L4_OFF);
+}
+
+static __u32 mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u32)((__u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* ---- case 1: anything that is not VTL passes, untouched ---------------- */
+static void case_non_vtl(bool xdp)
+{
+	__u8 f[16][PKT_MAX];
+	size_t len[16];
+	int n = 0;
+	struct cnt a, b;
+	struct run r;
+
+	/* PKTGEN */
+	len[n] = pktgen_arp(f[n]), n++;
+	len[n] = pktgen_ipv6(f[n]), n++;
+	len[n] = pktgen_ipv4(f[n], 6, 20), n++;   /* TCP */
+	len[n] = pktgen_ipv4(f[n], 17, 8), n++;   /* UDP */
+	len[n] = pktgen_ipv4(f[n], 1, 8), n++;    /* ICMP */
+	for (size_t l = 20; l <= 33; l += 13) {   /* IPv4 EtherType, IP header cut */
+		len[n] = l;
+		pktgen_ipv4(f[n], VTL_IPPROTO, 0);    /* even claiming protocol 253 */
+		n++;
+	}
+	len[n] = 14, pktgen_ipv4(f[n], VTL_IPPROTO, 0), n++; /* Ethernet header only */
+	snap(&a);
+	for (int i = 0; i < n; i++) {
+		run_prog(xdp, f[i], len[i], &r);
+		EXPECT_VERDICT("non-VTL", xdp, &r, xdp ? XDP_PASS : TC_ACT_OK);
+		CHECK(r.out_len == len[i] && !memcmp(r.out, f[i], len[i]),
+		      "frame %d (%zu bytes) was modified", i, len[i]);
+	}
+	snap(&b);
+	delta_ok("non-VTL", &a, &b, xdp ? X : T, VTL_CNT_PASS_NON_VTL, n, -1);
+	/* below ETH_HLEN no frame reaches either hook: the kernel refuses it */
+	for (size_t l = 1; l < ETH_LEN; l += 6) {
+		run_prog(xdp, f[0], l, &r);
+		CHECK(r.err == -EINVAL, "%zu-byte test_run: %s, want EINVAL", l, strerror(-r.err));
+	}
+	snap(&a);
+	delta_ok("refused runts", &b, &a, xdp ? X : T, -1);
+	printf("    %d frames (3 of them 14..33 bytes%s) -> %s; 1..13 bytes refused by the kernel\n",
+	       n, xdp ? "" : ", shrunk by the shim", xdp ? "XDP_PASS" : "TC_ACT_OK");
+}
+
+/* ---- case 2: malformed VTL: the root's own verdicts ---------------------- */
+struct mut {
+	const char *name;
+	int reason;
+	bool vtl;        /* parsed first (VTL_CNT_VTL also counts) */
+	bool xdp_only;
+	void (*fn)(__u8 *f, size_t *len);
+};
+
+static void set16(__u8 *p, unsigned v) { p[0] = v >> 8; p[1] = v & 0xff; }
+static void m_ipver(__u8 *f, size_t *l) { (void)l; f[ETH_LEN] = 0x65; }
+static void m_ihl4(__u8 *f, size_t *l) { (void)l; f[ETH_LEN] = 0x44; }
+static void m_mf(__u8 *f, size_t *l) { (void)l; f[ETH_LEN + 6] |= 0x20; }
+static void m_fragoff(__u8 *f, size_t *l) { (void)l; f[ETH_LEN + 7] = 1; }
+static void m_tot_lt_ihl(__u8 *f, size_t *l) { (void)l; set16(f + ETH_LEN + 2, 10); }
+static void m_tot_big(__u8 *f, size_t *l) { set16(f + ETH_LEN + 2, *l - ETH_LEN + 1); }
+static void m_tot_small(__u8 *f, size_t *l) { (void)l; set16(f + ETH_LEN + 2, IP4_LEN + 31); }
+static void m_cut(__u8 *f, size_t *l) { (void)f; *l = L4_OFF + 16; }
+static void m_cut_ip(__u8 *f, size_t *l) { set16(f + ETH_LEN + 2, IP4_LEN + 16); *l = L4_OFF + 16; }
+static void m_ver2(__u8 *f, size_t *l) { (void)l; vh_of(f)->version = 2; }
+static void m_ver0(__u8 *f, size_t *l) { (void)l; vh_of(f)->version = 0; }
+static void m_hl28(__u8 *f, size_t *l) { (void)l; vh_of(f)->hdr_len = 28; }
+static void m_hl36(__u8 *f, size_t *l) { (void)l; vh_of(f)->hdr_len = 36; }
+static void m_len_lo(__u8 *f, size_t *l) { (void)l; vh_of(f)->len = htons(99); }
+static void m_len_hi(__u8 *f, size_t *l) { (void)l; vh_of(f)->len = htons(101); }
+static void m_mss(__u8 *f, size_t *l)
+{
+	struct vtl_spec s = { .saddr = PEER, .daddr = LOCAL, .session_id = ntohl(vh_of(f)->session_id),
+			      .type = VTL_T_DATA, .seq = 1000, .pay_len = VTL_MSS_MAX + 1 };
+	*l = pktgen_vtl(f, &s);
+}
+static void m_type0(__u8 *f, size_t *l) { (void)l; vh_of(f)->type = 0; }
+static void m_type10(__u8 *f, size_t *l) { (void)l; vh_of(f)->type = VTL_T_MAX + 1; }
+static void m_type255(__u8 *f, size_t *l) { (void)l; vh_of(f)->type = 255; }
+static void m_sid(__u8 *f, size_t *l) { (void)l; vh_of(f)->session_id = htonl(SID_UNK); }
+static void m_sid_ack(__u8 *f, size_t *l) { m_sid(f, l); vh_of(f)->type = VTL_T_ACK; }
+static void m_saddr(__u8 *f, size_t *l) { (void)l; __u32 a = OTHER; memcpy(f + ETH_LEN + 12, &a, 4); }
+
+static const struct mut muts[] = {
+	{ "IP version 6",            VTL_DROP_MALFORMED_IP, 0, 0, m_ipver },
+	{ "IP ihl 4",                VTL_DROP_MALFORMED_IP, 0, 0, m_ihl4 },
+	{ "IP fragment (MF)",        VTL_DROP_MALFORMED_IP, 0, 0, m_mf },
+	{ "IP fragment (offset 1)",  VTL_DROP_MALFORMED_IP, 0, 0, m_fragoff },
+	{ "IP tot_len < ihl",        VTL_DROP_MALFORMED_IP, 0, 0, m_tot_lt_ihl },
+	{ "IP tot_len > frame",      VTL_DROP_TRUNCATED,    0, 0, m_tot_big },
+	{ "IP tot_len < ihl*4+32",   VTL_DROP_TRUNCATED,    0, 0, m_tot_small },
+	{ "frame cut in VTL header", VTL_DROP_TRUNCATED,    0, 0, m_cut },
+	{ "cut, tot_len agrees",     VTL_DROP_TRUNCATED,    0, 0, m_cut_ip },
+	{ "VTL version 2",           VTL_DROP_BAD_VERSION,  0, 0, m_ver2 },
+	{ "VTL version 0",           VTL_DROP_BAD_VERSION,  0, 0, m_ver0 },
+	{ "hdr_len 28",              VTL_DROP_BAD_HDR_LEN,  0, 0, m_hl28 },
+	{ "hdr_len 36",              VTL_DROP_BAD_HDR_LEN,  0, 0, m_hl36 },
+	{ "len 99 < IP payload",     VTL_DROP_BAD_LENGTH,   0, 0, m_len_lo },
+	{ "len 101 > IP payload",    VTL_DROP_BAD_LENGTH,   0, 0, m_len_hi },
+	{ "payload VTL_MSS_MAX+1",   VTL_DROP_BAD_LENGTH,   1, 0, m_mss },
+	{ "type 0",                  VTL_DROP_BAD_TYPE,     0, 0, m_type0 },
+	{ "type VTL_T_MAX+1",        VTL_DROP_BAD_TYPE,     0, 0, m_type10 },
+	{ "type 255",                VTL_DROP_BAD_TYPE,     0, 0, m_type255 },
+	{ "unknown session (DATA)",  VTL_DROP_UNKNOWN_SESSION, 1, 0, m_sid },
+	{ "unknown session (ACK)",   VTL_DROP_UNKNOWN_SESSION, 1, 0, m_sid_ack },
+	{ "known session, wrong source", VTL_DROP_UNKNOWN_SESSION, 1, 1, m_saddr },
+};
+
+static size_t template_frame(__u8 *f, bool xdp, __u32 sid)
+{
+	struct vtl_spec s = { .saddr = xdp ? PEER : LOCAL, .daddr = xdp ? LOCAL : PEER,
+			      .session_id = sid, .type = VTL_T_DATA, .seq = 1000,
+			      .tsval = 1, .pay_len = 100, .pay_seed = 0x40 };
+
+	return pktgen_vtl(f, &s);
+}
+
+static void case_malformed(bool xdp)
+{
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
+		const struct mut *m = &muts[i];
+		struct ref_verdict rv;
+
+		if (m->xdp_only && !xdp)
+			continue;
+		/* PKTGEN: a valid frame for a known session, one defect, both
+		 * checksums recomputed so that only the defect is wrong */
+		len = template_frame(f, xdp, xdp ? SID_RX : SID_TX);
+		m->fn(f, &len);
+		pktgen_fix_ip(f, len);
+		pktgen_fix_vtl(f, len);
+		rv = ref_classify(f, len, xdp, sessions, 2);
+		CHECK(rv.kind == (m->vtl ? REF_VTL_DROP : REF_DROP) && rv.reason == m->reason,
+		      "%s: the reference classifier disagrees (kind %d reason %d)", m->name,
+		      rv.kind, rv.reason);
+		/* RUN + CHECK */
+		if (m->vtl)
+			RUN_EXPECT(m->name, xdp, f, len, &r, xdp ? XDP_DROP : TC_ACT_SHOT,
+				   VTL_CNT_VTL, 1, m->reason, 1);
+		else
+			RUN_EXPECT(m->name, xdp, f, len, &r, xdp ? XDP_DROP : TC_ACT_SHOT,
+				   m->reason, 1);
+		n++;
+	}
+	len = template_frame(f, xdp, xdp ? SID_RX : SID_TX);
+	if (xdp) {
+		vh_of(f)->csum ^= htons(0x0100);
+		RUN_EXPECT("bad checksum", true, f, len, &r, XDP_DROP,
+			   VTL_CNT_VTL, 1, VTL_DROP_BAD_CSUM, 1);
+	} else {
+		/* egress does not verify, it stamps: a CLOSE with a bad checksum
+		 * leaves with a good one (tf_tc_control, no session state) */
+		vh_of(f)->type = VTL_T_CLOSE;
+		vh_of(f)->csum = htons(0xdead);
+		RUN_EXPECT("bad checksum (stamped)", false, f, len, &r, TC_ACT_OK,
+			   VTL_CNT_VTL, 1, VTL_CNT_STAMPED, 1);
+		CHECK(r.out_len == len && vtl_csum_valid(vh_of(r.out), len - L4_OFF),
+		      "CLOSE left without a valid checksum");
+	}
+	printf("    %d malformed frames + 1 checksum case\n", n);
+}
+
+/* ---- case 3: good packets through gbn ---------------------------------- */
+static size_t data_frame(__u8 *f, bool in, __u32 sid, __u32 seq, __u32 tsval, __u16 pay)
+{
+	struct vtl_spec s = { .saddr = in ? PEER : LOCAL, .daddr = in ? LOCAL : PEER,
+			      .session_id = sid, .type = VTL_T_DATA, .seq = seq, .tsval = tsval,
+			      .pay_len = pay, .pay_seed = (__u8)seq, .csum_zero = !in };
+
+	return pktgen_vtl(f, &s);
+}
+
+/* A dup ACK built by vtl_xdp_reply_ack from frame in: check every byte. */
+static void check_dup_ack(const char *what, const __u8 *in, const struct run *r, __u32 ack)
+{
+	const struct vtl_hdr *vh = (const struct vtl_hdr *)(r->out + L4_OFF), *ivh = vh_of((__u8 *)in);
+	const __u8 *ip = r->out + ETH_LEN, *iip = in + ETH_LEN;
+
+	CHECK(r->out_len == L4_OFF + VTL_HDR_LEN, "%s: reply is %u bytes", what, r->out_len);
+	CHECK(!memcmp(r->out, in + 6, 6) && !memcmp(r->out + 6, in, 6), "%s: MACs not swapped", what);
+	CHECK(!memcmp(ip + 12, iip + 16, 4) && !memcmp(ip + 16, iip + 12, 4),
+	      "%s: addresses not swapped", what);
+	CHECK(ip_csum_valid(r->out), "%s: bad IP checksum", what);
+	CHECK((ip[2] << 8 | ip[3]) == IP4_LEN + VTL_HDR_LEN, "%s: IP tot_len", what);
+	CHECK(vh->version == VTL_VERSION && vh->hdr_len == VTL_HDR_LEN && vh->type == VTL_T_ACK &&
+	      vh->flags == VTL_F_DUP, "%s: not a VTL ACK with VTL_F_DUP (type %u flags %#x)",
+	      what, vh->type, vh->flags);
+	CHECK(ntohl(vh->ack) == ack, "%s: ack %u, want %u", what, ntohl(vh->ack), ack);
+	CHECK(vh->len == 0 && vh->seq == 0 && vh->session_id == ivh->session_id,
+	      "%s: len/seq/session", what);
+	CHECK(vh->tsecr == ivh->tsval, "%s: tsecr does not echo tsval", what);
+	CHECK(ntohs(vh->wnd) == WINDOW, "%s: wnd %u", what, ntohs(vh->wnd));
+	CHECK(vtl_csum_valid(vh, VTL_HDR_LEN), "%s: bad VTL checksum", what);
+}
+
+static void case_gbn_receiver(void)
+{
+	struct vtl_state *st = launcher_state(&L, 1);
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	len = data_frame(f, true, SID_RX, 1000, 777, 100);
+	RUN_EXPECT("in-order DATA 1000", true, f, len, &r, redirect_verdict,
+		   VTL_CNT_VTL, 1, VTL_CNT_TO_XSK, 1);
+	CHECK(st->rcv_nxt == 1001 && st->rx_data == 1 && st->rx_bytes == 100 &&
+	      st->ts_recent == 777, "after DATA 1000: rcv_nxt %u rx_data %llu ts_recent %u",
+	      st->rcv_nxt, (unsigned long long)st->rx_data, st->ts_recent);
+
+	len = data_frame(f, true, SID_RX, 1005, 888, 100);
+	RUN_EXPECT("out-of-order DATA 1005", true, f, len, &r, XDP_TX,
+		   VTL_CNT_VTL, 1, VTL_CNT_XDP_TX, 1);
+	check_dup_ack("out-of-order DATA 1005", f, &r, 1000);
+	CHECK(st->rcv_nxt == 1001 && st->rx_ooo == 1, "after 1005: rcv_nxt %u rx_ooo %llu",
+	      st->rcv_nxt, (unsigned long long)st->rx_ooo);
+
+	len = data_frame(f, true, SID_RX, 999, 889, 100);
+	RUN_EXPECT("duplicate DATA 999", true, f, len, &r, XDP_TX,
+		   VTL_CNT_VTL, 1, VTL_CNT_XDP_TX, 1);
+	check_dup_ack("duplicate DATA 999", f, &r, 1000);
+	CHECK(st->rx_dup == 1, "rx_dup %llu", (unsigned long long)st->rx_dup);
+
+	/* 1000 again: taken but not confirmed by vtld -> delivered again */
+	len = data_frame(f, true, SID_RX, 1000, 890, 100);
+	RUN_EXPECT("unconfirmed DATA 1000", true, f, len, &r, redirect_verdict,
+		   VTL_CNT_VTL, 1, VTL_CNT_TO_XSK, 1);
+	/* SETUP: vtld confirms 1000 (rcv_acked 1001): now it is a duplicate */
+	st->rcv_acked = 1001;
+	RUN_EXPECT("confirmed DATA 1000", true, f, len, &r, XDP_TX,
+		   VTL_CNT_VTL, 1, VTL_CNT_XDP_TX, 1);
+	check_dup_ack("confirmed DATA 1000", f, &r, 1001);
+}
+
+/* A stamped DATA: seq, checksum (and our helper computes the same bytes),
+ * tsval within the run, payload untouched. */
+static void check_stamped(const char *what, const __u8 *in, size_t len, const struct run *r,
+			  __u32 seq, __u32 t0, __u32 t1)
+{
+	const struct vtl_hdr *vh = (const struct vtl_hdr *)(r->out + L4_OFF);
+	__u32 ts = ntohl(vh->tsval);
+
+	CHECK(r->out_len == len, "%s: %u bytes out, want %zu", what, r->out_len, len);
+	CHECK(ntohl(vh->seq) == seq, "%s: seq %u, want %u", what, ntohl(vh->seq), seq);
+	CHECK(vtl_csum_valid(vh, len - L4_OFF), "%s: stamped checksum does not verify", what);
+	CHECK(vh->csum == vtl_csum(vh, len - L4_OFF),
+	      "%s: helper computes %#06x, BPF stamped %#06x", what,
+	      ntohs(vtl_csum(vh, len - L4_OFF)), ntohs(vh->csum));
+	CHECK(ts - t0 <= t1 - t0, "%s: tsval %u not in [%u, %u]", what, ts, t0, t1);
+	CHECK(!memcmp(r->out + L4_OFF + VTL_HDR_LEN, in + L4_OFF + VTL_HDR_LEN,
+		      len - L4_OFF - VTL_HDR_LEN), "%s: payload changed", what);
+}
+
+static void case_gbn_sender(void)
+{
+	struct vtl_state *st = launcher_state(&L, 2);
+	__u8 f[PKT_MAX], sent[PKT_MAX];
+	const struct vtl_hdr *vh;
+	size_t len, sent_len;
+	struct run r;
+	__u32 t0;
+
+	/* DATA as vtld sends it: seq 0, checksum 0 */
+	sent_len = data_frame(sent, false, SID_TX, 0, 0, 100);
+	t0 = mono_us();
+	RUN_EXPECT("new DATA", false, sent, sent_len, &r, TC_ACT_OK,
+		   VTL_CNT_VTL, 1, VTL_CNT_STAMPED, 1);
+	check_stamped("new DATA", sent, sent_len, &r, 5000, t0, mono_us());
+	memcpy(sent, r.out, sent_len); /* what went on the wire */
+	CHECK(st->snd_nxt == 5001 && st->snd_una == 5000 && st->tx_data == 1 &&
+	      st->tx_bytes == 100, "after new DATA: snd_nxt %u snd_una %u tx_data %llu",
+	      st->snd_nxt, st->snd_una, (unsigned long long)st->tx_data);
+
+	/* retransmission trigger: header-only DATA, VTL_F_RETX, seq 5000 */
+	len = data_frame(f, false, SID_TX, 5000, 0, 0);
+	vh_of(f)->flags = VTL_F_RETX;
+	RUN_EXPECT("retx trigger 5000", false, f, len, &r, TC_ACT_OK,
+		   VTL_CNT_VTL, 1, VTL_CNT_RETX_FILLED, 1);
+	vh = (const struct vtl_hdr *)(r.out + L4_OFF);
+	CHECK(r.out_len == sent_len, "refill: %u bytes, want %zu", r.out_len, sent_len);
+	CHECK(!memcmp(r.out + L4_OFF + VTL_HDR_LEN, sent + L4_OFF + VTL_HDR_LEN, 100),
+	      "refill: payload differs from the stored frame");
+	CHECK((r.out[ETH_LEN + 2] << 8 | r.out[ETH_LEN + 3]) == (int)(sent_len - ETH_LEN),
+	      "refill: IP tot_len not fixed");
+	CHECK(ip_csum_valid(r.out), "refill: bad IP checksum");
+	CHECK(vtl_csum_valid(vh, sent_len - L4_OFF), "refill: bad VTL checksum");
+	CHECK(vh->flags & VTL_F_RETX, "refill: VTL_F_RETX not set");
+	CHECK(ntohl(vh->seq) == 5000 && vh->type == VTL_T_DATA && ntohs(vh->len) == 100,
+	      "refill: header is not DATA 5000 len 100");
+	CHECK(st->tx_retx == 1 && st->snd_nxt == 5001, "refill: tx_retx %llu snd_nxt %u",
+	      (unsigned long long)st->tx_retx, st->snd_nxt);
+
+	vh_of(f)->seq = htonl(5001);
+	RUN_EXPECT("retx trigger 5001 (unsent)", false, f, len, &r, TC_ACT_SHOT,
+		   VTL_CNT_VTL, 1, VTL_DROP_RETX_MISS, 1);
+	vh_of(f)->seq = htonl(4999);
+	RUN_EXPECT("retx trigger 4999 (before isn)", false, f, len, &r, TC_ACT_SHOT,
+		   VTL_CNT_VTL, 1, VTL_DROP_RETX_MISS, 1);
+
+	/* the peer's ACK 5001 reaches the listener */
+	{
+		struct vtl_spec s = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_TX,
+				      .type = VTL_T_ACK, .ack = 5002, .tsecr = 0 };
+
+		len = pktgen_vtl(f, &s);
+		RUN_EXPECT("ACK 5002 (beyond snd_nxt)", true, f, len, &r, XDP_DROP,
+			   VTL_CNT_VTL, 1, VTL_DROP_OUT_OF_WINDOW, 1);
+		s.ack = 5001;
+		len = pktgen_vtl(f, &s);
+		RUN_EXPECT("ACK 5001", true, f, len, &r, XDP_DROP,
+			   VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+		CHECK(st->snd_una == 5001 && st->rx_acks == 1, "after ACK 5001: snd_una %u",
+		      st->snd_una);
+	}
+}
+
+/* Fill the window (payload lengths 0..63 exercise every checksum tail). */
+static void case_window(void)
+{
+	struct vtl_state *st = launcher_state(&L, 2);
+	__u8 f[PKT_MAX];
+	struct cnt a, b;
+	struct run r;
+	size_t len;
+	__u32 t0;
+	int ok = 0;
+
+	snap(&a);
+	for (__u32 i = 0; i < WINDOW; i++) {
+		len = data_frame(f, false, SID_TX, 0, 0, (__u16)i);
+		t0 = mono_us();
+		run_prog(false, f, len, &r);
+		EXPECT_VERDICT("window fill", false, &r, TC_ACT_OK);
+		check_stamped("window fill", f, len, &r, 5001 + i, t0, mono_us());
+		ok += r.ret == TC_ACT_OK;
+	}
+	snap(&b);
+	delta_ok("window fill", &a, &b, T, VTL_CNT_VTL, WINDOW, VTL_CNT_STAMPED, WINDOW, -1);
+	len = data_frame(f, false, SID_TX, 0, 0, 10);
+	RUN_EXPECT("65th DATA", false, f, len, &r, TC_ACT_SHOT,
+		   VTL_CNT_VTL, 1, VTL_DROP_WINDOW_FULL, 1);
+	CHECK(st->snd_nxt == 5001 + WINDOW, "snd_nxt %u", st->snd_nxt);
+	printf("    %d frames stamped (payload 0..%d bytes), the %dth refused\n", ok,
+	       WINDOW - 1, WINDOW + 1);
+}
+
+/* ---- case 4: fuzz --------------------------------------------------------- */
+#define FUZZ_N      20000
+#define FUZZ_SAMPLE 5      /* every 5th frame: snapshots around the call */
+static uint64_t fuzz_seed = 0x5654cafe2024ULL;
+
+static size_t fuzz_frame(__u8 *f, bool xdp, uint64_t *rs)
+{
+	uint64_t r = rng_next(rs);
+	unsigned cls = r % 100;
+	size_t len;
+
+	if (cls < 5 || (cls < 20 && xdp)) { /* random bytes */
+		len = rng_next(rs) % 160 + ETH_LEN;
+		for (size_t i = 0; i < len; i++)
+			f[i] = (__u8)rng_next(rs);
+		if (cls >= 5 && len >= L4_OFF) /* ... that claim IPv4/253 */
+			f[12] = 8, f[13] = 0, f[ETH_LEN + 9] = VTL_IPPROTO;
+		return len;
+	}
+	if (cls < 30) { /* other traffic */
+		switch (r >> 8 & 3) {
+		case 0: len = pktgen_arp(f); break;
+		case 1: len = pktgen_ipv6(f); break;
+		default: len = pktgen_ipv4(f, (__u8[]){ 1, 6, 17, 252, 254 }[(r >> 16) % 5],
+					   r >> 24 & 63);
+		}
+		return len;
+	}
+	{ /* a valid VTL frame for a known (or unknown) session */
+		static const __u32 sids[] = { SID_RX, SID_TX, SID_UNK };
+		__u32 sid = sids[r >> 8 & 3 ? (r >> 8 & 1) : 2];
+		struct vtl_spec s = { .saddr = xdp ? PEER : LOCAL, .daddr = xdp ? LOCAL : PEER,
+				      .session_id = sid, .type = 1 + (r >> 12) % VTL_T_MAX,
+				      .flags = (r >> 20 & 7) ? 0 : VTL_F_RETX,
+				      .tsval = (__u32)(r >> 32) };
+		struct vtl_state *st = launcher_state(&L, sid == SID_RX ? 1 : 2);
+
+		s.seq = (sid == SID_RX ? st->rcv_nxt : st->snd_una) + (r >> 24 & 7) - 2;
+		s.ack = (sid == SID_TX ? st->snd_una : 1000) + (r >> 28 & 3);
+		s.pay_len = (r >> 40 & 15) ? (r >> 44) % 200 : (r >> 44) % (VTL_MSS_MAX + 8);
+		if (!xdp && s.type == VTL_T_DATA && (r >> 56 & 1))
+			s.csum_zero = true, s.seq = 0;
+		len = pktgen_vtl(f, &s);
+	}
+	if (cls < 45)
+		return len;
+	/* mutate: 1-3 of bit flip, truncation, length field changes */
+	for (int k = 0, n = 1 + rng_next(rs) % 3; k < n; k++) {
+		uint64_t m = rng_next(rs);
+		size_t pos = (m >> 8 & 1) ? (m >> 16) % (L4_OFF + VTL_HDR_LEN) : (m >> 16) % len;
+
+		switch (m % 6) {
+		case 0: case 1: f[pos] ^= 1 << (m >> 40 & 7); break;
+		case 2: len = ETH_LEN + (m >> 16) % (len - ETH_LEN + 1); break; /* truncate */
+		case 3: set16(f + ETH_LEN + 2, (f[ETH_LEN + 2] << 8 | f[ETH_LEN + 3]) +
+			      (int)((m >> 16) % 9) - 4); break;
+		case 4: if (len >= L4_OFF + VTL_HDR_LEN)
+				vh_of(f)->len = htons(ntohs(vh_of(f)->len) + (int)((m >> 16) % 5) - 2);
+			break;
+		case 5: set16(f + ETH_LEN + 2, (m >> 16) & 0xffff); break;
+		}
+	}
+	if (rng_next(rs) & 1) { /* so deeper checks are reached */
+		pktgen_fix_ip(f, len);
+		pktgen_fix_vtl(f, len);
+	}
+	return len;
+}
+
+static bool legal(bool xdp, __u32 v)
+{
+	return xdp ? (v == XDP_PASS || v == XDP_DROP || v == XDP_TX || v == XDP_REDIRECT)
+		   : (v == TC_ACT_OK || v == TC_ACT_SHOT);
+}
+
+static void case_fuzz(bool xdp)
+{
+	int dir = xdp ? X : T, nsamp = 0, bad = 0, i;
+	__u64 ref_rest[VTL_CNT_PER_DIR] = {}, kinds[4] = {};
+	struct cnt start, end, a, b, sampled = {};
+	uint64_t rs = fuzz_seed ^ (xdp ? 0x9e3779b97f4a7c15ULL : 0xc2b2ae3d27d4eb4fULL);
+	static __u8 f[PKT_MAX];
+	static struct run r;
+
+	snap(&start);
+	for (i = 0; i < FUZZ_N && bad < 20; i++) {
+		size_t len = fuzz_frame(f, xdp, &rs);
+		struct ref_verdict rv = ref_classify(f, len, xdp, sessions, 2);
+		bool samp = i % FUZZ_SAMPLE == 0;
+		int fails = case_fail;
+
+		kinds[rv.kind]++;
+		if (samp)
+			snap(&a);
+		run_prog(xdp, f, len, &r);
+		if (samp)
+			snap(&b);
+		CHECK(r.err == 0, "frame %d: test_run failed: %s", i, strerror(-r.err));
+		CHECK(legal(xdp, r.ret), "frame %d: illegal verdict %u", i, r.ret);
+		if (rv.kind == REF_NON_VTL)
+			CHECK(r.ret == (xdp ? XDP_PASS : TC_ACT_OK), "frame %d: non-VTL got %s",
+			      i, vname(xdp, r.ret));
+		else if (rv.kind != REF_GRAFT)
+			CHECK(r.ret == (xdp ? XDP_DROP : TC_ACT_SHOT), "frame %d: malformed got %s",
+			      i, vname(xdp, r.ret));
+		else if (xdp)
+			CHECK(r.ret != XDP_PASS, "frame %d: VTL frame passed to the stack", i);
+		if ((rv.kind == REF_DROP || rv.kind == REF_VTL_DROP) && !samp)
+			ref_rest[rv.reason]++;
+		ref_rest[VTL_CNT_PASS_NON_VTL] += !samp && rv.kind == REF_NON_VTL;
+		ref_rest[VTL_CNT_VTL] += !samp && rv.kind >= REF_VTL_DROP;
+		if (samp) {
+			nsamp++;
+			for (int d = 0; d < 2; d++)
+				for (int k = 0; k < VTL_CNT_PER_DIR; k++)
+					sampled.c[d][k] += b.c[d][k] - a.c[d][k];
+			{ /* oracle-free: exactly one of PASS_NON_VTL, VTL, or a
+			   * drop reason without VTL classifies the frame */
+				__u64 *da = a.c[dir], *db = b.c[dir], one, drops = 0;
+
+				for (int k = 1; k <= VTL_DROP_MAX; k++)
+					drops += db[k] - da[k];
+				one = db[VTL_CNT_PASS_NON_VTL] - da[VTL_CNT_PASS_NON_VTL] +
+				      db[VTL_CNT_VTL] - da[VTL_CNT_VTL];
+				if (db[VTL_CNT_VTL] == da[VTL_CNT_VTL])
+					one += drops;
+				CHECK(one == 1, "frame %d: classified %llu times", i,
+				      (unsigned long long)one);
+			}
+			if (rv.kind == REF_NON_VTL)
+				delta_ok("fuzz", &a, &b, dir, VTL_CNT_PASS_NON_VTL, 1, -1);
+			else if (rv.kind == REF_DROP)
+				delta_ok("fuzz", &a, &b, dir, rv.reason, 1, -1);
+			else if (rv.kind == REF_VTL_DROP)
+				delta_ok("fuzz", &a, &b, dir, VTL_CNT_VTL, 1, rv.reason, 1, -1);
+			else {
+				__u64 *da = a.c[dir], *db = b.c[dir];
+
+				CHECK(db[VTL_CNT_VTL] - da[VTL_CNT_VTL] == 1 &&
+				      db[VTL_CNT_PASS_NON_VTL] == da[VTL_CNT_PASS_NON_VTL] &&
+				      db[VTL_DROP_BAD_VERSION] == da[VTL_DROP_BAD_VERSION] &&
+				      db[VTL_DROP_BAD_HDR_LEN] == da[VTL_DROP_BAD_HDR_LEN] &&
+				      db[VTL_DROP_BAD_CSUM] == da[VTL_DROP_BAD_CSUM] &&
+				      db[VTL_DROP_NO_GRAFT] == da[VTL_DROP_NO_GRAFT],
+				      "frame %d: to slot %u: root counters moved wrongly", i, rv.slot);
+			}
+			if (case_fail != fails) {
+				printf("    frame %d (%zu bytes, ref kind %d reason %d):", i, len,
+				       rv.kind, rv.reason);
+				for (size_t k = 0; k < len && k < 80; k++)
+					printf(" %02x", f[k]);
+				printf("\n");
+			}
+		}
+		bad += case_fail != fails;
+	}
+	snap(&end);
+	CHECK(i == FUZZ_N, "stopped after %d frames: 20 failed", i);
+	/* totals for the frames not sampled: the root's classification
+	 * (PASS_NON_VTL, VTL, drop reasons only the root emits) is exact;
+	 * reasons grafts share may only have grown */
+	for (int k = 0; k < VTL_CNT_PER_DIR; k++) {
+		__u64 got = end.c[dir][k] - start.c[dir][k] - sampled.c[dir][k];
+		bool exact = k == VTL_CNT_PASS_NON_VTL || k == VTL_CNT_VTL ||
+			     k == VTL_DROP_BAD_VERSION || k == VTL_DROP_BAD_HDR_LEN ||
+			     k == VTL_DROP_BAD_CSUM || k == VTL_DROP_NO_GRAFT ||
+			     (!xdp && k == VTL_DROP_MALFORMED_IP);
+
+		if (k > VTL_DROP_MAX && k != VTL_CNT_PASS_NON_VTL && k != VTL_CNT_VTL)
+			continue;
+		CHECK(exact ? got == ref_rest[k] : got >= ref_rest[k],
+		      "fuzz totals: %s counted %llu, reference %llu", cname(k),
+		      (unsigned long long)got, (unsigned long long)ref_rest[k]);
+	}
+	for (int k = 0; k < VTL_CNT_PER_DIR; k++)
+		CHECK(end.c[!dir][k] == start.c[!dir][k], "fuzz moved %s counter %s",
+		      xdp ? "tc" : "xdp", cname(k));
+	printf("    %d frames (%llu non-VTL, %llu malformed, %llu dropped after parse, "
+	       "%llu into grafts), %d sampled\n", i, (unsigned long long)kinds[0],
+	       (unsigned long long)kinds[1], (unsigned long long)kinds[2],
+	       (unsigned long long)kinds[3], nsamp);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+/* An AF_XDP socket (copy mode, lo, queue 0) in the XSKMAP, so that
+ * bpf_redirect_map() returns XDP_REDIRECT as on a live vtld. */
+static int xsk_bind_lo(void)
+{
+	struct sockaddr_xdp sa = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_COPY };
+	size_t sz = 16 * 4096;
+	void *umem = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct xdp_umem_reg mr = { .addr = (__u64)(uintptr_t)umem, .len = sz, .chunk_size = 4096 };
+	int fd, n = 64, key = 0;
+
+	if (umem == MAP_FAILED)
+		return -errno;
+	fd = socket(AF_XDP, SOCK_RAW, 0);
+	if (fd < 0)
+		return -errno;
+	sa.sxdp_ifindex = if_nametoindex("lo");
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    bpf_map_update_elem(launcher_map_fd(&L, "vtl_xsks"), &key, &fd, BPF_ANY))
+		return -errno;
+	return 0; /* fd stays open for the life of the test */
+}
+
+static int setup(void)
+{
+	struct graft_inst *canon, *gbn;
+	char err[512] = "";
+	int e;
+
+	e = launcher_graft_get(&L, VTL_POOL_DIR "/canonical.o", WINDOW, &canon, err, sizeof(err));
+	if (!e)
+		e = launcher_graft_get(&L, VTL_POOL_DIR "/gbn.o", WINDOW, &gbn, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "cannot load a graft: %s\n", err);
+		return e;
+	}
+	if ((e = launcher_slot_set(&L, VTL_SLOT_CANONICAL, canon)) ||
+	    (e = launcher_slot_set(&L, 1, gbn)) || (e = launcher_slot_set(&L, 2, gbn)) ||
+	    (e = launcher_session_add(&L, 1, &(struct launcher_sess){ .session_id = SID_RX,
+		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = 1000, .mss = 1400 })) ||
+	    (e = launcher_session_add(&L, 2, &(struct launcher_sess){ .session_id = SID_TX,
+		.peer_addr = PEER, .window = WINDOW, .isn_tx = 5000, .isn_rx = 0, .mss = 1400 }))) {
+		fprintf(stderr, "cannot set up slots/sessions: %s\n", strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+static void run_case(const char *name, void (*fn)(void))
+{
+	case_fail = 0;
+	fn();
+	printf("%s %s\n", case_fail ? "FAIL" : "ok  ", name);
+	if (case_fail)
+		n_fail++;
+	else
+		n_pass++;
+}
+
+static void c1x(void) { case_non_vtl(true); }
+static void c1t(void) { case_non_vtl(false); }
+static void c2x(void) { case_malformed(true); }
+static void c2t(void) { case_malformed(false); }
+static void c4x(void) { case_fuzz(true); }
+static void c4t(void) { case_fuzz(false); }
+
+int main(void)
+{
+	const char *s = getenv("VTL_FUZZ_SEED");
+	int e;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("SKIP: BPF_PROG_TEST_RUN of the VTL programs needs root\n");
+		return SKIP_RC;
+	}
+	if (s && *s)
+		fuzz_seed = strtoull(s, NULL, 0);
+	vtl_log_init_libbpf();
+	vtl_log_set_level(VTL_LOG_WARN);
+	/* a private netns: the XSK binds to its own lo, nothing else sees it */
+	if (unshare(CLONE_NEWNET))
+		printf("note: unshare(CLONE_NEWNET): %s; using this netns's lo\n", strerror(errno));
+	e = launcher_open(&L, &(struct launcher_opts){ .ifindex = 0 });
+	if (e == -EPERM || e == -EACCES) {
+		printf("SKIP: loading BPF programs is not permitted here: %s\n", strerror(-e));
+		launcher_close(&L);
+		return SKIP_RC;
+	}
+	if (e || setup()) {
+		printf("FAIL setup: cannot load the root programs or grafts (%s)\n",
+		       strerror(e ? -e : EINVAL));
+		launcher_close(&L);
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	xdp_fd = bpf_program__fd(L.skel->progs.vtl_xdp_root);
+	tc_fd = bpf_program__fd(L.skel->progs.vtl_tc_root);
+	if ((e = shim_load())) {
+		printf("FAIL setup: cannot load the TC shim: %s\n", strerror(-e));
+		launcher_close(&L);
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	if ((e = xsk_bind_lo())) {
+		printf("note: no AF_XDP socket on lo (%s): redirects to the broker "
+		       "report XDP_DROP (the redirect_map default)\n", strerror(-e));
+		redirect_verdict = XDP_DROP;
+	}
+	printf("fuzz seed %#llx (set VTL_FUZZ_SEED to override)\n", (unsigned long long)fuzz_seed);
+
+	run_case("1 non-VTL frames pass (xdp root)", c1x);
+	run_case("1 non-VTL frames pass (tc root)", c1t);
+	run_case("2 malformed VTL dropped with the right reason (xdp root)", c2x);
+	run_case("2 malformed VTL dropped with the right reason (tc root)", c2t);
+	run_case("3 gbn receiver: in-order, out-of-order, duplicate (xdp)", case_gbn_receiver);
+	run_case("3 gbn sender: stamp, refill, retx miss, ACK (tc+xdp)", case_gbn_sender);
+	run_case("3 gbn sender: window full (tc)", case_window);
+	run_case("4 fuzz (xdp root)", c4x);
+	run_case("4 fuzz (tc root)", c4t);
+
+	launcher_close(&L);
+	printf("%d passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Unit tests for vtld's parts that need no kernel: the byte ring, the
+ * command line, the graft pool's metadata reader (good, foreign, broken
+ * and truncated objects).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bytebuf.h"
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                        \
+	do {                                                                    \
+		if (cond) {                                                     \
+			passed++;                                               \
+		} else {                                                        \
+			failed++;                                               \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);             \
+			printf(__VA_ARGS__);                                    \
+			printf("\n");                                           \
+		}                                                               \
+	} while (0)
+
+static void test_bytebuf(void)
+{
+	struct bytebuf b;
+	unsigned char in[300], out[300];
+	const unsigned char *p;
+	size_t total_in = 0, total_out = 0;
+	int ok = 1;
+
+	CHECK(bb_init(&b, 256) == 0, "bb_init");
+	/* push/consume with odd sizes so every wrap position is exercised */
+	for (int round = 0; round < 1000; round++) {
+		size_t n = (size_t)(round * 37 % 200) + 1, m;
+
+		if (bb_room(&b) >= n) {
+			for (size_t i = 0; i < n; i++)
+				in[i] = (unsigned char)(total_in + i);
+			bb_push(&b, in, n);
+			total_in += n;
+		}
+		m = bb_copy(&b, 0, out, (size_t)(round * 53 % 250) + 1);
+		for (size_t i = 0; i < m; i++)
+			ok &= out[i] == (unsigned char)(total_out + i);
+		bb_consume(&b, m);
+		total_out += m;
+	}
+	CHECK(ok, "bytes come out in the order they went in");
+	CHECK(b.len == total_in - total_out, "length accounting");
+	CHECK(bb_contig(&b, &p) <= b.len, "contiguous run within the data");
+	bb_free(&b);
+}
+
+static int parse(const char *line, struct vtld_config *c)
+{
+	char buf[512], *argv[32];
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	optind = 1;
+	return vtld_config_parse(c, argc, argv);
+}
+
+static void test_config(void)
+{
+	struct vtld_config c;
+
+	CHECK(parse("vtld -i eth0", &c) == 0, "minimal command line");
+	CHECK(!strcmp(c.socket_path, "/run/vtl/eth0.sock"), "default socket, got %s", c.socket_path);
+	CHECK(!strcmp(c.bpf_root, "/sys/fs/bpf"), "default bpf root");
+	CHECK(c.retx_bufs == VTL_RETX_BUFS_DEFAULT, "default retx buffers");
+	CHECK(parse("vtld -i eth0 -f -w 1024 --bpf-root /tmp/x --socket /tmp/s", &c) == 0 &&
+	      c.foreground && c.default_window == 1024 && !strcmp(c.bpf_root, "/tmp/x"),
+	      "full command line");
+	CHECK(parse("vtld", &c) == -1, "missing -i is an error");
+	CHECK(parse("vtld -i eth0 -w 0", &c) == -1, "window 0 is an error");
+	CHECK(parse("vtld -i eth0 -w 99999", &c) == -1, "window above the maximum is an error");
+	CHECK(parse("vtld -i eth0 -w 12abc", &c) == -1, "trailing garbage in a number");
+	CHECK(parse("vtld -i eth0 stray", &c) == -1, "stray argument");
+	CHECK(parse("vtld -i abcdefghijklmnopq", &c) == -1, "interface name too long");
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fwrite(p, 1, n, f);
+		fclose(f);
+	}
+}
+
+static void test_pool(const char *pool, const char *root_obj)
+{
+	char tmp[] = "/tmp/vtl-unit-pool-XXXXXX", path[4096], src[4096], err[4200];
+	struct vtl_graft_meta m;
+	struct pool p;
+	FILE *f;
+	char *buf = malloc(1 << 20);
+	size_t n = 0;
+
+	snprintf(src, sizeof(src), "%s/gbn.o", pool);
+	CHECK(pool_read_meta(src, &m, err, sizeof(err)) == 0, "gbn.o metadata: %s", err);
+	CHECK(!strcmp(m.name, "gbn") && m.version == 1 && m.window_max >= 1024 &&
+	      (m.services & VTL_SVC_RELIABLE), "gbn metadata values");
+	CHECK(pool_read_meta(root_obj, &m, err, sizeof(err)) == -ENOENT &&
+	      strstr(err, "no .vtl.meta"), "an object without metadata is named as such: %s", err);
+	CHECK(pool_read_meta("/nonexistent/x.o", &m, err, sizeof(err)) < 0, "missing file");
+	if (!mkdtemp(tmp) || !buf) {
+		CHECK(0, "mkdtemp");
+		free(buf);
+		return;
+	}
+	/* a good graft, a text file, a truncated graft, an empty file */
+	f = fopen(src, "r");
+	if (f) {
+		n = fread(buf, 1, 1 << 20, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/good.o", tmp);
+	write_file(path, buf, n);
+	snprintf(path, sizeof(path), "%s/text.o", tmp);
+	write_file(path, "hello, I am not ELF\n", 20);
+	CHECK(pool_read_meta(path, &m, err, sizeof(err)) == -EINVAL && strstr(err, "not an ELF"),
+	      "text file: %s", err);
+	snprintf(path, sizeof(path), "%s/trunc.o", tmp);
+	write_file(path, buf, n / 3);
+	CHECK(pool_read_meta(path, &m, err, sizeof(err)) == -EINVAL && strstr(err, "truncated"),
+	      "truncated object named as such: %s", err);
+	snprintf(path, sizeof(path), "%s/empty.o", tmp);
+	write_file(path, "", 0);
+	CHECK(pool_read_meta(path, &m, err, sizeof(err)) < 0, "empty file rejected");
+	CHECK(pool_scan(&p, tmp) == 1 && !strcmp(p.g[0].meta.name, "gbn"),
+	      "pool scan keeps only the good graft (%d)", p.n);
+	CHECK(pool_find(&p, "gbn", 0) && !pool_find(&p, "gbn", 2) && !pool_find(&p, "sr", 0),
+	      "pool_find by name and version");
+	for (const char *x = "good.o\0text.o\0trunc.o\0empty.o\0"; *x; x += strlen(x) + 1) {
+		snprintf(path, sizeof(path), "%s/%s", tmp, x);
+		unlink(path);
+	}
+	rmdir(tmp);
+	free(buf);
+}
+
+int main(void)
+{
+	vtl_log_set_level(VTL_LOG_WARN);
+	test_bytebuf();
+	test_config();
+	test_pool(VTL_TEST_POOL, VTL_TEST_ROOT_OBJ);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
