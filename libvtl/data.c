@@ -121,6 +121,7 @@ void vtl__take_stats(struct vtl_sock *s, const struct vtl_ipc_stats *in)
 	s->stats.duration_us = st.duration_us;
 	s->stats.srtt_us = st.srtt_us;
 	s->stats.session_id = st.session_id;
+	s->stats.lost = st.lost;
 	s->have_stats = 1;
 	s->state = VTL_ST_DONE;
 }

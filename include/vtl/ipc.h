@@ -78,8 +78,9 @@ struct vtl_ipc_stats {
 	__u64 duration_us;   /* from SESSION to DONE/EOF */
 	__u32 srtt_us;
 	__u32 session_id;
+	__u64 lost;          /* packets the graft gave up on (partial reliability) */
 };
-_Static_assert(sizeof(struct vtl_ipc_stats) == 72, "vtl_ipc_stats");
+_Static_assert(sizeof(struct vtl_ipc_stats) == 80, "vtl_ipc_stats");
 
 struct vtl_ipc_error {
 	__s32 code;          /* -errno or -VTL_E_* */

@@ -84,7 +84,12 @@ struct vtl_state {
 	__u64 timeouts;
 	__u64 fast_retx;
 	__u64 rtt_samples;
-	__u64 pad1[6];
+	/* congestion control (AIMD TF), in packets */
+	__u32 cwnd;
+	__u32 ssthresh;
+	__u32 cwnd_acc;     /* acked packets counted towards the next +1 */
+	__u32 sack_hi;      /* highest sequence number SACKed + 1, or snd_una */
+	__u32 sack[VTL_SACK_MAX][2]; /* last SACK blocks received [start, end) */
 };
 _Static_assert(sizeof(struct vtl_state) == 256, "vtl_state is 256 bytes");
 
@@ -175,7 +180,8 @@ _Static_assert(sizeof(struct vtl_pctx) == 16, "vtl_pctx");
 #define VTL_CNT_STAMPED          20 /* egress packets stamped */
 #define VTL_CNT_RETX_FILLED      21 /* retx triggers refilled from copies */
 #define VTL_CNT_CONSUMED         22 /* handled in kernel and ended there (ACKs) */
-#define VTL_CNT_MAX              23
+#define VTL_CNT_RETX_SKIPPED     23 /* retx trigger for a SACKed packet: not resent */
+#define VTL_CNT_MAX              24
 
 /* ---- graft metadata: section ".vtl.meta" of every graft object --------- */
 #define VTL_META_MAGIC   0x4d4c5456u /* "VTLM" */
@@ -193,7 +199,8 @@ struct vtl_graft_meta {
 	__u32 window_default;
 	__u32 window_min;
 	__u32 window_max;
-	__u32 reserved[6];
+	__u32 max_loss_ppm;   /* partial reliability: default loss budget */
+	__u32 reserved[5];
 };
 _Static_assert(sizeof(struct vtl_graft_meta) == 80, "vtl_graft_meta");
 

@@ -68,6 +68,7 @@ struct vtl_stats {
 	uint64_t duration_us;
 	uint32_t srtt_us;
 	uint32_t session_id;
+	uint64_t lost;           /* packets given up on (partial reliability) */
 };
 
 /* Create a VTL socket bound to the vtld that serves src_ip's interface.

@@ -78,6 +78,15 @@ struct vtl_nego {
 };
 _Static_assert(sizeof(struct vtl_nego) == 96, "vtl_nego is 96 bytes on the wire");
 
+/* ACK payload: up to VTL_SACK_MAX blocks of sequence numbers received
+ * above the cumulative ack, lowest first; end is exclusive. */
+#define VTL_SACK_MAX 4
+struct vtl_sack_block {
+	__be32 start;
+	__be32 end;
+};
+_Static_assert(sizeof(struct vtl_sack_block) == 8, "vtl_sack_block is 8 bytes on the wire");
+
 /* Service bits, shared by the wire (vtl_nego.services) and libvtl. */
 #define VTL_SVC_RELIABLE   0x01 /* every byte delivered */
 #define VTL_SVC_ORDERED    0x02 /* in order */

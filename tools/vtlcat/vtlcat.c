@@ -137,6 +137,9 @@ static void report(const struct args *a, vtl_sock *s, double t0)
 		(unsigned long long)st.retransmits,
 		(unsigned long long)st.timeouts,
 		(unsigned long long)st.fast_retx, st.srtt_us / 1000.0);
+	fprintf(stderr, "vtlcat: lost %llu packets (given up), duplicates %llu, out of order %llu\n",
+		(unsigned long long)st.lost, (unsigned long long)st.dup_rx,
+		(unsigned long long)st.ooo_rx);
 }
 
 static void print_info(const struct args *a, const struct vtl_info *i)
