@@ -101,12 +101,15 @@ void pktgen_fix_vtl(uint8_t *f, size_t len)
 
 size_t pktgen_vtl(uint8_t *buf, const struct vtl_spec *s)
 {
-	struct vtl_hdr *vh = (struct vtl_hdr *)(buf + L4_OFF);
-	uint8_t *pay = buf + L4_OFF + VTL_HDR_LEN;
+	size_t ihl = IP4_LEN + 4 * (s->ip_opt_words % 11), l4 = ETH_LEN + ihl;
+	struct vtl_hdr *vh = (struct vtl_hdr *)(buf + l4);
+	uint8_t *pay = buf + l4 + VTL_HDR_LEN;
 
 	eth_hdr(buf, 0x0800);
-	ip_hdr(buf + ETH_LEN, VTL_IPPROTO, IP4_LEN + VTL_HDR_LEN + s->pay_len, s->saddr, s->daddr);
-	pktgen_fix_ip(buf, L4_OFF);
+	ip_hdr(buf + ETH_LEN, VTL_IPPROTO, ihl + VTL_HDR_LEN + s->pay_len, s->saddr, s->daddr);
+	buf[ETH_LEN] = 0x40 | ihl / 4;
+	memset(buf + L4_OFF, 1, ihl - IP4_LEN); /* NOP options */
+	pktgen_fix_ip(buf, l4);
 	memset(vh, 0, sizeof(*vh));
 	vh->version = VTL_VERSION;
 	vh->type = s->type;
@@ -123,7 +126,7 @@ size_t pktgen_vtl(uint8_t *buf, const struct vtl_spec *s)
 		pay[i] = (uint8_t)(s->pay_seed + i);
 	if (!s->csum_zero)
 		vh->csum = vtl_csum(vh, VTL_HDR_LEN + s->pay_len);
-	return L4_OFF + VTL_HDR_LEN + s->pay_len;
+	return l4 + VTL_HDR_LEN + s->pay_len;
 }
 
 size_t pktgen_arp(uint8_t *buf)

@@ -27,6 +27,7 @@ struct vtl_spec {
 	uint16_t pay_len;
 	uint8_t  pay_seed;       /* payload byte i = pay_seed + i */
 	bool     csum_zero;      /* leave the VTL checksum 0 (as vtld sends DATA) */
+	uint8_t  ip_opt_words;   /* IPv4 options (NOPs), 4-byte words: 0..10 */
 };
 
 /* Internet checksum (RFC 1071) of n bytes taken as big-endian 16-bit words

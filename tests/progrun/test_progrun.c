@@ -11,17 +11,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/if_xdp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,6 +24,7 @@
 #include "launcher.h"
 #include "log.h"
 #include "pktgen.h"
+#include "harness.h"
 
 #define SKIP_RC 77
 #define BE32(x) (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? __builtin_bswap32(x) : (x))
@@ -39,178 +35,14 @@
 #define SID_TX  0x22220002u       /* slot 2: gbn, we send (isn_tx 5000) */
 #define SID_UNK 0x33330003u
 #define WINDOW  64
-#define X VTL_DIR_XDP
-#define T VTL_DIR_TC
 
 static struct launcher L;
-static int xdp_fd, tc_fd;
 static int redirect_verdict = XDP_REDIRECT; /* XDP_DROP if no XSK could be bound */
-static int n_pass, n_fail, case_fail;
+static int n_pass, n_fail;
 static const struct ref_session sessions[] = {
 	{ SID_RX, PEER, 1 },
 	{ SID_TX, PEER, 2 },
 };
-
-#define CHECK(cond, ...) do {                                              \
-	if (!(cond)) {                                                      \
-		case_fail++;                                                \
-		printf("    FAIL %s:%d: ", __func__, __LINE__);             \
-		printf(__VA_ARGS__);                                        \
-		printf("\n");                                               \
-	}                                                                   \
-} while (0)
-
-/* ---- running programs and reading counters ---------------------------- */
-struct run {
-	int err;
-	__u32 ret;
-	__u32 out_len;
-	__u8 out[PKT_MAX + 64];
-};
-
-/*
- * The kernel's test_run refuses frames this hook can never see (EINVAL):
- * XDP and TC below ETH_HLEN (bpf_xdp_adjust_tail/head and
- * bpf_skb_change_tail refuse to go there as well), and on TC an IPv4 (IPv6)
- * frame shorter than its IP header. The latter do reach TC egress (a
- * packet socket can send them), so they run through a shim: a tiny
- * SCHED_CLS program that shrinks a zero-padded frame to skb->mark bytes
- * with bpf_skb_change_tail and tail-calls the real vtl_tc_root.
- */
-static int shim_fd = -1;
-
-#define INSN(c, d, s_, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), \
-						 .off = (o), .imm = (i) })
-static int shim_load(void)
-{
-	int map = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "vtl_test_shim", 4, 4, 1, NULL), k = 0;
-	struct bpf_insn p[] = {
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
-		INSN(BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct __sk_buff, mark), 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_change_tail),
-		INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0x77),  /* shrink failed */
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
-		INSN(BPF_LD | BPF_DW | BPF_IMM, 2, BPF_PSEUDO_MAP_FD, 0, map),
-		INSN(0, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0x78),  /* tail call failed */
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-	};
-
-	if (map < 0)
-		return -errno;
-	shim_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "vtl_test_shim", "GPL", p,
-				sizeof(p) / sizeof(p[0]), NULL);
-	if (shim_fd < 0 || bpf_map_update_elem(map, &k, &tc_fd, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-static bool tc_needs_shim(const __u8 *f, size_t len)
-{
-	return len >= ETH_LEN && ((f[12] == 0x08 && f[13] == 0x00 && len < L4_OFF) ||
-				  (f[12] == 0x86 && f[13] == 0xdd && len < ETH_LEN + 40));
-}
-
-static void run_prog(bool xdp, const void *in, size_t len, struct run *r)
-{
-	__u8 buf[64] = {};
-	struct __sk_buff sk = { .mark = len };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
-	int fd = xdp ? xdp_fd : tc_fd;
-
-	if (!xdp && tc_needs_shim(in, len)) {
-		memcpy(buf, in, len);
-		o.data_in = buf;
-		o.data_size_in = sizeof(buf);
-		o.ctx_in = &sk;
-		o.ctx_size_in = sizeof(sk);
-		fd = shim_fd;
-	}
-	r->err = bpf_prog_test_run_opts(fd, &o) ? -errno : 0;
-	r->ret = o.retval;
-	r->out_len = o.data_size_out;
-}
-
-struct cnt {
-	__u64 c[2][VTL_CNT_PER_DIR];
-};
-
-static void snap(struct cnt *c)
-{
-	memset(c, 0, sizeof(*c));
-	if (launcher_counters(&L, c->c[X], c->c[T]))
-		CHECK(0, "cannot read counters");
-}
-
-static const char *cname(int i)
-{
-	static const char *n[] = { "NONE", "MALFORMED_IP", "TRUNCATED", "BAD_VERSION",
-		"BAD_LENGTH", "BAD_CSUM", "UNKNOWN_SESSION", "NO_GRAFT", "BAD_TYPE",
-		"OUT_OF_WINDOW", "DUPLICATE", "OUT_OF_ORDER", "WINDOW_FULL", "RETX_MISS",
-		"HELPER", "BAD_HDR_LEN", "PASS_NON_VTL", "VTL", "TO_XSK", "XDP_TX",
-		"STAMPED", "RETX_FILLED", "CONSUMED" };
-
-	return i < VTL_CNT_MAX ? n[i] : "?";
-}
-
-static const char *vname(bool xdp, __u32 v)
-{
-	static const char *xn[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT" };
-
-	if (xdp)
-		return v < 5 ? xn[v] : "XDP_?";
-	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
-}
-
-/* Counters moved between a and b by exactly the (index, n) pairs listed
- * (terminated by -1) in direction dir, and nothing else moved anywhere.
- * Returns whether it held; reports each mismatch under what. */
-static bool delta_ok(const char *what, const struct cnt *a, const struct cnt *b, int dir, ...)
-{
-	__u64 want[2][VTL_CNT_PER_DIR] = {};
-	bool ok = true;
-	va_list ap;
-	int i;
-
-	va_start(ap, dir);
-	while ((i = va_arg(ap, int)) >= 0)
-		want[dir][i] += va_arg(ap, int);
-	va_end(ap);
-	for (int d = 0; d < 2; d++)
-		for (i = 0; i < VTL_CNT_PER_DIR; i++) {
-			__u64 got = b->c[d][i] - a->c[d][i];
-
-			if (got == want[d][i])
-				continue;
-			ok = false;
-			CHECK(0, "%s: %s counter %s moved by %llu, want %llu", what,
-			      d == X ? "xdp" : "tc", cname(i), (unsigned long long)got,
-			      (unsigned long long)want[d][i]);
-		}
-	return ok;
-}
-
-#define EXPECT_VERDICT(what, xdp, r, v) do {                                   \
-	CHECK((r)->err == 0, "%s: test_run failed: %s", what, strerror(-(r)->err)); \
-	CHECK((r)->ret == (__u32)(v), "%s: verdict %s, want %s", what,            \
-	      vname(xdp, (r)->ret), vname(xdp, v));                              \
-} while (0)
-
-/* Run one frame, check verdict and exact counter deltas (pairs, -1). */
-#define RUN_EXPECT(what, xdp, frame, len, r, verdict, ...) do {                 \
-	struct cnt _a, _b;                                                      \
-	snap(&_a);                                                              \
-	run_prog(xdp, frame, len, r);                                           \
-	snap(&_b);                                                              \
-	EXPECT_VERDICT(what, xdp, r, verdict);                                  \
-	delta_ok(what, &_a, &_b, (xdp) ? X : T, __VA_ARGS__, -1);               \
-} while (0)
 
 static struct vtl_hdr *vh_of(__u8 *f)
 {
@@ -582,7 +414,7 @@ static size_t fuzz_frame(__u8 *f, bool xdp, uint64_t *rs)
 	unsigned cls = r % 100;
 	size_t len;
 
-	if (cls < 5 || (cls < 20 && xdp)) { /* random bytes */
+	if (cls < 20) { /* random bytes */
 		len = rng_next(rs) % 160 + ETH_LEN;
 		for (size_t i = 0; i < len; i++)
 			f[i] = (__u8)rng_next(rs);
@@ -613,6 +445,8 @@ static size_t fuzz_frame(__u8 *f, bool xdp, uint64_t *rs)
 		s.pay_len = (r >> 40 & 15) ? (r >> 44) % 200 : (r >> 44) % (VTL_MSS_MAX + 8);
 		if (!xdp && s.type == VTL_T_DATA && (r >> 56 & 1))
 			s.csum_zero = true, s.seq = 0;
+		if ((r >> 57 & 15) == 0)
+			s.ip_opt_words = 1 + (r >> 61); /* IP options: 1..8 words */
 		len = pktgen_vtl(f, &s);
 	}
 	if (cls < 45)
@@ -655,6 +489,7 @@ static void case_fuzz(bool xdp)
 	static __u8 f[PKT_MAX];
 	static struct run r;
 
+	rs += !rs; /* xorshift must not start at 0 */
 	snap(&start);
 	for (i = 0; i < FUZZ_N && bad < 20; i++) {
 		size_t len = fuzz_frame(f, xdp, &rs);
@@ -717,15 +552,15 @@ static void case_fuzz(bool xdp)
 				      db[VTL_DROP_NO_GRAFT] == da[VTL_DROP_NO_GRAFT],
 				      "frame %d: to slot %u: root counters moved wrongly", i, rv.slot);
 			}
-			if (case_fail != fails) {
-				printf("    frame %d (%zu bytes, ref kind %d reason %d):", i, len,
-				       rv.kind, rv.reason);
-				for (size_t k = 0; k < len && k < 80; k++)
-					printf(" %02x", f[k]);
-				printf("\n");
-			}
 		}
-		bad += case_fail != fails;
+		if (case_fail != fails) { /* the frame, to reproduce it */
+			printf("    frame %d (%zu bytes, ref kind %d reason %d):", i, len,
+			       rv.kind, rv.reason);
+			for (size_t k = 0; k < len && k < 80; k++)
+				printf(" %02x", f[k]);
+			printf("\n");
+			bad++;
+		}
 	}
 	snap(&end);
 	CHECK(i == FUZZ_N, "stopped after %d frames: 20 failed", i);
@@ -755,32 +590,6 @@ static void case_fuzz(bool xdp)
 }
 
 /* ---- setup ----------------------------------------------------------------- */
-/* An AF_XDP socket (copy mode, lo, queue 0) in the XSKMAP, so that
- * bpf_redirect_map() returns XDP_REDIRECT as on a live vtld. */
-static int xsk_bind_lo(void)
-{
-	struct sockaddr_xdp sa = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_COPY };
-	size_t sz = 16 * 4096;
-	void *umem = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct xdp_umem_reg mr = { .addr = (__u64)(uintptr_t)umem, .len = sz, .chunk_size = 4096 };
-	int fd, n = 64, key = 0;
-
-	if (umem == MAP_FAILED)
-		return -errno;
-	fd = socket(AF_XDP, SOCK_RAW, 0);
-	if (fd < 0)
-		return -errno;
-	sa.sxdp_ifindex = if_nametoindex("lo");
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    bpf_map_update_elem(launcher_map_fd(&L, "vtl_xsks"), &key, &fd, BPF_ANY))
-		return -errno;
-	return 0; /* fd stays open for the life of the test */
-}
-
 static int setup(void)
 {
 	struct graft_inst *canon, *gbn;
@@ -854,15 +663,14 @@ int main(void)
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
-	xdp_fd = bpf_program__fd(L.skel->progs.vtl_xdp_root);
-	tc_fd = bpf_program__fd(L.skel->progs.vtl_tc_root);
-	if ((e = shim_load())) {
+	if ((e = harness_init(&L, bpf_program__fd(L.skel->progs.vtl_xdp_root),
+			      bpf_program__fd(L.skel->progs.vtl_tc_root)))) {
 		printf("FAIL setup: cannot load the TC shim: %s\n", strerror(-e));
 		launcher_close(&L);
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
-	if ((e = xsk_bind_lo())) {
+	if ((e = harness_xsk_bind_lo(launcher_map_fd(&L, "vtl_xsks")))) {
 		printf("note: no AF_XDP socket on lo (%s): redirects to the broker "
 		       "report XDP_DROP (the redirect_map default)\n", strerror(-e));
 		redirect_verdict = XDP_DROP;
