@@ -56,6 +56,7 @@ void cb_session_stats(struct vtld *d, struct session *s, struct vtl_ipc_stats *o
 	o->ooo_rx = st->rx_ooo;
 	o->duration_us = (now_ns() - s->t_open_ns) / 1000;
 	o->srtt_us = st->srtt_us;
+	o->lost = s->lost;
 }
 
 void cb_abort(struct vtld *d, struct session *s, int code, const char *why, bool reset_peer)
@@ -85,6 +86,19 @@ static void send_session_msg(struct session *s)
 	m.slot = s->slot;
 	s->cl->state = CL_SESSION;
 	client_send(s->cl, VTL_IPC_SESSION, &m, sizeof(m));
+}
+
+/* What the graft provides decides how vtld moves its data. */
+static void set_services(struct session *s, const struct pool_graft *pg, __u32 max_loss_ppm)
+{
+	__u32 svc = pg->meta.services;
+
+	s->reliable = svc & (VTL_SVC_RELIABLE | VTL_SVC_PARTIAL);
+	s->partial = svc & VTL_SVC_PARTIAL;
+	s->cc = svc & VTL_SVC_CC;
+	s->max_loss_ppm = s->partial ? (max_loss_ppm ? max_loss_ppm : pg->meta.max_loss_ppm) : 0;
+	if (s->max_loss_ppm > 1000000)
+		s->max_loss_ppm = 1000000;
 }
 
 /* ------------------------------------------------------------ initiator */
@@ -152,7 +166,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	s->peer_addr = o->peer_addr;
 	s->pg = pg;
 	pg->users++;
-	s->reliable = pg->meta.services & VTL_SVC_RELIABLE;
+	set_services(s, pg, o->max_loss_ppm);
 	s->window = window;
 	s->mss = d->mss;
 	s->port = o->service_port;
@@ -161,7 +175,8 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	c->s = s;
 	c->state = CL_CONNECTING;
 	/* load the graft now, so a broken object fails before we negotiate */
-	e = launcher_graft_get(&d->l, pg->path, window, &s->gi, err, sizeof(err));
+	e = launcher_graft_get_tun(&d->l, pg->path, window, s->max_loss_ppm, &s->gi, err,
+				   sizeof(err));
 	if (e) {
 		cb_abort(d, s, -VTL_E_NOGRAFT, err, false);
 		return;
@@ -183,7 +198,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	s->nego.services = htonl(o->services);
 	s->nego.max_delay_ms = htonl(o->max_delay_ms);
 	s->nego.min_tput_kbps = htonl(o->min_tput_kbps);
-	s->nego.max_loss_ppm = htonl(o->max_loss_ppm);
+	s->nego.max_loss_ppm = htonl(s->max_loss_ppm);
 	s->nego.isn = htonl(s->isn_tx);
 	s->state = S_NEGOTIATING;
 	s->nego_gap_ms = NEGO_FIRST_GAP_MS;
@@ -319,14 +334,16 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 	s->peer_addr = saddr;
 	s->pg = pg;
 	pg->users++;
-	s->reliable = pg->meta.services & VTL_SVC_RELIABLE;
+	set_services(s, pg, ntohl(n->max_loss_ppm));
 	s->window = window;
 	s->mss = ntohs(n->mss) < d->mss ? ntohs(n->mss) : d->mss;
 	s->port = port;
 	s->isn_tx = rand32();
 	s->isn_rx = ntohl(n->isn);
 	s->rx_nxt = s->isn_rx;
-	if (launcher_graft_get(&d->l, pg->path, window, &s->gi, err, sizeof(err))) {
+	if ((s->reliable && session_rob_alloc(s)) ||
+	    launcher_graft_get_tun(&d->l, pg->path, window, s->max_loss_ppm, &s->gi, err,
+				   sizeof(err))) {
 		pr_warn("session %08x: %s\n", sid, err);
 		session_end(d, s);
 		send_nack(d, saddr, sid, n, VTL_NR_NO_GRAFT);

@@ -56,6 +56,7 @@ struct data_broker {
 	struct mmsghdr msgs[DB_BATCH];
 	struct iovec iov[DB_BATCH][2];
 	struct vtl_hdr hdr[DB_BATCH];
+	struct vtl_sack_block sack[DB_BATCH][VTL_SACK_MAX];
 	__u8 pay[DB_BATCH][VTL_MSS_MAX];
 	__u64 addrs[DB_BATCH];
 };
@@ -212,9 +213,13 @@ void db_send_data(struct vtld *d, struct session *s)
 		size_t plen[DB_BATCH];
 		int r, err;
 
-		if (s->reliable)
-			avail = inflight < s->window ? s->window - inflight : 0;
-		else
+		if (s->reliable) {
+			__u32 lim = s->window, cwnd = __atomic_load_n(&st->cwnd, __ATOMIC_RELAXED);
+
+			if (s->cc && cwnd && cwnd < lim)
+				lim = cwnd;
+			avail = inflight < lim ? lim - inflight : 0;
+		} else
 			avail = DB_BATCH;
 		n = avail < DB_BATCH ? avail : DB_BATCH;
 		if (n > frames)
@@ -233,13 +238,11 @@ void db_send_data(struct vtld *d, struct session *s)
 		r = sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT);
 		err = errno;
 		stamped = __atomic_load_n(&st->snd_nxt, __ATOMIC_ACQUIRE) - before;
-		/* what the egress KTF stamped is sent (its copy covers a later
-		 * drop); what sendmmsg accepted is sent too (e.g. queued for ARP) */
-		done = stamped;
-		if (r > 0 && (__u32)r > done)
-			done = (__u32)r;
-		if (done > n)
-			done = n;
+		/* Sent is what the egress KTF stamped: its copy covers any later
+		 * drop. Not sendmmsg's count: a raw socket reports success for a
+		 * packet dropped at the qdisc (ENOBUFS is hidden without
+		 * IP_RECVERR). */
+		done = stamped < n ? stamped : n;
 		for (i = 0; i < done; i++) {
 			bb_consume(&s->txq, plen[i]);
 			s->bytes_tx += plen[i];
@@ -289,12 +292,36 @@ void db_retransmit(struct vtld *d, struct session *s, __u32 from, __u32 to)
 	}
 }
 
-/* One cumulative ACK per session that took data in this batch. */
+/* Up to VTL_SACK_MAX runs of sequence numbers held above rx_nxt. */
+static __u32 fill_sack(const struct session *s, struct vtl_sack_block *b)
+{
+	__u32 n = 0, seq = s->rx_nxt + 1;
+
+	if (!s->rob_len)
+		return 0;
+	while (n < VTL_SACK_MAX && (__s32)(s->rob_hi - seq) > 0) {
+		__u32 start;
+
+		while ((__s32)(s->rob_hi - seq) > 0 && !s->rob_len[seq % s->window])
+			seq++;
+		if ((__s32)(s->rob_hi - seq) <= 0)
+			break;
+		start = seq;
+		while ((__s32)(s->rob_hi - seq) > 0 && s->rob_len[seq % s->window])
+			seq++;
+		b[n].start = htonl(start);
+		b[n].end = htonl(seq);
+		n++;
+	}
+	return n;
+}
+
+/* One cumulative ACK (with SACK blocks) per session that took data. */
 static void send_acks(struct vtld *d)
 {
 	struct data_broker *db = d->db;
 	struct sockaddr_in sa[DB_BATCH];
-	__u32 n = 0;
+	__u32 n = 0, nb;
 
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
 		struct session *s = d->slots[i];
@@ -303,11 +330,15 @@ static void send_acks(struct vtld *d)
 			continue;
 		s->ack_needed = false;
 		__atomic_store_n(&launcher_state(&d->l, i)->rcv_acked, s->rx_nxt, __ATOMIC_RELEASE);
+		nb = fill_sack(s, db->sack[n]);
 		sa[n] = peer_sa(s->peer_addr);
-		fill_hdr(&db->hdr[n], s->id, VTL_T_ACK, 0, 0, s->rx_nxt, 0);
+		fill_hdr(&db->hdr[n], s->id, VTL_T_ACK, 0, 0, s->rx_nxt,
+			 (__u16)(nb * sizeof(struct vtl_sack_block)));
 		db->iov[n][0] = (struct iovec){ &db->hdr[n], sizeof(db->hdr[n]) };
+		db->iov[n][1] = (struct iovec){ db->sack[n], nb * sizeof(struct vtl_sack_block) };
 		db->msgs[n].msg_hdr = (struct msghdr){ .msg_name = &sa[n],
-			.msg_namelen = sizeof(sa[n]), .msg_iov = db->iov[n], .msg_iovlen = 1 };
+			.msg_namelen = sizeof(sa[n]), .msg_iov = db->iov[n],
+			.msg_iovlen = nb ? 2 : 1 };
 		if (++n == DB_BATCH) {
 			sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT);
 			n = 0;
@@ -325,6 +356,8 @@ void db_kick_all(struct vtld *d)
 }
 
 /* ------------------------------------------------------------- receive */
+
+static void rob_drain(struct session *s);
 
 void db_flush_rx(struct vtld *d, struct session *s)
 {
@@ -348,39 +381,102 @@ void db_flush_rx(struct vtld *d, struct session *s)
 			return;
 		}
 		bb_consume(&s->rxq, n);
+		if (s->rob_len && s->rob_len[s->rx_nxt % s->window]) {
+			rob_drain(s); /* room again: release what was held */
+			s->ack_needed = true;
+		}
 	}
+	if (s->ack_needed)
+		send_acks(d);
 	if (c && c->wr_waiting)
 		client_want_write(d, c, false);
 	if (s->peer_closed && !s->rxq.len && !s->eof_sent)
 		cb_on_close(d, s, s->rx_nxt);
 }
 
+/* Deliver what the reorder buffer holds from rx_nxt on. */
+static void rob_drain(struct session *s)
+{
+	while (s->rob_len) {
+		__u32 idx = s->rx_nxt % s->window, len;
+
+		if (!s->rob_len[idx])
+			return;
+		len = s->rob_len[idx] - 1u;
+		if (bb_room(&s->rxq) < len)
+			return; /* the application is slow: keep it, do not acknowledge */
+		bb_push(&s->rxq, s->rob + (size_t)idx * s->mss, len);
+		s->rob_len[idx] = 0;
+		s->rx_nxt++;
+		s->bytes_rx += len;
+	}
+}
+
+/* Partial reliability: skip the holes the ingress KTF allowed (pr_skip),
+ * and only those vtld really lacks; count them as lost. */
+static void pr_skip_holes(struct vtld *d, struct session *s)
+{
+	__u32 skip = __atomic_load_n(&launcher_state(&d->l, s->slot)->pr_skip, __ATOMIC_ACQUIRE);
+
+	while (s->rob_len && (__s32)(s->rx_nxt - skip) < 0 &&
+	       !s->rob_len[s->rx_nxt % s->window]) {
+		s->lost++;
+		s->rx_nxt++;
+		s->ack_needed = true;
+		rob_drain(s);
+	}
+}
+
 static void rx_data(struct vtld *d, struct session *s, const struct vtl_hdr *h,
 		    const void *pay, __u32 len)
 {
-	__u32 seq = ntohl(h->seq);
+	__u32 seq = ntohl(h->seq), off = seq - s->rx_nxt;
 
 	if (s->state != S_OPEN)
 		return;
-	if (s->reliable && seq != s->rx_nxt) {
-		if ((__s32)(seq - s->rx_nxt) < 0) {
-			s->dup_rx++;
-			s->ack_needed = true; /* our ACK may have been lost */
-		} else {
-			s->gap_rx++;
+	d->db->touched[s->slot] = true;
+	if (!s->reliable) { /* canonical: arrival order, no acknowledgements */
+		if (bb_room(&s->rxq) >= len) {
+			bb_push(&s->rxq, pay, len);
+			s->rx_nxt = seq + 1;
+			s->bytes_rx += len;
 		}
-		d->db->touched[s->slot] = true;
 		return;
 	}
-	if (bb_room(&s->rxq) < len)
-		return; /* application is slow: not acknowledged, will come again */
-	bb_push(&s->rxq, pay, len);
-	s->rx_nxt = seq + 1;
-	s->bytes_rx += len;
 	s->last_progress_ns = now_ns();
-	if (s->reliable)
+	if ((__s32)off < 0) {
+		s->dup_rx++;
+		s->ack_needed = true; /* our ACK may have been lost */
+		return;
+	}
+	if (off >= s->window || len > s->mss) {
+		s->gap_rx++;
+		return;
+	}
+	if (off == 0 && !s->rob_len) { /* in-order graft: straight through */
+		if (bb_room(&s->rxq) < len)
+			return; /* not acknowledged: it will come again */
+		bb_push(&s->rxq, pay, len);
+		s->rx_nxt++;
+		s->bytes_rx += len;
 		s->ack_needed = true;
-	d->db->touched[s->slot] = true;
+		return;
+	}
+	if (!s->rob_len) {
+		s->gap_rx++;
+		return;
+	}
+	if (s->rob_len[seq % s->window]) {
+		s->dup_rx++;
+	} else {
+		memcpy(s->rob + (size_t)(seq % s->window) * s->mss, pay, len);
+		s->rob_len[seq % s->window] = (__u16)(len + 1);
+		if ((__s32)(seq + 1 - s->rob_hi) > 0)
+			s->rob_hi = seq + 1;
+	}
+	s->ack_needed = true;
+	if (off == 0)
+		rob_drain(s);
 }
 
 static void rx_frame(struct vtld *d, const __u8 *pkt, __u32 len)
@@ -434,6 +530,9 @@ static void after_rx_batch(struct vtld *d)
 {
 	struct data_broker *db = d->db;
 
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++)
+		if (db->touched[i] && d->slots[i] && d->slots[i]->partial)
+			pr_skip_holes(d, d->slots[i]);
 	send_acks(d);
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
 		if (!db->touched[i])

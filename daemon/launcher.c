@@ -433,6 +433,11 @@ static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size
 		snprintf(err, errlen, "%s: cannot set tunable vtl_window", gi->path);
 		goto fail;
 	}
+	e = gi->max_loss_ppm ? set_rodata_u32(obj, "vtl_max_loss_ppm", gi->max_loss_ppm) : 0;
+	if (e && e != -ENOENT) {
+		snprintf(err, errlen, "%s: cannot set tunable vtl_max_loss_ppm", gi->path);
+		goto fail;
+	}
 	for (int r = 0; r < GR_NROLES; r++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, role_prog[r]);
 
@@ -475,11 +480,18 @@ fail:
 int launcher_graft_get(struct launcher *l, const char *path, __u32 window,
 		       struct graft_inst **out, char *err, size_t errlen)
 {
+	return launcher_graft_get_tun(l, path, window, 0, out, err, errlen);
+}
+
+int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
+			   __u32 max_loss_ppm, struct graft_inst **out, char *err, size_t errlen)
+{
 	struct graft_inst *gi;
 	int e;
 
 	for (gi = l->insts; gi; gi = gi->next) {
-		if (!strcmp(gi->path, path) && gi->window == window) {
+		if (!strcmp(gi->path, path) && gi->window == window &&
+		    gi->max_loss_ppm == max_loss_ppm) {
 			gi->refs++;
 			*out = gi;
 			return 0;
@@ -490,6 +502,7 @@ int launcher_graft_get(struct launcher *l, const char *path, __u32 window,
 		return -ENOMEM;
 	snprintf(gi->path, sizeof(gi->path), "%s", path);
 	gi->window = window;
+	gi->max_loss_ppm = max_loss_ppm;
 	e = graft_load(l, gi, err, errlen);
 	if (e) {
 		free(gi);
@@ -604,6 +617,11 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	st->recover = s->isn_tx;
 	st->rcv_nxt = s->isn_rx;
 	st->rcv_acked = s->isn_rx;
+	st->isn_rx = s->isn_rx;
+	st->pr_skip = s->isn_rx;
+	st->cwnd = s->window < VTL_INIT_CWND ? s->window : VTL_INIT_CWND;
+	st->ssthresh = 0xffffffff;
+	st->sack_hi = s->isn_tx;
 	st->mss = s->mss;
 	st->min_rto_us = 5000;
 	st->max_rto_us = 1000000;

@@ -25,6 +25,7 @@ struct graft_inst {
 	char path[PATH_MAX];
 	char name[VTL_GRAFT_NAME_MAX];
 	__u32 window;
+	__u32 max_loss_ppm;  /* 0: the object's default */
 	struct bpf_object *obj;
 	int fd[GR_NROLES];   /* -1 when the graft lacks the role */
 	int refs;
@@ -63,6 +64,9 @@ void launcher_close(struct launcher *l);
  * given window tunable. On failure, err names the reason. */
 int launcher_graft_get(struct launcher *l, const char *path, __u32 window,
 		       struct graft_inst **out, char *err, size_t errlen);
+/* The same with every tunable: max_loss_ppm 0 keeps the object's default. */
+int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
+			   __u32 max_loss_ppm, struct graft_inst **out, char *err, size_t errlen);
 void launcher_graft_put(struct launcher *l, struct graft_inst *gi);
 
 /* Point a slot's prog-array entries at gi's programs. */
@@ -77,6 +81,7 @@ struct launcher_sess {
 	__u32 isn_rx;      /* the peer's first DATA seq */
 	__u32 mss;
 };
+#define VTL_INIT_CWND 10
 /* Initialise slot's state (and retx buffers), then publish the session. */
 int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_sess *s);
 void launcher_session_del(struct launcher *l, __u32 slot, __u32 session_id);

@@ -61,6 +61,22 @@ struct session *session_new(struct vtld *d, __u32 id)
 	return s;
 }
 
+/* The reorder buffer of a receiving session: window slots of mss bytes. */
+int session_rob_alloc(struct session *s)
+{
+	s->rob = malloc((size_t)s->window * s->mss);
+	s->rob_len = calloc(s->window, sizeof(*s->rob_len));
+	s->rob_hi = s->rx_nxt;
+	if (!s->rob || !s->rob_len) {
+		free(s->rob);
+		free(s->rob_len);
+		s->rob = NULL;
+		s->rob_len = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 void session_free(struct vtld *d, struct session *s)
 {
 	if (last_hit == s)
@@ -69,5 +85,7 @@ void session_free(struct vtld *d, struct session *s)
 		d->slots[s->slot] = NULL;
 	bb_free(&s->txq);
 	bb_free(&s->rxq);
+	free(s->rob);
+	free(s->rob_len);
 	free(s);
 }

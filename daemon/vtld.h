@@ -44,7 +44,10 @@ struct session {
 	__u32 peer_addr;           /* network order */
 	enum sess_state state;
 	bool initiator;
-	bool reliable;
+	bool reliable;             /* windowed ARQ with ACKs (reliable or partial) */
+	bool cc;                   /* the graft runs AIMD: respect cwnd */
+	bool partial;              /* the graft may give packets up (pr) */
+	__u32 max_loss_ppm;
 	struct client *cl;
 	struct pool_graft *pg;
 	struct graft_inst *gi;
@@ -65,6 +68,10 @@ struct session {
 	/* receiving */
 	__u32 rx_nxt;
 	struct bytebuf rxq;
+	__u8 *rob;                 /* reorder buffer: window slots of mss bytes */
+	__u16 *rob_len;            /* payload length + 1 per slot, 0 = empty */
+	__u32 rob_hi;              /* highest sequence number held + 1 */
+	__u64 lost;                /* packets given up (partial reliability) */
 	bool ack_needed;
 	bool peer_closed;          /* CLOSE seen and everything before it taken */
 	bool eof_sent;
@@ -120,6 +127,7 @@ __u64 now_ns(void);
 struct session *session_new(struct vtld *d, __u32 id);
 struct session *session_by_id(struct vtld *d, __u32 id);
 void session_free(struct vtld *d, struct session *s);
+int session_rob_alloc(struct session *s);
 bool session_id_used(struct vtld *d, __u32 id);
 
 /* ---- data_broker.c ---- */

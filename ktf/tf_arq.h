@@ -8,10 +8,14 @@
  *    stored frame (bpf_skb_change_tail + bpf_skb_store_bytes);
  *  - vtl_rtt_sample: RFC 6298 estimator from echoed timestamps;
  *  - vtl_arq_timer_cb: retransmission timeout -> VTL_EV_RTO event.
- * Tunables (set before load): vtl_window, vtl_min_rto_us, vtl_max_rto_us.
+ *  - vtl_sacked: is seq inside one of the peer's last SACK blocks?
+ * Tunables (set before load): vtl_window, vtl_min_rto_us, vtl_max_rto_us,
+ * vtl_init_rto_us; vtl_cc (tf_cc.h).
  */
 #ifndef VTL_KTF_TF_ARQ_H
 #define VTL_KTF_TF_ARQ_H
+
+#include "tf_cc.h"
 
 #ifndef VTL_ARQ_WINDOW
 #define VTL_ARQ_WINDOW 64
@@ -54,6 +58,7 @@ static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
 		st->last_progress_ns = now;
 		st->recover = nxt;
 		st->dupacks = 0;
+		vtl_cc_on_rto(st);
 		vtl_event(VTL_EV_RTO, st, slot, una, nxt);
 		deadline = now + (__u64)st->rto_us * 1000;
 	} else {
@@ -97,6 +102,18 @@ static __always_inline void vtl_rtt_sample(struct vtl_state *st, __u32 now_us, _
 	st->rtt_samples++;
 }
 
+static __always_inline int vtl_sacked(struct vtl_state *st, __u32 seq)
+{
+#pragma clang loop unroll(full)
+	for (int i = 0; i < VTL_SACK_MAX; i++) {
+		__u32 s = st->sack[i][0], e = st->sack[i][1];
+
+		if (s != e && !vtl_before(seq, s) && vtl_before(seq, e))
+			return 1;
+	}
+	return 0;
+}
+
 /* Retransmission trigger: refill from the stored copy. */
 static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kctx *k)
 {
@@ -110,6 +127,10 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	seq = bpf_ntohl(k->p.vh->seq);
 	if (vtl_before(seq, st->snd_una) || !vtl_before(seq, st->snd_nxt))
 		return vtl_tc_drop(VTL_DROP_RETX_MISS); /* acked meanwhile */
+	if (vtl_sacked(st, seq)) {
+		vtl_count(VTL_DIR_TC, VTL_CNT_RETX_SKIPPED); /* the peer has it */
+		return TC_ACT_SHOT;
+	}
 	buf = vtl_retx_of(st, seq);
 	if (!buf || !buf->valid || buf->seq != seq)
 		return vtl_tc_drop(VTL_DROP_RETX_MISS);
@@ -161,6 +182,10 @@ static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx
 		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
 	una = st->snd_una;
 	nxt = st->snd_nxt;
+	/* Only the fixed window is enforced here: snd_una only grows, so a
+	 * Data Broker that checked it before sending is never refused in the
+	 * middle of a batch. cwnd can shrink at any moment (a loss seen on
+	 * another CPU), so vtld enforces it when it decides what to send. */
 	if (nxt - una >= vtl_window || nxt - una >= st->buf_count)
 		return vtl_tc_drop(VTL_DROP_WINDOW_FULL);
 	seq = __sync_fetch_and_add(&st->snd_nxt, 1);

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * pr: Partial Reliability. Selective Repeat, except that a packet still
+ * missing after VTL_REORDER_THRESH later ones arrived is given up, as long
+ * as the losses stay within vtl_max_loss_ppm (tunable, set from the
+ * application's tolerated loss); data is delivered in order as soon as
+ * possible and the given-up packets are reported.
+ */
+#define VTL_ARQ_CC 1
+#include "vtl_ktf.h"
+#include "tf_common.h"
+#include "tf_arq.h"
+#include "tf_cumack.h"
+#include "tf_sack.h"
+
+VTL_GRAFT_META_PR("pr", 1, VTL_SVC_PARTIAL | VTL_SVC_ORDERED | VTL_SVC_CC,
+		  VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
+		  VTL_ARQ_WINDOW, 1, VTL_WINDOW_MAX, VTL_PR_MAX_LOSS_PPM);
+
+vtl_build_graft(egress, tf_tc_arq_send, tf_tc_ack, tf_tc_control);
+vtl_build_graft(ingress, tf_xdp_window_data, tf_xdp_pr_giveup, tf_xdp_deliver, tf_xdp_control);
+vtl_build_graft(listener, tf_xdp_sack, tf_xdp_nego_reply);
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

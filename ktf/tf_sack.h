@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Selective-acknowledgement reliability (Selective Repeat family):
+ *  - tf_xdp_window_data: the receiver accepts any packet inside
+ *    [rcv_acked, rcv_acked + window) and hands it to vtld, which buffers
+ *    out-of-order packets, delivers in order and reports what it holds
+ *    in SACK blocks; below the window: a duplicate, re-ACKed in kernel;
+ *  - tf_xdp_sack: the sender advances snd_una, records the peer's SACK
+ *    blocks (the egress KTF then skips SACKed packets on retransmission),
+ *    and once three packets above snd_una are SACKed starts one recovery
+ *    episode: VTL_EV_FAST_RETX for [snd_una, highest SACKed).
+ *  - tf_xdp_pr_giveup: partial reliability policy (see below).
+ * Include after tf_cumack.h.
+ */
+#ifndef VTL_KTF_TF_SACK_H
+#define VTL_KTF_TF_SACK_H
+
+#define VTL_REORDER_THRESH 3
+
+static __always_inline int tf_xdp_window_data(struct xdp_md *ctx, struct vtl_kctx *k)
+{
+	struct vtl_hdr *vh = k->p.vh;
+	struct vtl_state *st = k->st;
+	__u32 seq, acked, nxt;
+
+	if (vh->type != VTL_T_DATA)
+		return VTL_CONTINUE;
+	if (!st)
+		return vtl_xdp_drop(VTL_DROP_UNKNOWN_SESSION);
+	seq = bpf_ntohl(vh->seq);
+	acked = st->rcv_acked;
+	if (vtl_before(seq, acked)) {
+		__sync_fetch_and_add(&st->rx_dup, 1);
+		return vtl_xdp_reply_ack(ctx, &k->p, acked, VTL_F_DUP, vtl_window);
+	}
+	if (!vtl_before(seq, acked + vtl_window))
+		return vtl_xdp_drop(VTL_DROP_OUT_OF_WINDOW);
+	nxt = st->rcv_nxt; /* highest seen + 1 */
+	if (vtl_after(seq, nxt))
+		__sync_fetch_and_add(&st->rx_ooo, 1);
+	if (!vtl_before(seq, nxt))
+		st->rcv_nxt = seq + 1;
+	st->ts_recent = bpf_ntohl(vh->tsval);
+	__sync_fetch_and_add(&st->rx_data, 1);
+	__sync_fetch_and_add(&st->rx_bytes, k->p.pay_len);
+	return VTL_CONTINUE; /* to tf_xdp_pr_giveup or tf_xdp_deliver */
+}
+
+/* Last TF of a receive chain: hand accepted DATA to vtld. */
+static __always_inline int tf_xdp_deliver(struct xdp_md *ctx, struct vtl_kctx *k)
+{
+	if (k->p.vh->type != VTL_T_DATA)
+		return VTL_CONTINUE;
+	return vtl_to_broker(ctx);
+}
+
+/*
+ * Partial reliability: when the packet at the delivery point (rcv_acked)
+ * is still missing although VTL_REORDER_THRESH later packets arrived, give
+ * it up if that keeps the losses within vtl_max_loss_ppm of the packets
+ * so far: the KTF raises pr_skip, and vtld, which holds the reorder buffer,
+ * skips every hole below pr_skip it really lacks and reports it as lost.
+ */
+#ifndef VTL_PR_MAX_LOSS_PPM
+#define VTL_PR_MAX_LOSS_PPM 100000
+#endif
+VTL_TUNABLE(__u32, vtl_max_loss_ppm, VTL_PR_MAX_LOSS_PPM);
+
+static __always_inline int tf_xdp_pr_giveup(struct xdp_md *ctx, struct vtl_kctx *k)
+{
+	struct vtl_state *st = k->st;
+	__u32 acked, total;
+
+	(void)ctx;
+	if (k->p.vh->type != VTL_T_DATA || !st)
+		return VTL_CONTINUE;
+	acked = st->rcv_acked;
+	if (!vtl_after(st->rcv_nxt, acked + VTL_REORDER_THRESH))
+		return VTL_CONTINUE;        /* no hole old enough */
+	if (vtl_after(st->pr_skip, acked))
+		return VTL_CONTINUE;        /* already allowed, vtld has not caught up */
+	total = st->rcv_nxt - st->isn_rx;
+	if ((__u64)(st->pr_granted + 1) * 1000000 > (__u64)vtl_max_loss_ppm * total)
+		return VTL_CONTINUE;        /* budget spent: wait for the retransmission */
+	st->pr_skip = acked + 1;
+	__sync_fetch_and_add(&st->pr_granted, 1);
+	return VTL_CONTINUE;
+}
+
+static __always_inline int tf_xdp_sack(struct xdp_md *ctx, struct vtl_kctx *k)
+{
+	struct vtl_hdr *vh = k->p.vh;
+	struct vtl_state *st = k->st;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct vtl_sack_block *b = (void *)(vh + 1);
+	__u32 ack, una, nxt, hi, nb;
+	int adv;
+
+	if (vh->type != VTL_T_ACK)
+		return VTL_CONTINUE;
+	if (!st)
+		return vtl_xdp_drop(VTL_DROP_UNKNOWN_SESSION);
+	ack = bpf_ntohl(vh->ack);
+	adv = vtl_ack_advance(k, ack);
+	if (adv < 0)
+		return vtl_xdp_drop(VTL_DROP_OUT_OF_WINDOW);
+	una = st->snd_una;
+	nxt = st->snd_nxt;
+	hi = una;
+	nb = k->p.pay_len / sizeof(*b);
+#pragma clang loop unroll(full)
+	for (int i = 0; i < VTL_SACK_MAX; i++) {
+		__u32 s = 0, e = 0;
+
+		if ((__u32)i < nb && (void *)(b + i + 1) <= data_end) {
+			s = bpf_ntohl(b[i].start);
+			e = bpf_ntohl(b[i].end);
+			/* only blocks inside (snd_una, snd_nxt] mean anything */
+			if (!vtl_after(s, una) || vtl_after(e, nxt) || !vtl_after(e, s))
+				s = e = 0;
+		}
+		st->sack[i][0] = s;
+		st->sack[i][1] = e;
+		if (s != e && vtl_after(e, hi))
+			hi = e;
+	}
+	st->sack_hi = hi;
+	if (hi - una > VTL_REORDER_THRESH && !vtl_before(una, st->recover) && !adv) {
+		st->recover = nxt;
+		__sync_fetch_and_add(&st->fast_retx, 1);
+		vtl_cc_on_loss(st);
+		vtl_event(VTL_EV_FAST_RETX, st, k->slot, una, hi);
+	}
+	vtl_count(VTL_DIR_XDP, VTL_CNT_CONSUMED);
+	return XDP_DROP;
+}
+
+#endif
