@@ -209,7 +209,7 @@ void db_send_data(struct vtld *d, struct session *s)
 		__u32 una = __atomic_load_n(&st->snd_una, __ATOMIC_ACQUIRE);
 		__u32 before = __atomic_load_n(&st->snd_nxt, __ATOMIC_ACQUIRE);
 		__u32 inflight = before - una, avail, n, stamped, done, i;
-		size_t off = 0, frames = (s->txq.len + s->mss - 1) / s->mss;
+		size_t off = 0, frames = s->txq.len / s->mss;
 		size_t plen[DB_BATCH];
 		int r, err;
 
@@ -221,6 +221,11 @@ void db_send_data(struct vtld *d, struct session *s)
 			avail = inflight < lim ? lim - inflight : 0;
 		} else
 			avail = DB_BATCH;
+		/* Nagle: a short frame only at the end of the stream or when
+		 * nothing is in flight, so a bulk stream is cut at mss
+		 * boundaries (and a given-up packet is exactly mss bytes) */
+		if (s->txq.len % s->mss && (s->app_shut || inflight == 0 || !s->reliable))
+			frames++;
 		n = avail < DB_BATCH ? avail : DB_BATCH;
 		if (n > frames)
 			n = (__u32)frames;
