@@ -29,6 +29,8 @@ static void usage(FILE *f)
 "  -f, --foreground        do not daemonize (without -f, the parent exits 0\n"
 "                          only once the daemon is ready to serve)\n"
 "  -w, --window N          default window when the application names none\n"
+"  -r, --rules FILE        Control Broker selection rules (default: built in;\n"
+"                          see docs/control-broker.md)\n"
 "      --retx-buffers N    retransmission copies shared by all sessions\n"
 "                          (default %u, about 1.5 KiB each)\n"
 "      --nego-timeout MS   default negotiation timeout (default 3000)\n"
@@ -77,6 +79,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "retx-buffers", required_argument, NULL, O_RETX },
 		{ "nego-timeout", required_argument, NULL, O_NEGO },
 		{ "peer-timeout", required_argument, NULL, O_PEER },
@@ -96,7 +99,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	c->nego_timeout_ms = 3000;
 	c->peer_timeout_ms = 10000;
 
-	while ((o = getopt_long(argc, argv, "i:p:b:s:P:fw:vqh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "i:p:b:s:P:fw:r:vqh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'i':
 			if (copy_str("--interface", c->ifname, sizeof(c->ifname), optarg))
@@ -119,6 +122,10 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 				return -1;
 			break;
 		case 'f': c->foreground = true; break;
+		case 'r':
+			if (copy_str("--rules", c->rules_path, sizeof(c->rules_path), optarg))
+				return -1;
+			break;
 		case 'w':
 			if (parse_u32("--window", optarg, 1, VTL_WINDOW_MAX, &c->default_window))
 				return -1;

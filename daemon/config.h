@@ -13,6 +13,7 @@ struct vtld_config {
 	char bpf_root[PATH_MAX];
 	char socket_path[PATH_MAX];
 	char pidfile[PATH_MAX];
+	char rules_path[PATH_MAX];  /* "" = built-in rules */
 	bool foreground;
 	int verbosity;            /* 0 warn, 1 info, 2 debug */
 	__u32 retx_bufs;          /* retransmission copies, all sessions */

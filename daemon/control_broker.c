@@ -28,8 +28,11 @@ static __u32 rand32(void)
 	return v;
 }
 
+static void note_peer(struct vtld *d, struct session *s);
+
 static void session_end(struct vtld *d, struct session *s)
 {
+	note_peer(d, s);
 	launcher_session_del(&d->l, s->slot, s->id);
 	if (s->gi)
 		launcher_graft_put(&d->l, s->gi);
@@ -101,6 +104,69 @@ static void set_services(struct session *s, const struct pool_graft *pg, __u32 m
 		s->max_loss_ppm = 1000000;
 }
 
+static struct peer_fig *peer_fig(struct vtld *d, __u32 addr, bool create)
+{
+	struct peer_fig *oldest = &d->peers[0];
+
+	for (size_t i = 0; i < sizeof(d->peers) / sizeof(d->peers[0]); i++) {
+		if (d->peers[i].addr == addr)
+			return &d->peers[i];
+		if (d->peers[i].when_ns < oldest->when_ns)
+			oldest = &d->peers[i];
+	}
+	if (!create)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->addr = addr;
+	return oldest;
+}
+
+/* Remember what a finished session measured, for the next choice. */
+static void note_peer(struct vtld *d, struct session *s)
+{
+	const struct vtl_state *st = launcher_state(&d->l, s->slot);
+	struct peer_fig *p;
+
+	if (!s->initiator || !s->reliable || !st->rtt_samples || !st->tx_data)
+		return;
+	p = peer_fig(d, s->peer_addr, true);
+	p->srtt_us = st->srtt_us;
+	p->loss_ppm = (__u32)(st->tx_retx * 1000000 / (st->tx_data + st->tx_retx));
+	p->when_ns = now_ns();
+}
+
+/* The Control Broker's rules pick the graft when the application did not. */
+static int choose_graft(struct vtld *d, struct client *c, const struct vtl_ipc_open *o,
+			char *name, __u32 *window, __u32 *max_loss)
+{
+	struct rule_input in = { .services = o->services };
+	struct peer_fig *p = peer_fig(d, o->peer_addr, false);
+	struct rule_choice ch;
+
+	in.v[RV_MAX_DELAY] = (__u64)o->max_delay_ms * 1000;
+	in.v[RV_MIN_TPUT] = o->min_tput_kbps;
+	in.v[RV_MAX_LOSS] = o->max_loss_ppm;
+	in.known[RV_MAX_DELAY] = o->max_delay_ms != 0;
+	in.known[RV_MIN_TPUT] = o->min_tput_kbps != 0;
+	in.known[RV_MAX_LOSS] = o->max_loss_ppm != 0;
+	if (p) {
+		in.v[RV_RTT] = p->srtt_us;
+		in.v[RV_LOSS] = p->loss_ppm;
+		in.known[RV_RTT] = in.known[RV_LOSS] = 1;
+	}
+	if (rules_select(&d->rules, &in, &ch)) {
+		client_send_error(c, -VTL_E_NOGRAFT, "no Control Broker rule matches services 0x%x",
+				  o->services);
+		return -1;
+	}
+	snprintf(name, VTL_GRAFT_NAME_MAX + 1, "%s", ch.graft);
+	*window = ch.window;
+	*max_loss = ch.max_loss_ppm;
+	pr_info("rule at line %d chose %s (window %u, max_loss %u ppm)\n", ch.line, ch.graft,
+		ch.window, ch.max_loss_ppm);
+	return 0;
+}
+
 /* ------------------------------------------------------------ initiator */
 
 void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
@@ -109,7 +175,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	struct pool_graft *pg;
 	struct session *s;
 	char name[VTL_GRAFT_NAME_MAX + 1] = "", err[512];
-	__u32 window, sid;
+	__u32 window, sid, rule_window = 0, rule_loss = 0;
 	int e;
 
 	if (c->state != CL_NEW) {
@@ -139,16 +205,16 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 		return;
 	}
 	memcpy(name, o->graft, VTL_GRAFT_NAME_MAX);
-	if (!name[0])
-		strcpy(name, (o->services & VTL_SVC_RELIABLE) ? "gbn" : "canonical");
+	if (!name[0] && choose_graft(d, c, o, name, &rule_window, &rule_loss))
+		return;
 	pg = pool_find(&d->pool, name, 0);
 	if (!pg) {
 		client_send_error(c, -VTL_E_NOGRAFT, "graft '%s' is not in the pool %s", name,
 				  d->pool.dir);
 		return;
 	}
-	window = o->window ? o->window : d->cfg.default_window ? d->cfg.default_window :
-		 pg->meta.window_default;
+	window = o->window ? o->window : rule_window ? rule_window :
+		 d->cfg.default_window ? d->cfg.default_window : pg->meta.window_default;
 	if (window < pg->meta.window_min || window > pg->meta.window_max) {
 		client_send_error(c, -VTL_E_BADPARAM, "window %u outside %s's range %u..%u",
 				  window, name, pg->meta.window_min, pg->meta.window_max);
@@ -166,7 +232,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	s->peer_addr = o->peer_addr;
 	s->pg = pg;
 	pg->users++;
-	set_services(s, pg, o->max_loss_ppm);
+	set_services(s, pg, o->max_loss_ppm ? o->max_loss_ppm : rule_loss);
 	s->window = window;
 	s->mss = d->mss;
 	s->port = o->service_port;

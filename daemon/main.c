@@ -113,6 +113,14 @@ static int setup(struct vtld *d)
 	e = iface_info(d);
 	if (e)
 		return e;
+	if (d->cfg.rules_path[0]) {
+		if (rules_load(&d->rules, d->cfg.rules_path, err, sizeof(err))) {
+			pr_warn("%s\n", err);
+			return -EINVAL;
+		}
+	} else {
+		rules_default(&d->rules);
+	}
 	if (pool_scan(&d->pool, d->cfg.pool_dir) < 0)
 		return -ENOENT;
 	cg = pool_find(&d->pool, "canonical", 0);

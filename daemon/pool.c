@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Graft pool: see pool.h. The metadata is read with libelf; loading is
- * libbpf's job (launcher.c). */
+/* Graft pool: see pool.h. The metadata is read with libelf; validation
+ * (pool_verify.c) adds libbpf's view and the trial load. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,36 +12,55 @@
 #include <sys/stat.h>
 #include "log.h"
 #include "pool.h"
+#include "sha256.h"
 
-int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t errlen)
+#define ROLES_ALL (VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER)
+#define SVC_ALL   (VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_PARTIAL | VTL_SVC_CC)
+
+/* Ranges beyond what the loader needs: what a sane graft declares. */
+static int meta_ranges(const struct vtl_graft_meta *m, const char *path, char *err, size_t errlen)
+{
+	for (const char *c = m->name; *c; c++) {
+		if (*c <= ' ' || *c > '~') {
+			snprintf(err, errlen, "%s: graft name has a blank or non-printable character",
+				 path);
+			return -EINVAL;
+		}
+	}
+	if (!m->version)
+		snprintf(err, errlen, "%s: graft version 0 is reserved (it means 'any')", path);
+	else if (!(m->roles & ROLES_ALL) || (m->roles & ~ROLES_ALL))
+		snprintf(err, errlen, "%s: roles 0x%x: need egress/ingress/listener bits only",
+			 path, m->roles);
+	else if (m->services & ~SVC_ALL)
+		snprintf(err, errlen, "%s: unknown service bits 0x%x", path, m->services & ~SVC_ALL);
+	else if (m->max_loss_ppm > 1000000)
+		snprintf(err, errlen, "%s: max_loss_ppm %u exceeds 1000000", path, m->max_loss_ppm);
+	else if (m->reserved[0] | m->reserved[1] | m->reserved[2] | m->reserved[3] |
+		 m->reserved[4])
+		snprintf(err, errlen, "%s: reserved metadata fields are not zero", path);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+/* The metadata of an opened ELF of size bytes. */
+static int meta_from_elf(Elf *e, size_t size, const char *path, struct vtl_graft_meta *m,
+			 char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;
-	struct stat sb;
 	GElf_Ehdr eh;
 	size_t shstrndx;
-	int fd, ret = -ENOENT;
-	Elf *e;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx)) {
 		snprintf(err, errlen, "%s: not an ELF object", path);
-		ret = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	if (!gelf_getehdr(e, &eh) || fstat(fd, &sb) ||
-	    eh.e_shoff + (__u64)eh.e_shnum * eh.e_shentsize > (__u64)sb.st_size) {
+	if (!gelf_getehdr(e, &eh) ||
+	    eh.e_shoff + (__u64)eh.e_shnum * eh.e_shentsize > (__u64)size) {
 		snprintf(err, errlen, "%s: truncated or damaged ELF object", path);
-		ret = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	snprintf(err, errlen, "%s: no .vtl.meta section (not a VTL graft)", path);
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
@@ -56,91 +75,330 @@ int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t
 		if (!d || d->d_size != sizeof(*m) || !d->d_buf) {
 			snprintf(err, errlen, "%s: .vtl.meta has %zu bytes, expected %zu", path,
 				 d ? d->d_size : 0, sizeof(*m));
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		memcpy(m, d->d_buf, sizeof(*m));
 		if (m->magic != VTL_META_MAGIC || m->meta_version != VTL_META_VERSION) {
 			snprintf(err, errlen, "%s: bad metadata magic/version", path);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		if (!memchr(m->name, 0, sizeof(m->name)) || !m->name[0]) {
 			snprintf(err, errlen, "%s: graft name is not a terminated string", path);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		if (!m->window_min || m->window_min > m->window_max ||
 		    m->window_max > VTL_WINDOW_MAX || m->window_default < m->window_min ||
 		    m->window_default > m->window_max) {
 			snprintf(err, errlen, "%s: window range %u..%u (default %u) is invalid",
 				 path, m->window_min, m->window_max, m->window_default);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
-		ret = 0;
-		break;
+		return meta_ranges(m, path, err, errlen);
 	}
-out:
+	snprintf(err, errlen, "%s: no .vtl.meta section (not a VTL graft)", path);
+	return -ENOENT;
+}
+
+int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t errlen)
+{
+	struct stat sb;
+	Elf *e;
+	int fd, ret;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (fstat(fd, &sb))
+		sb.st_size = 0;
+	ret = meta_from_elf(e, (size_t)sb.st_size, path, m, err, errlen);
 	if (e)
 		elf_end(e);
 	close(fd);
 	return ret;
 }
 
-int pool_scan(struct pool *p, const char *dir)
+int pool_parse_meta(const void *buf, size_t len, const char *path, struct vtl_graft_meta *m,
+		    char *err, size_t errlen)
 {
-	struct dirent *de;
-	char err[PATH_MAX + 128];
-	DIR *d;
+	Elf *e;
+	int ret;
 
-	snprintf(p->dir, sizeof(p->dir), "%s", dir);
-	p->n = 0;
-	d = opendir(dir);
-	if (!d) {
-		pr_warn("graft pool %s: %s\n", dir, strerror(errno));
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		size_t ln = strlen(de->d_name);
-		struct pool_graft *g;
-
-		if (ln < 3 || strcmp(de->d_name + ln - 2, ".o"))
-			continue;
-		if (p->n >= POOL_MAX) {
-			pr_warn("graft pool %s: more than %d grafts, ignoring %s\n", dir, POOL_MAX,
-				de->d_name);
-			continue;
-		}
-		g = &p->g[p->n];
-		memset(g, 0, sizeof(*g));
-		if (snprintf(g->path, sizeof(g->path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(g->path))
-			continue;
-		if (pool_read_meta(g->path, &g->meta, err, sizeof(err))) {
-			pr_warn("graft pool: skipping %s\n", err);
-			continue;
-		}
-		if (pool_find(p, g->meta.name, g->meta.version)) {
-			pr_warn("graft pool: %s duplicates %s v%u, skipped\n", g->path,
-				g->meta.name, g->meta.version);
-			continue;
-		}
-		pr_debug("graft pool: %s v%u (%s)\n", g->meta.name, g->meta.version, g->path);
-		p->n++;
-	}
-	closedir(d);
-	return p->n;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	/* libelf only reads an ELF_C_READ memory image */
+	e = elf_memory((char *)buf, len);
+	ret = meta_from_elf(e, len, path, m, err, errlen);
+	if (e)
+		elf_end(e);
+	return ret;
 }
 
-struct pool_graft *pool_find(struct pool *p, const char *name, __u32 version)
+bool pool_is_graft_name(const char *name)
 {
+	size_t ln = strlen(name);
+
+	return ln >= 3 && name[0] != '.' && !strcmp(name + ln - 2, ".o");
+}
+
+bool pool_fid_of(const char *path, struct pool_fid *f)
+{
+	struct stat sb;
+
+	memset(f, 0, sizeof(*f));
+	if (stat(path, &sb))
+		return false;
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	f->size = sb.st_size;
+	f->mtime = sb.st_mtim;
+	return true;
+}
+
+bool pool_fid_eq(const struct pool_fid *a, const struct pool_fid *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* ---- rejections ---------------------------------------------------------- */
+
+static struct pool_reject *reject_of(struct pool *p, const char *path)
+{
+	for (int i = 0; i < POOL_REJECT_MAX; i++)
+		if (p->rej[i].used && !strcmp(p->rej[i].path, path))
+			return &p->rej[i];
+	return NULL;
+}
+
+static void reject_del(struct pool *p, const char *path)
+{
+	struct pool_reject *x = reject_of(p, path);
+
+	if (x)
+		memset(x, 0, sizeof(*x));
+}
+
+static void reject_add(struct pool *p, const char *path, const struct pool_report *r,
+		       const char *reason)
+{
+	struct pool_reject *x = reject_of(p, path);
+
+	for (int i = 0; !x && i < POOL_REJECT_MAX; i++)
+		if (!p->rej[i].used)
+			x = &p->rej[i];
+	for (int i = 0; !x || (x->used && x != reject_of(p, path) && i < POOL_REJECT_MAX); i++) {
+		/* full: drop the oldest */
+		if (!x || p->rej[i].seq < x->seq)
+			x = &p->rej[i];
+	}
+	memset(x, 0, sizeof(*x));
+	x->used = true;
+	x->seq = ++p->rej_seq;
+	snprintf(x->path, sizeof(x->path), "%s", path);
+	snprintf(x->reason, sizeof(x->reason), "%s", reason);
+	x->has_meta = r->has_meta;
+	x->meta = r->meta;
+	x->has_hash = r->has_hash;
+	memcpy(x->hash, r->hash, sizeof(x->hash));
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+static struct pool_graft *entry_of(struct pool *p, const char *path)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->g[i].state == PG_OK && !strcmp(p->g[i].path, path))
+			return &p->g[i];
+	return NULL;
+}
+
+static struct pool_graft *entry_alloc(struct pool *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct pool_graft *g = &p->g[i];
+
+		if (g->state == PG_FREE || (g->state == PG_REPLACED && g->users <= 0))
+			return g;
+	}
+	return p->n < POOL_MAX ? &p->g[p->n++] : NULL;
+}
+
+/* The canonical graft carries NEGO in slot 0: the pool never loses its
+ * last one. */
+static bool last_canonical(struct pool *p, const struct pool_graft *g)
+{
+	if (strcmp(g->meta.name, "canonical"))
+		return false;
+	for (int i = 0; i < p->n; i++)
+		if (&p->g[i] != g && p->g[i].state == PG_OK &&
+		    !strcmp(p->g[i].meta.name, "canonical"))
+			return false;
+	return true;
+}
+
+/* g leaves the pool for new sessions; its sessions keep it. */
+static void entry_retire(struct pool_graft *g)
+{
+	g->state = g->users > 0 ? PG_REPLACED : PG_FREE;
+}
+
+static const char *short_hash(const __u8 *h, char *buf)
+{
+	sha256_hex(h, buf);
+	buf[16] = '\0';
+	return buf;
+}
+
+static void fill_entry(struct pool_graft *g, const char *path, const struct pool_report *r)
+{
+	snprintf(g->path, sizeof(g->path), "%s", path);
+	g->meta = r->meta;
+	memcpy(g->hash, r->hash, sizeof(g->hash));
+	g->load_us = r->load_us;
+	g->fid = r->fid;
+	g->state = PG_OK;
+}
+
+bool pool_apply(struct pool *p, const char *path, const struct pool_report *r)
+{
+	struct pool_graft *a = entry_of(p, path), *dup = NULL, *g;
+	char reason[POOL_REASON_MAX + 64], hx[2 * VTL_HASH_LEN + 1];
+
+	if (r->verdict) {
+		snprintf(reason, sizeof(reason), "%s", r->reason);
+	} else {
+		for (int i = 0; i < p->n && !dup; i++)
+			if (&p->g[i] != a && p->g[i].state == PG_OK &&
+			    !strncmp(p->g[i].meta.name, r->meta.name, VTL_GRAFT_NAME_MAX) &&
+			    p->g[i].meta.version == r->meta.version)
+				dup = &p->g[i];
+		if (dup)
+			snprintf(reason, sizeof(reason), "%s: duplicates %s v%u of %s", path,
+				 r->meta.name, r->meta.version, dup->path);
+		else if (a && last_canonical(p, a) && strcmp(r->meta.name, "canonical"))
+			snprintf(reason, sizeof(reason), "%s: no longer holds the canonical graft, "
+				 "which is required", path);
+	}
+	if (r->verdict || dup || (a && last_canonical(p, a) && strcmp(r->meta.name, "canonical"))) {
+		reject_add(p, path, r, reason);
+		if (a && last_canonical(p, a)) {
+			pr_warn("graft pool: rejected %s; keeping the canonical graft already in "
+				"the pool (it is required)\n", reason);
+			return false;
+		}
+		if (!a) {
+			pr_warn("graft pool: rejected %s\n", reason);
+			return false;
+		}
+		pr_warn("graft pool: rejected %s; %s v%u leaves the pool (%d session%s keep%s it)\n",
+			reason, a->meta.name, a->meta.version, a->users, a->users == 1 ? "" : "s",
+			a->users == 1 ? "s" : "");
+		entry_retire(a);
+		return true;
+	}
+	reject_del(p, path);
+	if (a && !memcmp(a->hash, r->hash, sizeof(a->hash))) {
+		a->fid = r->fid;   /* same content (touched or copied again) */
+		return false;
+	}
+	if (a && a->users <= 0) {
+		g = a;             /* nobody uses it: update in place */
+	} else {
+		g = entry_alloc(p);
+		if (!g) {
+			snprintf(reason, sizeof(reason), "%s: the pool is full (%d grafts)", path,
+				 POOL_MAX);
+			reject_add(p, path, r, reason);
+			pr_warn("graft pool: rejected %s\n", reason);
+			return false;
+		}
+		if (a)
+			a->state = PG_REPLACED;  /* its sessions keep it */
+	}
+	fill_entry(g, path, r);
+	pr_info("graft pool: %s %s v%u from %s (sha256 %s..., trial load %llu us)%s\n",
+		a ? "updated" : "added", g->meta.name, g->meta.version, path,
+		short_hash(g->hash, hx), (unsigned long long)g->load_us,
+		a && g != a ? "; running sessions keep the old build" : "");
+	return a != NULL;
+}
+
+bool pool_remove(struct pool *p, const char *path)
+{
+	struct pool_graft *a = entry_of(p, path);
+
+	reject_del(p, path);
+	if (!a)
+		return false;
+	if (last_canonical(p, a)) {
+		pr_warn("graft pool: %s is gone; keeping the canonical graft (it is required)\n",
+			path);
+		return false;
+	}
+	pr_info("graft pool: %s v%u removed with %s (%d session%s keep%s it)\n", a->meta.name,
+		a->meta.version, path, a->users, a->users == 1 ? "" : "s",
+		a->users == 1 ? "s" : "");
+	entry_retire(a);
+	return true;
+}
+
+int pool_scan_opts(struct pool *p, const char *dir, unsigned vflags)
+{
+	struct pool_report *r = malloc(sizeof(*r));
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "%s", dir);
+	p->vflags = vflags;
+	d = opendir(dir);
+	if (!d || !r) {
+		ret = d ? -ENOMEM : -errno;
+		pr_warn("graft pool %s: %s\n", dir, strerror(-ret));
+		if (d)
+			closedir(d);
+		free(r);
+		return ret;
+	}
+	while ((de = readdir(d))) {
+		if (!pool_is_graft_name(de->d_name))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		pool_validate(path, vflags, r);
+		pool_apply(p, path, r);
+	}
+	closedir(d);
+	free(r);
+	return pool_count(p);
+}
+
+int pool_scan(struct pool *p, const char *dir)
+{
+	return pool_scan_opts(p, dir, 0);
+}
+
+struct pool_graft *pool_find_hash(struct pool *p, const char *name, __u32 version,
+				  const __u8 hash[VTL_HASH_LEN])
+{
+	static const __u8 zero[VTL_HASH_LEN];
 	struct pool_graft *best = NULL;
+	bool any = !hash || !memcmp(hash, zero, VTL_HASH_LEN);
 
 	for (int i = 0; i < p->n; i++) {
 		struct pool_graft *g = &p->g[i];
 
-		if (strncmp(g->meta.name, name, VTL_GRAFT_NAME_MAX))
+		if (g->state != PG_OK || strncmp(g->meta.name, name, VTL_GRAFT_NAME_MAX))
+			continue;
+		if (!any && memcmp(g->hash, hash, VTL_HASH_LEN))
 			continue;
 		if (version && g->meta.version == version)
 			return g;
@@ -148,4 +406,94 @@ struct pool_graft *pool_find(struct pool *p, const char *name, __u32 version)
 			best = g;
 	}
 	return best;
+}
+
+struct pool_graft *pool_find(struct pool *p, const char *name, __u32 version)
+{
+	return pool_find_hash(p, name, version, NULL);
+}
+
+int pool_count(const struct pool *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		n += p->g[i].state == PG_OK;
+	return n;
+}
+
+/* A path for the wire: its tail when too long, led by "...". */
+static void ipc_path(char *dst, const char *src)
+{
+	size_t ln = strlen(src);
+
+	if (ln < VTL_IPC_PATH_MAX)
+		memcpy(dst, src, ln + 1);
+	else
+		snprintf(dst, VTL_IPC_PATH_MAX, "...%s", src + ln - (VTL_IPC_PATH_MAX - 4));
+}
+
+static void list_graft(struct vtl_ipc_graft_entry *e, const struct pool_graft *g)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->name, g->meta.name, sizeof(e->name));
+	e->version = g->meta.version;
+	e->services = g->meta.services;
+	e->roles = g->meta.roles;
+	e->window_default = g->meta.window_default;
+	e->window_min = g->meta.window_min;
+	e->window_max = g->meta.window_max;
+	e->max_loss_ppm = g->meta.max_loss_ppm;
+	e->users = g->users > 0 ? (__u32)g->users : 0;
+	e->state = g->state == PG_OK ? VTL_GRAFT_OK : VTL_GRAFT_REPLACED;
+	e->load_us = g->load_us > 0xffffffffu ? 0xffffffffu : (__u32)g->load_us;
+	memcpy(e->hash, g->hash, sizeof(e->hash));
+	ipc_path(e->path, g->path);
+}
+
+static void list_reject(struct vtl_ipc_graft_entry *e, const struct pool_reject *x)
+{
+	memset(e, 0, sizeof(*e));
+	if (x->has_meta) {
+		memcpy(e->name, x->meta.name, sizeof(e->name));
+		e->name[sizeof(e->name) - 1] = '\0';
+		e->version = x->meta.version;
+		e->services = x->meta.services;
+		e->roles = x->meta.roles;
+		e->window_default = x->meta.window_default;
+		e->window_min = x->meta.window_min;
+		e->window_max = x->meta.window_max;
+		e->max_loss_ppm = x->meta.max_loss_ppm;
+	}
+	e->state = VTL_GRAFT_REJECTED;
+	if (x->has_hash)
+		memcpy(e->hash, x->hash, sizeof(e->hash));
+	ipc_path(e->path, x->path);
+	snprintf(e->reason, sizeof(e->reason), "%s", x->reason);
+}
+
+int pool_list(const struct pool *p, struct vtl_ipc_graft_entry *out, int start, int max)
+{
+	int k = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < p->n; i++) {
+			const struct pool_graft *g = &p->g[i];
+
+			if (pass == 0 ? g->state != PG_OK :
+			    g->state != PG_REPLACED || g->users <= 0)
+				continue;
+			if (k >= start && k - start < max)
+				list_graft(&out[k - start], g);
+			k++;
+		}
+	}
+	for (int i = 0; i < POOL_REJECT_MAX; i++) {
+		if (!p->rej[i].used)
+			continue;
+		if (k >= start && k - start < max)
+			list_reject(&out[k - start], &p->rej[i]);
+		k++;
+	}
+	return k;
 }

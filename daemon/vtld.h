@@ -13,6 +13,7 @@
 #include "config.h"
 #include "launcher.h"
 #include "pool.h"
+#include "rules.h"
 
 struct vtld;
 
@@ -107,6 +108,13 @@ struct vtld {
 	int epfd;
 	struct launcher l;
 	struct pool pool;
+	struct rules rules;
+	struct peer_fig {
+		__u32 addr;
+		__u32 srtt_us;
+		__u32 loss_ppm;
+		__u64 when_ns;
+	} peers[64];               /* last figures measured per peer */
 	struct graft_inst *canon;
 	struct data_broker *db;
 	int listen_fd;

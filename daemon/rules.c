@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Control Broker selection rules: see rules.h and docs/control-broker.md. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rules.h"
+
+static const char *const default_rules =
+	"# built-in rules (vtld --rules FILE replaces them)\n"
+	"partial                         -> pr(max_loss=$max_loss)\n"
+	"reliable, min_tput >= 100Mb/s   -> sr(window=1024)\n"
+	"reliable                        -> sr\n"
+	"any                             -> canonical\n";
+
+static const char *const var_names[RV_NVARS] = {
+	"max_delay", "min_tput", "max_loss", "rtt", "loss",
+};
+
+struct cur {
+	const char *p;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+static void skip_ws(struct cur *c)
+{
+	while (*c->p == ' ' || *c->p == '\t')
+		c->p++;
+}
+
+static int fail(struct cur *c, const char *what)
+{
+	const char *e = c->p;
+	int n = 0;
+
+	while (e[n] && e[n] != '\n' && n < 24)
+		n++;
+	snprintf(c->err, c->errlen, "rules line %d: %s at '%.*s'", c->line, what, n, e);
+	return -1;
+}
+
+static int word(struct cur *c, char *out, size_t n)
+{
+	size_t i = 0;
+
+	skip_ws(c);
+	while (isalnum((unsigned char)*c->p) || *c->p == '_' || *c->p == '-' || *c->p == '$') {
+		if (i + 1 >= n)
+			return -1;
+		out[i++] = *c->p++;
+	}
+	out[i] = 0;
+	return i ? 0 : -1;
+}
+
+/* A number with a unit, converted to the variable's base unit. */
+static int value(struct cur *c, enum rule_var v, __u64 *out)
+{
+	char *end;
+	double x;
+
+	skip_ws(c);
+	x = strtod(c->p, &end);
+	if (end == c->p || x < 0)
+		return fail(c, "expected a number");
+	c->p = end;
+	switch (v) {
+	case RV_MAX_DELAY:
+	case RV_RTT:
+		if (!strncmp(c->p, "us", 2)) { c->p += 2; }
+		else if (!strncmp(c->p, "ms", 2)) { c->p += 2; x *= 1e3; }
+		else if (*c->p == 's') { c->p += 1; x *= 1e6; }
+		else return fail(c, "a time needs a unit (us, ms, s)");
+		break;
+	case RV_MIN_TPUT:
+		if (!strncmp(c->p, "Gb/s", 4)) { c->p += 4; x *= 1e6; }
+		else if (!strncmp(c->p, "Mb/s", 4)) { c->p += 4; x *= 1e3; }
+		else if (!strncmp(c->p, "kb/s", 4)) { c->p += 4; }
+		else return fail(c, "a rate needs a unit (kb/s, Mb/s, Gb/s)");
+		break;
+	case RV_MAX_LOSS:
+	case RV_LOSS:
+		if (*c->p == '%') { c->p++; x *= 1e4; }
+		else if (!strncmp(c->p, "ppm", 3)) { c->p += 3; }
+		else return fail(c, "a loss needs a unit (% or ppm)");
+		if (x > 1e6)
+			return fail(c, "a loss above 100%");
+		break;
+	default:
+		return fail(c, "internal: unknown variable");
+	}
+	*out = (__u64)(x + 0.5);
+	return 0;
+}
+
+static int parse_op(struct cur *c, enum rule_op *op)
+{
+	static const struct { const char *s; enum rule_op op; } ops[] = {
+		{ "<=", RO_LE }, { ">=", RO_GE }, { "==", RO_EQ }, { "!=", RO_NE },
+		{ "<", RO_LT }, { ">", RO_GT },
+	};
+
+	skip_ws(c);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t l = strlen(ops[i].s);
+
+		if (!strncmp(c->p, ops[i].s, l)) {
+			c->p += l;
+			*op = ops[i].op;
+			return 0;
+		}
+	}
+	return fail(c, "expected one of < <= > >= == !=");
+}
+
+static int parse_match(struct cur *c, struct rule *r)
+{
+	for (;;) {
+		char w[32];
+		int v;
+
+		if (word(c, w, sizeof(w)))
+			return fail(c, "expected a service or a condition");
+		if (!strcmp(w, "any")) {
+		} else if (!strcmp(w, "reliable")) {
+			r->services |= VTL_SVC_RELIABLE;
+		} else if (!strcmp(w, "ordered")) {
+			r->services |= VTL_SVC_ORDERED;
+		} else if (!strcmp(w, "partial")) {
+			r->services |= VTL_SVC_PARTIAL;
+		} else if (!strcmp(w, "cc")) {
+			r->services |= VTL_SVC_CC;
+		} else {
+			for (v = 0; v < RV_NVARS; v++)
+				if (!strcmp(w, var_names[v]))
+					break;
+			if (v == RV_NVARS)
+				return fail(c, "unknown service or variable");
+			if (r->ncond == RULE_CONDS_MAX)
+				return fail(c, "too many conditions");
+			r->cond[r->ncond].var = (enum rule_var)v;
+			if (parse_op(c, &r->cond[r->ncond].op) ||
+			    value(c, (enum rule_var)v, &r->cond[r->ncond].value))
+				return -1;
+			r->ncond++;
+		}
+		skip_ws(c);
+		if (*c->p == ',') {
+			c->p++;
+			continue;
+		}
+		return 0;
+	}
+}
+
+static int parse_action(struct cur *c, struct rule *r)
+{
+	char w[32];
+
+	if (word(c, w, sizeof(w)) || strlen(w) >= VTL_GRAFT_NAME_MAX)
+		return fail(c, "expected a graft name");
+	strcpy(r->graft, w);
+	skip_ws(c);
+	if (*c->p != '(')
+		return 0;
+	c->p++;
+	for (;;) {
+		char k[32];
+		__u64 v;
+
+		if (word(c, k, sizeof(k)))
+			return fail(c, "expected a tunable name");
+		skip_ws(c);
+		if (*c->p++ != '=')
+			return c->p--, fail(c, "expected '='");
+		skip_ws(c);
+		if (!strcmp(k, "window")) {
+			char *end;
+			unsigned long x = strtoul(c->p, &end, 10);
+
+			if (end == c->p || x < 1 || x > 65535)
+				return fail(c, "window must be 1..65535");
+			c->p = end;
+			r->window = (__u32)x;
+		} else if (!strcmp(k, "max_loss")) {
+			if (!strncmp(c->p, "$max_loss", 9)) {
+				c->p += 9;
+				r->loss_from_request = 1;
+			} else {
+				if (value(c, RV_MAX_LOSS, &v))
+					return -1;
+				r->max_loss_ppm = (__u32)v;
+			}
+		} else {
+			return fail(c, "unknown tunable (window, max_loss)");
+		}
+		skip_ws(c);
+		if (*c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (*c->p == ')') {
+			c->p++;
+			return 0;
+		}
+		return fail(c, "expected ',' or ')'");
+	}
+}
+
+int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen)
+{
+	struct cur c = { .p = text, .line = 1, .err = err, .errlen = errlen };
+
+	rs->n = 0;
+	while (*c.p) {
+		struct rule r = { .line = c.line };
+
+		skip_ws(&c);
+		if (*c.p == '#' || *c.p == '\n' || !*c.p) {
+			while (*c.p && *c.p != '\n')
+				c.p++;
+		} else {
+			if (rs->n == RULES_MAX)
+				return fail(&c, "too many rules");
+			if (parse_match(&c, &r))
+				return -1;
+			skip_ws(&c);
+			if (strncmp(c.p, "->", 2))
+				return fail(&c, "expected '->'");
+			c.p += 2;
+			if (parse_action(&c, &r))
+				return -1;
+			skip_ws(&c);
+			if (*c.p == '#')
+				while (*c.p && *c.p != '\n')
+					c.p++;
+			if (*c.p && *c.p != '\n')
+				return fail(&c, "unexpected text after the rule");
+			rs->r[rs->n++] = r;
+		}
+		if (*c.p == '\n') {
+			c.p++;
+			c.line++;
+		}
+	}
+	if (!rs->n) {
+		snprintf(err, errlen, "rules: no rule at all");
+		return -1;
+	}
+	return 0;
+}
+
+void rules_default(struct rules *rs)
+{
+	char err[128];
+
+	if (rules_parse(rs, default_rules, err, sizeof(err)))
+		abort(); /* the built-in text is covered by the unit tests */
+}
+
+int rules_load(struct rules *rs, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "rules file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = calloc(1, 65537);
+	n = buf ? fread(buf, 1, 65536, f) : 0;
+	fclose(f);
+	if (!buf)
+		return -1;
+	if (n == 65536) {
+		snprintf(err, errlen, "rules file %s: larger than 64 KiB", path);
+		free(buf);
+		return -1;
+	}
+	ret = rules_parse(rs, buf, err, errlen);
+	free(buf);
+	return ret;
+}
+
+static int cmp(__u64 a, enum rule_op op, __u64 b)
+{
+	switch (op) {
+	case RO_LT: return a < b;
+	case RO_LE: return a <= b;
+	case RO_GT: return a > b;
+	case RO_GE: return a >= b;
+	case RO_EQ: return a == b;
+	case RO_NE: return a != b;
+	}
+	return 0;
+}
+
+int rules_select(const struct rules *rs, const struct rule_input *in, struct rule_choice *out)
+{
+	for (int i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->r[i];
+		int ok = (in->services & r->services) == r->services;
+
+		for (int k = 0; ok && k < r->ncond; k++) {
+			const struct rule_cond *cd = &r->cond[k];
+
+			/* a condition on a figure nobody measured yet does not hold */
+			ok = in->known[cd->var] && cmp(in->v[cd->var], cd->op, cd->value);
+		}
+		if (!ok)
+			continue;
+		out->graft = r->graft;
+		out->window = r->window;
+		out->max_loss_ppm = r->loss_from_request ? (__u32)in->v[RV_MAX_LOSS] : r->max_loss_ppm;
+		out->line = r->line;
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Control Broker selection rules: map an application's request (services
+ * and QoS) and the NetMonitor's figures for the peer onto a graft and its
+ * tunables. First matching rule wins. Syntax in docs/control-broker.md:
+ *
+ *   partial                        -> pr(max_loss=$max_loss)
+ *   reliable, min_tput >= 100Mb/s  -> sr(window=1024)
+ *   reliable, rtt >= 300ms         -> pr(max_loss=10%)
+ *   reliable                       -> sr
+ *   any                            -> canonical
+ */
+#ifndef VTLD_RULES_H
+#define VTLD_RULES_H
+
+#include <linux/types.h>
+#include <vtl/wire.h>
+
+#define RULES_MAX      64
+#define RULE_CONDS_MAX 8
+
+enum rule_var { RV_MAX_DELAY, RV_MIN_TPUT, RV_MAX_LOSS, RV_RTT, RV_LOSS, RV_NVARS };
+enum rule_op { RO_LT, RO_LE, RO_GT, RO_GE, RO_EQ, RO_NE };
+
+struct rule_cond {
+	enum rule_var var;
+	enum rule_op op;
+	__u64 value;          /* in the variable's unit: us, kb/s or ppm */
+};
+
+struct rule {
+	__u32 services;       /* all of these must be requested */
+	int ncond;
+	struct rule_cond cond[RULE_CONDS_MAX];
+	char graft[VTL_GRAFT_NAME_MAX];
+	__u32 window;         /* 0: graft default */
+	__u32 max_loss_ppm;   /* 0: none given */
+	int loss_from_request;/* max_loss=$max_loss */
+	int line;
+};
+
+struct rules {
+	struct rule r[RULES_MAX];
+	int n;
+};
+
+/* What the broker knows when it chooses. Zero = unknown / no requirement. */
+struct rule_input {
+	__u32 services;
+	__u64 v[RV_NVARS];    /* max_delay us, min_tput kb/s, max_loss ppm, rtt us, loss ppm */
+	__u8 known[RV_NVARS]; /* rtt and loss are known only after a measurement */
+};
+
+struct rule_choice {
+	const char *graft;
+	__u32 window;
+	__u32 max_loss_ppm;
+	int line;             /* the rule that matched (0: built-in default) */
+};
+
+void rules_default(struct rules *rs);
+/* Parse text; on error returns -1 with err naming the line and token. */
+int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen);
+int rules_load(struct rules *rs, const char *path, char *err, size_t errlen);
+int rules_select(const struct rules *rs, const struct rule_input *in, struct rule_choice *out);
+
+#endif
