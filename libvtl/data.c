@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "libvtl_int.h"
@@ -50,6 +51,8 @@ int vtl__get(struct vtl_sock *s, struct vtl_ipc_hdr *h, void *buf, size_t cap,
 	}
 	if (r == -VTL_E_PROTO || r == -VTL_E_DAEMON) {
 		vtl__dbg(s, "%s", why);
+		if (s->state != VTL_ST_FAILED)
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s", why);
 		return vtl__fail(s, r);
 	}
 	if (r < 0)
@@ -57,6 +60,10 @@ int vtl__get(struct vtl_sock *s, struct vtl_ipc_hdr *h, void *buf, size_t cap,
 	if (h->type == VTL_IPC_ERROR) {
 		memcpy(&e, buf, sizeof(e));
 		vtl__dbg(s, "vtld: %s (%d)", e.msg, e.code);
+		if (s->state != VTL_ST_FAILED) {
+			e.msg[sizeof(e.msg) - 1] = 0;
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s", e.msg);
+		}
 		return vtl__fail(s, e.code);
 	}
 	return r;

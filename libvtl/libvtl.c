@@ -27,6 +27,11 @@ void vtl__dbg(const struct vtl_sock *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *vtl_errmsg(const vtl_sock *s)
+{
+	return s ? s->errmsg : "";
+}
+
 int vtl__fail(struct vtl_sock *s, int err)
 {
 	if (s->state != VTL_ST_FAILED) {

@@ -29,6 +29,7 @@ struct vtl_sock {
 	enum vtl_mode mode;
 	enum vtl_sock_state state;
 	int err;                   /* sticky error once VTL_ST_FAILED */
+	char errmsg[128];          /* vtld's or libvtl's words for it */
 	int debug;                 /* $VTL_DEBUG: diagnostics on stderr */
 	uint32_t peer_addr;        /* network order */
 	uint32_t local_addr;       /* network order, 0 = any */

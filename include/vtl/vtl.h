@@ -109,6 +109,10 @@ int vtl_fd(const vtl_sock *s);
 
 const char *vtl_strerror(int err);
 
+/* vtld's own words for the last error on s (e.g. "peer refused graft sr:
+ * not in its pool"), or "" if it gave none. Valid until vtl_close(). */
+const char *vtl_errmsg(const vtl_sock *s);
+
 #ifdef __cplusplus
 }
 #endif

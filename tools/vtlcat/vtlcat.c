@@ -23,6 +23,8 @@
 struct args {
 	int listen, verbose;
 	unsigned port, window;
+	unsigned services;
+	struct vtl_qos qos;
 	int timeout_ms;
 	const char *out, *socket, *graft, *host;
 };
@@ -43,6 +45,11 @@ static void usage(FILE *f)
 "  -g, --graft NAME      ask for this graft (default: the broker chooses)\n"
 "  -w, --window N        window tunable (default: the graft's)\n"
 "  -t, --timeout MS      negotiation timeout (default 3000)\n"
+"  -s, --services LIST   what to ask for when no -g: reliable, ordered,\n"
+"                        partial, cc, comma-separated (default reliable,ordered)\n"
+"      --max-loss PCT    tolerated loss in percent (partial reliability)\n"
+"      --max-delay MS    maximum delay the application accepts\n"
+"      --min-tput MBPS   minimum throughput the application needs, Mb/s\n"
 "      --socket PATH     vtld control socket (default $VTL_SOCKET, or the\n"
 "                        only *.sock in /run/vtl)\n"
 "  -v, --verbose         print session and statistics on stderr\n"
@@ -52,6 +59,18 @@ static void usage(FILE *f)
 static void __attribute__((noreturn)) die(const char *what, int err)
 {
 	fprintf(stderr, "vtlcat: %s: %s\n", what, vtl_strerror(err));
+	exit(1);
+}
+
+/* die(), adding vtld's own words when it gave any */
+static void __attribute__((noreturn)) die_s(vtl_sock *s, const char *what, int err)
+{
+	const char *m = vtl_errmsg(s);
+
+	if (m && *m)
+		fprintf(stderr, "vtlcat: %s: %s: %s\n", what, vtl_strerror(err), m);
+	else
+		fprintf(stderr, "vtlcat: %s: %s\n", what, vtl_strerror(err));
 	exit(1);
 }
 
@@ -95,6 +114,39 @@ static void explain_daemon(const char *socket)
 		close(fd);
 	else if (*err)
 		fprintf(stderr, "vtlcat: %s\n", err);
+}
+
+static unsigned parse_services(const char *s)
+{
+	static const struct { const char *n; unsigned bit; } names[] = {
+		{ "reliable", VTL_RELIABLE }, { "ordered", VTL_ORDERED },
+		{ "partial", VTL_PARTIAL }, { "cc", VTL_CONGESTION_CONTROL }, { "none", 0 },
+	};
+	char buf[128], *tok, *save = NULL;
+	unsigned v = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(tok, names[i].n))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			bad_usage("unknown service", tok);
+		v |= names[i].bit;
+	}
+	return v;
+}
+
+static double parse_real(const char *s, double max, const char *what)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || v < 0 || v > max)
+		bad_usage(what, s);
+	return v;
 }
 
 static vtl_sock *open_sock(const struct args *a, enum vtl_mode mode,
@@ -183,12 +235,12 @@ static int do_listen(const struct args *a, char *buf)
 	s = open_sock(a, VTL_MODE_RECV, NULL);
 	r = vtl_negotiate(s, VTL_RELIABLE | VTL_ORDERED, NULL);
 	if (r < 0)
-		die("listen", r);
+		die_s(s, "listen", r);
 	fprintf(stderr, "vtlcat: listening on port %u\n", a->port);
 	fflush(stderr);
 	r = vtl_validate(s, &info);
 	if (r < 0)
-		die("accept", r);
+		die_s(s, "accept", r);
 	print_info(a, &info);
 	t0 = now_s();
 	while ((n = vtl_recv_data(s, buf, CHUNK)) > 0) {
@@ -199,7 +251,7 @@ static int do_listen(const struct args *a, char *buf)
 		}
 	}
 	if (n < 0)
-		die("receive", (int)n);
+		die_s(s, "receive", (int)n);
 	if (out != STDOUT_FILENO && close(out) < 0) {
 		fprintf(stderr, "vtlcat: %s: %s\n", a->out, strerror(errno));
 		return 1;
@@ -240,12 +292,12 @@ static int do_send(const struct args *a, char *buf)
 
 	resolve(a->host, ip, sizeof(ip));
 	s = open_sock(a, VTL_MODE_SEND, ip);
-	r = vtl_negotiate(s, VTL_RELIABLE | VTL_ORDERED, NULL);
+	r = vtl_negotiate(s, a->services, &a->qos);
 	if (r < 0)
-		die("negotiate", r);
+		die_s(s, "negotiate", r);
 	r = vtl_validate(s, &info);
 	if (r < 0)
-		die("negotiate", r);
+		die_s(s, "negotiate", r);
 	print_info(a, &info);
 	t0 = now_s();
 	for (;;) {
@@ -260,11 +312,11 @@ static int do_send(const struct args *a, char *buf)
 			break;
 		w = vtl_send_data(s, buf, (size_t)n);
 		if (w < 0)
-			die("send", (int)w);
+			die_s(s, "send", (int)w);
 	}
 	r = vtl_shutdown(s, NULL);
 	if (r < 0)
-		die("shutdown", r);
+		die_s(s, "shutdown", r);
 	report(a, s, t0);
 	vtl_close(s);
 	return 0;
@@ -282,13 +334,17 @@ int main(int argc, char **argv)
 		{ "socket",  required_argument, NULL, 'S' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
+		{ "services", required_argument, NULL, 's' },
+		{ "max-loss", required_argument, NULL, 'L' },
+		{ "max-delay", required_argument, NULL, 'D' },
+		{ "min-tput", required_argument, NULL, 'T' },
 		{ 0 }
 	};
-	struct args a = { .port = 1 };
+	struct args a = { .port = 1, .services = VTL_RELIABLE | VTL_ORDERED };
 	char *buf;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "lp:o:g:w:t:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lp:o:g:w:t:s:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': a.listen = 1; break;
 		case 'p': a.port = num(optarg, 1, 65535, "bad port"); break;
@@ -299,6 +355,10 @@ int main(int argc, char **argv)
 						  "bad timeout"); break;
 		case 'S': a.socket = optarg; break;
 		case 'v': a.verbose = 1; break;
+		case 's': a.services = parse_services(optarg); break;
+		case 'L': a.qos.max_loss_ppm = (uint32_t)(parse_real(optarg, 100, "bad --max-loss percent") * 10000 + 0.5); break;
+		case 'D': a.qos.max_delay_ms = num(optarg, 1, 3600000, "bad --max-delay"); break;
+		case 'T': a.qos.min_tput_kbps = (uint32_t)(parse_real(optarg, 1e6, "bad --min-tput") * 1000 + 0.5); break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fputs("try 'vtlcat --help'\n", stderr);

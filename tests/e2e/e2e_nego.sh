@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# e2e_nego: graft negotiation between two vtld hosts through a router.
+#   1. 30 sessions negotiate and carry a file byte-exact while the router
+#      drops 5 % of EVERY VTL packet type (NEGO, NEGO_ACK, DATA, ACK, CLOSE...).
+#   2. Asking for a graft the peer does not have: NEGO_NACK, and the sender
+#      fails with a clear "not in its pool" error; the responder's qos_nego
+#      map is not needed for that, but the sender's error text is asserted.
+#   3. No vtld on the peer: the sender fails with a timeout error, within
+#      the negotiation timeout it asked for (1000 ms) plus 300 ms.
+#   4. The Control Broker's rules choose the graft when none is named:
+#      partial -> pr, reliable -> sr (built-in rules).
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+vtl_test_init e2e_nego
+vtl_require_bins vtld vtlcat vtlctl vtl_loss
+
+vtl_topo_routed
+# B's pool lacks sr
+mkdir -p "$T/poolB"
+for g in "$POOL"/*.o; do [[ $(basename "$g") == sr.o ]] || cp "$g" "$T/poolB/"; done
+vtld_start "$NS_A" "$IF_A"
+POOL="$T/poolB" vtld_start "$NS_B" "$IF_B"
+
+# ---- 2. graft missing at the peer -----------------------------------------------
+port=$(vtl_rand_port)
+vtlcat_listen "$NS_B" "$port" "$T/x.out" "$T/rx-nack.log"
+vtl_mkfile "$T/small" 10K
+rc=0
+in_ns_t 20 "$NS_A" "$BIN/vtlcat" -g sr -p "$port" --socket "$(vtld_sock "$NS_A")" "$IP_B" \
+	<"$T/small" >"$T/nack.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] || vtl_fail "vtlcat -g sr succeeded although B has no sr"
+grep -q "not in its pool" "$T/nack.log" || { cat "$T/nack.log" >&2; vtl_fail "no clear NEGO_NACK error"; }
+vtl_pass "missing graft: $(head -n 1 "$T/nack.log")"
+# the listener is still there: the next (good) session gets it
+vtlcat_send 30 "$NS_A" "$IP_B" "$port" "$T/small" "$T/tx-after-nack.log" -g gbn
+vtl_expect_exit "$VTL_BG_PID" 20 "receiver after a refused NEGO" "$T/rx-nack.log"
+vtl_assert_same_file "$T/small" "$T/x.out" "transfer after a refused NEGO"
+
+# ---- 4. rules choose the graft ----------------------------------------------------
+for spec in "partial:pr" "reliable,ordered:sr"; do
+	svc=${spec%%:*} want=${spec##*:}
+	[[ $want == sr ]] && want=gbn # B has no sr: the broker picks sr, B refuses
+	port=$(vtl_rand_port)
+	vtlcat_listen "$NS_B" "$port" "$T/r.out" "$T/rx-rule.log"
+	rc=0
+	in_ns_t 20 "$NS_A" "$BIN/vtlcat" -s "$svc" -p "$port" --socket "$(vtld_sock "$NS_A")" -v \
+		"$IP_B" <"$T/small" >"$T/rule.log" 2>&1 || rc=$?
+	if [[ $svc == partial ]]; then
+		[[ $rc -eq 0 ]] || { cat "$T/rule.log" >&2; vtl_fail "partial session failed"; }
+		grep -q "graft pr" "$T/rule.log" || { cat "$T/rule.log" >&2; vtl_fail "rules did not choose pr"; }
+		vtl_expect_exit "$VTL_BG_PID" 20 "receiver of the partial session" "$T/rx-rule.log"
+		vtl_pass "services partial -> pr"
+	else
+		[[ $rc -ne 0 ]] && grep -q "graft sr" "$T/rule.log" ||
+			{ cat "$T/rule.log" >&2; vtl_fail "reliable did not ask for sr"; }
+		grep -q "rule at line [0-9]* chose sr" "$T/vtld-$NS_A.log" || vtl_fail "vtld did not log the rule"
+		vtl_pass "services reliable -> sr (refused by B, which lacks it)"
+		kill "$VTL_BG_PID" 2>/dev/null || true
+	fi
+done
+
+# ---- 1. 30 negotiations under 5 % loss of every packet type ----------------------
+for ifc in "$IF_RA" "$IF_RB"; do
+	in_ns "$NS_R" "$BIN/vtl_loss" -t 1,2,3,4,5,6,7,8,9 "$ifc" 50000 >/dev/null ||
+		vtl_fail "vtl_loss on $ifc"
+done
+vtl_mkfile "$T/m.in" 64K
+t0=$(date +%s%N)
+for i in $(seq 1 30); do
+	port=$(vtl_rand_port)
+	vtlcat_listen "$NS_B" "$port" "$T/m.out" "$T/rx-m.log"
+	rx=$VTL_BG_PID
+	vtlcat_send 60 "$NS_A" "$IP_B" "$port" "$T/m.in" "$T/tx-m.log" -g gbn >/dev/null
+	vtl_expect_exit "$rx" 30 "receiver $i under loss" "$T/rx-m.log" >/dev/null
+	vtl_assert_same_file "$T/m.in" "$T/m.out" "session $i under 5 % loss" >/dev/null
+done
+t1=$(date +%s%N)
+drops=$(in_ns "$NS_R" "$BIN/vtl_loss" --stats "$IF_RA" | awk 'NR == 1 { print $4 }')
+vtl_assert_gt "$drops" 0 "packets dropped on $IF_RA"
+vtl_pass "30 sessions under 5 % loss of all types in $(( (t1 - t0) / 1000000 )) ms ($drops drops on A's side)"
+
+# ---- 3. no vtld on the peer: timeout within the bound -----------------------------
+for ifc in "$IF_RA" "$IF_RB"; do in_ns "$NS_R" "$BIN/vtl_loss" --detach "$ifc" >/dev/null; done
+vtld_stop "$NS_B"
+t0=$(date +%s%N)
+rc=0
+in_ns_t 20 "$NS_A" "$BIN/vtlcat" -g gbn -t 1000 --socket "$(vtld_sock "$NS_A")" "$IP_B" \
+	<"$T/small" >"$T/timeout.log" 2>&1 || rc=$?
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[[ $rc -ne 0 ]] || vtl_fail "vtlcat succeeded with no vtld on the peer"
+grep -qi "no answer" "$T/timeout.log" || { cat "$T/timeout.log" >&2; vtl_fail "no clear timeout error"; }
+(( ms >= 1000 && ms <= 1300 )) || vtl_fail "timeout after $ms ms, expected 1000..1300"
+vtl_pass "no vtld at the peer: '$(head -n 1 "$T/timeout.log")' after $ms ms"
+vtl_pass "negotiation"
