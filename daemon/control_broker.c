@@ -292,6 +292,7 @@ void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, cons
 	struct session *s = session_by_id(d, ntohl(h->session_id));
 	const struct vtl_nego *n = pay;
 	struct vtl_state *st;
+	__u64 t0;
 	__u32 mss;
 
 	if (!s || s->peer_addr != saddr || !s->initiator || s->state != S_NEGOTIATING)
@@ -323,14 +324,15 @@ void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, cons
 	st->rcv_acked = s->isn_rx;
 	st->mss = s->mss;
 	s->rx_nxt = s->isn_rx;
+	t0 = now_ns();
 	if (launcher_slot_set(&d->l, s->slot, s->gi)) {
 		cb_abort(d, s, -VTL_E_NORES, "cannot deploy the negotiated graft", true);
 		return;
 	}
 	s->state = S_OPEN;
 	s->last_progress_ns = now_ns();
-	pr_info("session %08x: NEGO_ACK, %s deployed in slot %u\n", s->id, s->pg->meta.name,
-		s->slot);
+	pr_info("session %08x: NEGO_ACK, %s deployed in slot %u in %llu us\n", s->id,
+		s->pg->meta.name, s->slot, (unsigned long long)(s->last_progress_ns - t0) / 1000);
 	send_session_msg(s);
 }
 

@@ -292,6 +292,7 @@ static int do_send(const struct args *a, char *buf)
 
 	resolve(a->host, ip, sizeof(ip));
 	s = open_sock(a, VTL_MODE_SEND, ip);
+	t0 = now_s();
 	r = vtl_negotiate(s, a->services, &a->qos);
 	if (r < 0)
 		die_s(s, "negotiate", r);
@@ -299,6 +300,8 @@ static int do_send(const struct args *a, char *buf)
 	if (r < 0)
 		die_s(s, "negotiate", r);
 	print_info(a, &info);
+	if (a->verbose)
+		fprintf(stderr, "vtlcat: negotiated in %.3f ms\n", (now_s() - t0) * 1e3);
 	t0 = now_s();
 	for (;;) {
 		n = read(STDIN_FILENO, buf, CHUNK);
