@@ -493,6 +493,8 @@ void cb_on_close(struct vtld *d, struct session *s, __u32 seq)
 
 	if (s->initiator || (s->state != S_OPEN && s->state != S_CLOSING))
 		return;
+	if (!s->reliable)
+		s->rx_nxt = seq; /* unreliable: what did not come is not coming */
 	if (seq != s->rx_nxt)
 		return; /* data before it is missing: the sender will ask again */
 	s->peer_closed = true;

@@ -15,6 +15,9 @@ static __always_inline int tf_tc_canon_data(struct __sk_buff *ctx, struct vtl_kc
 {
 	struct vtl_hdr *vh = k->p.vh;
 	struct vtl_state *st = k->st;
+	struct vtl_retx_buf *buf;
+	__u32 zero = 0, len;
+	int c;
 
 	if (vh->type != VTL_T_DATA)
 		return VTL_CONTINUE;
@@ -25,8 +28,19 @@ static __always_inline int tf_tc_canon_data(struct __sk_buff *ctx, struct vtl_kc
 	vh->tsval = bpf_htonl(k->now_us);
 	vh->ack = 0;
 	vh->tsecr = 0;
-	if (vtl_csum_stamp(vh, k->p.pay_len, (void *)(long)ctx->data_end))
-		return vtl_tc_drop(VTL_DROP_TRUNCATED);
+	vh->csum = 0;
+	buf = bpf_map_lookup_elem(&vtl_scratch, &zero);
+	if (!buf)
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	len = VTL_HDR_LEN + k->p.pay_len;
+	if (len > VTL_FRAME_MAX)
+		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
+	if (bpf_skb_load_bytes(ctx, k->p.l4_off, buf->frame, len))
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	c = vtl_csum_copy(buf->frame, len);
+	if (c < 0)
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	vh->csum = (__u16)c;
 	__sync_fetch_and_add(&st->tx_data, 1);
 	__sync_fetch_and_add(&st->tx_bytes, k->p.pay_len);
 	vtl_count(VTL_DIR_TC, VTL_CNT_STAMPED);
@@ -46,6 +60,20 @@ static __always_inline int tf_xdp_canon_data(struct xdp_md *ctx, struct vtl_kctx
 	return vtl_to_broker(ctx);
 }
 
+/* Unreliable: CLOSE goes up whatever came before it. */
+static __always_inline int tf_xdp_canon_close(struct xdp_md *ctx, struct vtl_kctx *k)
+{
+	struct vtl_state *st = k->st;
+
+	if (k->p.vh->type != VTL_T_CLOSE)
+		return VTL_CONTINUE;
+	if (!st)
+		return vtl_xdp_drop(VTL_DROP_UNKNOWN_SESSION);
+	st->close_seq = bpf_ntohl(k->p.vh->seq);
+	__sync_fetch_and_or(&st->flags, VTL_SF_CLOSE_SEEN);
+	return vtl_to_broker(ctx);
+}
+
 /* An ACK means nothing to an unreliable service: consume it. */
 static __always_inline int tf_xdp_canon_ack(struct xdp_md *ctx, struct vtl_kctx *k)
 {
@@ -57,7 +85,7 @@ static __always_inline int tf_xdp_canon_ack(struct xdp_md *ctx, struct vtl_kctx 
 }
 
 vtl_build_graft(egress, tf_tc_canon_data, tf_tc_ack, tf_tc_control);
-vtl_build_graft(ingress, tf_xdp_canon_data, tf_xdp_control);
+vtl_build_graft(ingress, tf_xdp_canon_data, tf_xdp_canon_close, tf_xdp_control);
 vtl_build_graft(listener, tf_xdp_nego_reply, tf_xdp_canon_ack);
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

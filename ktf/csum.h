@@ -78,6 +78,75 @@ static __always_inline int vtl_csum_stamp(struct vtl_hdr *vh, __u32 pay_len, voi
 	return 0;
 }
 
+/* Checksum a short VTL packet in place (control packets and ACKs: at
+ * most VTL_CSUM_SMALL_MAX bytes, which keeps the verifier's work small). */
+#define VTL_CSUM_SMALL_MAX 160
+static __always_inline int vtl_csum_stamp_small(struct vtl_hdr *vh, __u32 pay_len, void *data_end)
+{
+	__u64 sum = 0;
+	__u32 len = VTL_HDR_LEN + pay_len, off;
+	__u16 *w = (__u16 *)vh;
+
+	if (len > VTL_CSUM_SMALL_MAX)
+		return -1;
+	vh->csum = 0;
+#pragma clang loop unroll(disable)
+	for (off = 0; off < VTL_CSUM_SMALL_MAX / 2; off++) {
+		if (off * 2 + 2 > len)
+			break;
+		if ((void *)(w + off + 1) > data_end)
+			return -1;
+		sum += w[off];
+	}
+	if (len & 1) {
+		__u8 *b = (__u8 *)vh + ((len - 1) & 0xff);
+
+		if ((void *)(b + 1) > data_end)
+			return -1;
+		sum += *b;
+	}
+	vh->csum = ~vtl_csum_fold(sum);
+	return 0;
+}
+
+/*
+ * The checksum of a frame copy in map memory (buf has room for
+ * VTL_FRAME_MAX + 4 bytes), with the kernel's csum helper instead of a loop:
+ * the 4 bytes past len are zeroed (padding adds nothing), then
+ * at most three 512-byte bpf_csum_diff() calls. Returns the value to store
+ * in vtl_hdr.csum, or -1.
+ */
+static __always_inline int vtl_csum_copy(__u8 *buf, __u32 len)
+{
+	__u32 l4, c;
+	__s64 s;
+
+	if (len < VTL_HDR_LEN || len > VTL_FRAME_MAX)
+		return -1;
+	asm volatile("" : "+r"(len)); /* keep the checked register for the verifier */
+	*(__u32 *)(buf + len) = 0;    /* the frame has 4 spare bytes */
+	l4 = (len + 3) & ~3u;
+	c = l4 > 512 ? 512 : l4;
+	s = bpf_csum_diff(NULL, 0, (void *)buf, c, 0);
+	if (s < 0)
+		return -1;
+	if (l4 > 512) {
+		c = l4 - 512 > 512 ? 512 : l4 - 512;
+		s = bpf_csum_diff(NULL, 0, (void *)(buf + 512), c, (__u32)s);
+		if (s < 0)
+			return -1;
+	}
+	if (l4 > 1024) {
+		c = l4 - 1024;
+		if (c > 512)
+			return -1;
+		s = bpf_csum_diff(NULL, 0, (void *)(buf + 1024), c, (__u32)s);
+		if (s < 0)
+			return -1;
+	}
+	return (__u16)~vtl_csum_fold((__u64)(__u32)s);
+}
+
 /* IPv4 header checksum for a 20-byte header (our own replies). */
 static __always_inline void vtl_ip_csum20(struct iphdr *ip)
 {

@@ -60,6 +60,14 @@ struct {
 	__type(value, struct vtl_pctx);
 } vtl_pctx SEC(".maps");
 
+/* per-CPU room for one frame copy (checksumming without a retx copy) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vtl_retx_buf);
+} vtl_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2 * VTL_CNT_PER_DIR);

@@ -119,10 +119,11 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 {
 	struct vtl_state *st = k->st;
 	struct vtl_retx_buf *buf;
+	struct vtl_hdr *bh;
 	struct iphdr *ip;
-	struct vtl_hdr *vh;
 	void *data, *data_end;
 	__u32 seq, len, l4 = k->p.l4_off;
+	int c;
 
 	seq = bpf_ntohl(k->p.vh->seq);
 	if (vtl_before(seq, st->snd_una) || !vtl_before(seq, st->snd_nxt))
@@ -139,6 +140,16 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	len = buf->len;
 	if (len < VTL_HDR_LEN || len > VTL_FRAME_MAX)
 		return vtl_tc_drop(VTL_DROP_RETX_MISS);
+	/* restamp the copy (flag, time, ack, checksum), then put it on the wire */
+	bh = (struct vtl_hdr *)buf->frame;
+	bh->flags |= VTL_F_RETX;
+	bh->tsval = bpf_htonl(k->now_us);
+	bh->ack = bpf_htonl(st->rcv_acked);
+	bh->csum = 0;
+	c = vtl_csum_copy(buf->frame, len);
+	if (c < 0)
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	bh->csum = (__u16)c;
 	if (bpf_skb_change_tail(ctx, l4 + len, 0))
 		return vtl_tc_drop(VTL_DROP_HELPER);
 	if (bpf_skb_store_bytes(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr),
@@ -147,16 +158,10 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	ip = data + sizeof(struct ethhdr);
-	vh = (void *)(ip + 1);
-	if ((void *)(vh + 1) > data_end)
+	if ((void *)(ip + 1) > data_end)
 		return vtl_tc_drop(VTL_DROP_HELPER);
 	ip->tot_len = bpf_htons(sizeof(*ip) + len);
 	vtl_ip_csum20(ip);
-	vh->flags |= VTL_F_RETX;
-	vh->tsval = bpf_htonl(k->now_us);
-	vh->ack = bpf_htonl(st->rcv_acked);
-	if (vtl_csum_stamp(vh, len - VTL_HDR_LEN, data_end))
-		return vtl_tc_drop(VTL_DROP_HELPER);
 	__sync_fetch_and_add(&st->tx_retx, 1);
 	vtl_count(VTL_DIR_TC, VTL_CNT_RETX_FILLED);
 	vtl_arq_arm(k);
@@ -170,6 +175,7 @@ static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx
 	struct vtl_state *st = k->st;
 	struct vtl_retx_buf *buf;
 	__u32 una, nxt, seq, len;
+	int c;
 
 	if (vh->type != VTL_T_DATA)
 		return VTL_CONTINUE;
@@ -198,10 +204,14 @@ static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx
 	vh->tsval = bpf_htonl(k->now_us);
 	vh->tsecr = bpf_htonl(st->ts_recent);
 	vh->wnd = vtl_wnd16(vtl_window);
-	if (vtl_csum_stamp(vh, k->p.pay_len, (void *)(long)ctx->data_end))
-		return vtl_tc_drop(VTL_DROP_TRUNCATED);
+	vh->csum = 0;
 	if (bpf_skb_load_bytes(ctx, k->p.l4_off, buf->frame, len))
 		return vtl_tc_drop(VTL_DROP_HELPER);
+	c = vtl_csum_copy(buf->frame, len);
+	if (c < 0)
+		return vtl_tc_drop(VTL_DROP_HELPER);
+	vh->csum = (__u16)c;
+	((struct vtl_hdr *)buf->frame)->csum = (__u16)c;
 	buf->seq = seq;
 	buf->len = len;
 	buf->valid = 1;

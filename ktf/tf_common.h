@@ -21,8 +21,8 @@ static __always_inline int tf_tc_control(struct __sk_buff *ctx, struct vtl_kctx 
 	if (t == VTL_T_DATA || t == VTL_T_ACK)
 		return VTL_CONTINUE;
 	vh->tsval = bpf_htonl(k->now_us);
-	if (vtl_csum_stamp(vh, k->p.pay_len, (void *)(long)ctx->data_end))
-		return vtl_tc_drop(VTL_DROP_TRUNCATED);
+	if (vtl_csum_stamp_small(vh, k->p.pay_len, (void *)(long)ctx->data_end))
+		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
 	vtl_count(VTL_DIR_TC, VTL_CNT_STAMPED);
 	return TC_ACT_OK;
 }
@@ -42,8 +42,8 @@ static __always_inline int tf_tc_ack(struct __sk_buff *ctx, struct vtl_kctx *k)
 	vh->tsecr = bpf_htonl(st->ts_recent);
 	vh->tsval = bpf_htonl(k->now_us);
 	vh->wnd = vtl_wnd16(st->window);
-	if (vtl_csum_stamp(vh, k->p.pay_len, (void *)(long)ctx->data_end))
-		return vtl_tc_drop(VTL_DROP_TRUNCATED);
+	if (vtl_csum_stamp_small(vh, k->p.pay_len, (void *)(long)ctx->data_end))
+		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
 	__sync_fetch_and_add(&st->tx_acks, 1);
 	vtl_count(VTL_DIR_TC, VTL_CNT_STAMPED);
 	return TC_ACT_OK;

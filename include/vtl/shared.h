@@ -90,8 +90,14 @@ struct vtl_state {
 	__u32 cwnd_acc;     /* acked packets counted towards the next +1 */
 	__u32 sack_hi;      /* highest sequence number SACKed + 1, or snd_una */
 	__u32 sack[VTL_SACK_MAX][2]; /* last SACK blocks received [start, end) */
+	/* receiver, partial reliability */
+	__u32 isn_rx;       /* the peer's first sequence number */
+	__u32 pr_skip;      /* the KTF lets vtld give up holes below this */
+	__u32 pr_granted;   /* holes the KTF allowed to give up */
+	__u32 pad2;
+	__u64 pad3[6];
 };
-_Static_assert(sizeof(struct vtl_state) == 256, "vtl_state is 256 bytes");
+_Static_assert(sizeof(struct vtl_state) == 320, "vtl_state is 320 bytes");
 
 #define VTL_SF_CLOSE_SEEN   0x01 /* receiver saw CLOSE */
 #define VTL_SF_CLOSE_ACKED  0x02 /* sender saw CLOSE_ACK */
@@ -107,9 +113,9 @@ struct vtl_retx_buf {
 	__u32 seq;
 	__u16 len;          /* bytes of frame[] in use: vtl_hdr + payload */
 	__u16 valid;
-	__u8  frame[VTL_FRAME_MAX];
+	__u8  frame[VTL_FRAME_MAX + 4]; /* + room to zero-pad to 4 bytes */
 };
-_Static_assert(sizeof(struct vtl_retx_buf) == 1544, "vtl_retx_buf");
+_Static_assert(sizeof(struct vtl_retx_buf) == 1548, "vtl_retx_buf");
 
 /* ---- negotiation outcome: HASH, key = session id, pinned as qos_nego ---- */
 #define VTL_N_PENDING  0
