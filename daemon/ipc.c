@@ -110,9 +110,11 @@ static void send_status(struct vtld *d, struct client *c)
 	st->uptime_ms = (now_ns() - d->start_ns) / 1000000;
 	launcher_counters(&d->l, st->cnt_xdp, st->cnt_tc);
 	gi = (void *)(st + 1);
-	for (int i = 0; i < d->pool.n; i++, gi++) {
+	for (int i = 0; i < d->pool.n; i++) {
 		const struct pool_graft *g = &d->pool.g[i];
 
+		if (g->state != PG_OK)  /* replaced or free: not in the pool */
+			continue;
 		memcpy(gi->name, g->meta.name, sizeof(gi->name));
 		gi->version = g->meta.version;
 		gi->services = g->meta.services;
@@ -120,7 +122,9 @@ static void send_status(struct vtld *d, struct client *c)
 		gi->window_default = g->meta.window_default;
 		gi->window_max = g->meta.window_max;
 		gi->loaded = (__u32)g->users;
+		memcpy(gi->hash, g->hash, sizeof(gi->hash));
 		st->n_grafts++;
+		gi++;
 	}
 	si = (void *)gi;
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
@@ -190,6 +194,12 @@ static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hd
 			return;
 		}
 		cb_app_shutdown(d, c->s);
+		return;
+	case VTL_IPC_GRAFT_LIST_REQ:
+		pool_ipc_list(d, c, body, h->len);
+		return;
+	case VTL_IPC_GRAFT_VERIFY_REQ:
+		pool_ipc_verify(d, c, body, h->len);
 		return;
 	case VTL_IPC_STATUS_REQ:
 		if (h->len) {

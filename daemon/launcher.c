@@ -490,7 +490,7 @@ int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
 	int e;
 
 	for (gi = l->insts; gi; gi = gi->next) {
-		if (!strcmp(gi->path, path) && gi->window == window &&
+		if (!gi->retired && !strcmp(gi->path, path) && gi->window == window &&
 		    gi->max_loss_ppm == max_loss_ppm) {
 			gi->refs++;
 			*out = gi;
@@ -517,11 +517,21 @@ int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
 	return 0;
 }
 
+/* Loaded instances stay cached at zero references, so the next session
+ * on the same graft and tunables deploys without a load; beyond
+ * LAUNCHER_CACHE_MAX unused ones, the one released now is closed. */
+#define LAUNCHER_CACHE_MAX 32
+
 void launcher_graft_put(struct launcher *l, struct graft_inst *gi)
 {
-	struct graft_inst **pp;
+	struct graft_inst **pp, *x;
+	int unused = 0;
 
 	if (!gi || --gi->refs > 0)
+		return;
+	for (x = l->insts; x; x = x->next)
+		unused += x->refs == 0;
+	if (!gi->retired && unused <= LAUNCHER_CACHE_MAX)
 		return;
 	for (pp = &l->insts; *pp; pp = &(*pp)->next) {
 		if (*pp == gi) {
@@ -531,6 +541,34 @@ void launcher_graft_put(struct launcher *l, struct graft_inst *gi)
 	}
 	bpf_object__close(gi->obj);
 	free(gi);
+}
+
+void launcher_graft_retire(struct launcher *l, const char *path)
+{
+	for (struct graft_inst *gi = l->insts; gi; gi = gi->next) {
+		if (gi->retired || strcmp(gi->path, path))
+			continue;
+		gi->retired = true;
+		pr_debug("graft %s (window %u): file changed; %d user(s) keep the loaded build\n",
+			 path, gi->window, gi->refs);
+	}
+	/* cached instances nobody uses go now; the others at their last put */
+	for (struct graft_inst **pp = &l->insts; *pp;) {
+		struct graft_inst *gi = *pp;
+
+		if (gi->retired && gi->refs == 0) {
+			*pp = gi->next;
+			bpf_object__close(gi->obj);
+			free(gi);
+		} else {
+			pp = &gi->next;
+		}
+	}
+}
+
+int launcher_obj_set_u32(struct bpf_object *obj, const char *var, __u32 val)
+{
+	return set_rodata_u32(obj, var, val);
 }
 
 static int prog_slot_update(int map_fd, __u32 key, int prog_fd)

@@ -30,6 +30,7 @@ struct graft_inst {
 	int fd[GR_NROLES];   /* -1 when the graft lacks the role */
 	int refs;
 	__u64 load_us;       /* open + verify + JIT */
+	bool retired;        /* its file changed: not shared with new sessions */
 };
 
 struct launcher_opts {
@@ -68,6 +69,12 @@ int launcher_graft_get(struct launcher *l, const char *path, __u32 window,
 int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
 			   __u32 max_loss_ppm, struct graft_inst **out, char *err, size_t errlen);
 void launcher_graft_put(struct launcher *l, struct graft_inst *gi);
+/* The file at path changed or left the pool: instances loaded from it
+ * stay with their sessions, but launcher_graft_get loads afresh. */
+void launcher_graft_retire(struct launcher *l, const char *path);
+/* Set a const volatile __u32 tunable in an opened object's .rodata;
+ * -ENOENT if the object has no such variable. */
+int launcher_obj_set_u32(struct bpf_object *obj, const char *var, __u32 val);
 
 /* Point a slot's prog-array entries at gi's programs. */
 int launcher_slot_set(struct launcher *l, __u32 slot, const struct graft_inst *gi);

@@ -121,7 +121,7 @@ static int setup(struct vtld *d)
 	} else {
 		rules_default(&d->rules);
 	}
-	if (pool_scan(&d->pool, d->cfg.pool_dir) < 0)
+	if (pool_scan_opts(&d->pool, d->cfg.pool_dir, POOL_V_TRIAL) < 0)
 		return -ENOENT;
 	cg = pool_find(&d->pool, "canonical", 0);
 	if (!cg) {
@@ -148,6 +148,9 @@ static int setup(struct vtld *d)
 	e = ipc_open(d);
 	if (e)
 		return e;
+	e = pool_watch_open(d);
+	if (e)
+		return e;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -166,6 +169,7 @@ static int setup(struct vtld *d)
 
 static void teardown(struct vtld *d)
 {
+	pool_watch_close(d);
 	ipc_close(d);
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++)
 		if (d->slots[i])

@@ -5,14 +5,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdarg.h>
 #include <libelf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "log.h"
 #include "pool.h"
 #include "sha256.h"
+
+/* snprintf for messages that may be cut (paths in reasons) */
+static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
 
 #define ROLES_ALL (VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER)
 #define SVC_ALL   (VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_PARTIAL | VTL_SVC_CC)
@@ -192,10 +205,11 @@ static void reject_add(struct pool *p, const char *path, const struct pool_repor
 	for (int i = 0; !x && i < POOL_REJECT_MAX; i++)
 		if (!p->rej[i].used)
 			x = &p->rej[i];
-	for (int i = 0; !x || (x->used && x != reject_of(p, path) && i < POOL_REJECT_MAX); i++) {
-		/* full: drop the oldest */
-		if (!x || p->rej[i].seq < x->seq)
-			x = &p->rej[i];
+	if (!x) {  /* full: the oldest goes */
+		x = &p->rej[0];
+		for (int i = 1; i < POOL_REJECT_MAX; i++)
+			if (p->rej[i].seq < x->seq)
+				x = &p->rej[i];
 	}
 	memset(x, 0, sizeof(*x));
 	x->used = true;
@@ -269,9 +283,10 @@ bool pool_apply(struct pool *p, const char *path, const struct pool_report *r)
 {
 	struct pool_graft *a = entry_of(p, path), *dup = NULL, *g;
 	char reason[POOL_REASON_MAX + 64], hx[2 * VTL_HASH_LEN + 1];
+	bool keep_canon = a && last_canonical(p, a);
 
 	if (r->verdict) {
-		snprintf(reason, sizeof(reason), "%s", r->reason);
+		say(reason, sizeof(reason), "%s", r->reason);
 	} else {
 		for (int i = 0; i < p->n && !dup; i++)
 			if (&p->g[i] != a && p->g[i].state == PG_OK &&
@@ -279,15 +294,17 @@ bool pool_apply(struct pool *p, const char *path, const struct pool_report *r)
 			    p->g[i].meta.version == r->meta.version)
 				dup = &p->g[i];
 		if (dup)
-			snprintf(reason, sizeof(reason), "%s: duplicates %s v%u of %s", path,
+			say(reason, sizeof(reason), "%s: duplicates %s v%u of %s", path,
 				 r->meta.name, r->meta.version, dup->path);
-		else if (a && last_canonical(p, a) && strcmp(r->meta.name, "canonical"))
-			snprintf(reason, sizeof(reason), "%s: no longer holds the canonical graft, "
+		else if (keep_canon && strcmp(r->meta.name, "canonical"))
+			say(reason, sizeof(reason), "%s: no longer holds the canonical graft, "
 				 "which is required", path);
+		else
+			reason[0] = '\0';
 	}
-	if (r->verdict || dup || (a && last_canonical(p, a) && strcmp(r->meta.name, "canonical"))) {
+	if (reason[0]) {
 		reject_add(p, path, r, reason);
-		if (a && last_canonical(p, a)) {
+		if (keep_canon) {
 			pr_warn("graft pool: rejected %s; keeping the canonical graft already in "
 				"the pool (it is required)\n", reason);
 			return false;
@@ -312,7 +329,7 @@ bool pool_apply(struct pool *p, const char *path, const struct pool_report *r)
 	} else {
 		g = entry_alloc(p);
 		if (!g) {
-			snprintf(reason, sizeof(reason), "%s: the pool is full (%d grafts)", path,
+			say(reason, sizeof(reason), "%s: the pool is full (%d grafts)", path,
 				 POOL_MAX);
 			reject_add(p, path, r, reason);
 			pr_warn("graft pool: rejected %s\n", reason);
@@ -469,7 +486,7 @@ static void list_reject(struct vtl_ipc_graft_entry *e, const struct pool_reject 
 	if (x->has_hash)
 		memcpy(e->hash, x->hash, sizeof(e->hash));
 	ipc_path(e->path, x->path);
-	snprintf(e->reason, sizeof(e->reason), "%s", x->reason);
+	memcpy(e->reason, x->reason, strnlen(x->reason, sizeof(e->reason) - 1));
 }
 
 int pool_list(const struct pool *p, struct vtl_ipc_graft_entry *out, int start, int max)

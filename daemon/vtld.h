@@ -116,6 +116,7 @@ struct vtld {
 		__u64 when_ns;
 	} peers[64];               /* last figures measured per peer */
 	struct graft_inst *canon;
+	struct pool_watch *pw;     /* pool_watch.c: inotify + validation thread */
 	struct data_broker *db;
 	int listen_fd;
 	struct ep_item listen_ep;
@@ -164,6 +165,12 @@ void cb_app_gone(struct vtld *d, struct session *s);
 void cb_abort(struct vtld *d, struct session *s, int code, const char *why, bool reset_peer);
 void cb_tick(struct vtld *d);
 void cb_session_stats(struct vtld *d, struct session *s, struct vtl_ipc_stats *st);
+
+/* ---- pool_watch.c ---- */
+int pool_watch_open(struct vtld *d);
+void pool_watch_close(struct vtld *d);
+void pool_ipc_list(struct vtld *d, struct client *c, const void *body, __u32 len);
+void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 len);
 
 /* ---- ipc.c ---- */
 int ipc_open(struct vtld *d);

@@ -142,4 +142,84 @@ struct vtl_ipc_session_info {
 };
 _Static_assert(sizeof(struct vtl_ipc_session_info) == 120, "vtl_ipc_session_info");
 
+/* ---- graft pool (appended) ----------------------------------------------
+ * These types come after VTL_IPC_TYPE_MAX, which libvtl's session receiver
+ * checks; vtlctl parses these replies itself (tools/vtlctl/graft.c). */
+#define VTL_IPC_GRAFT_LIST_REQ   11 /* c->d  vtl_ipc_graft_list_req */
+#define VTL_IPC_GRAFT_LIST       12 /* d->c  vtl_ipc_graft_list + n entries */
+#define VTL_IPC_GRAFT_VERIFY_REQ 13 /* c->d  vtl_ipc_graft_verify_req */
+#define VTL_IPC_GRAFT_VERIFY     14 /* d->c  vtl_ipc_graft_verify + log_len bytes */
+#define VTL_IPC_GRAFT_TYPE_MAX   14
+
+/* GRAFT_LIST is paged: ask from entry `start`, the reply says how many
+ * entries there are in all; ask again from start + n until total. */
+struct vtl_ipc_graft_list_req {
+	__u32 start;
+	__u32 reserved;      /* zero */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_list_req) == 8, "vtl_ipc_graft_list_req");
+
+struct vtl_ipc_graft_list {
+	__u32 total;         /* entries in the pool listing (all pages) */
+	__u32 start;         /* index of the first entry in this reply */
+	__u32 n;             /* vtl_ipc_graft_entry records that follow */
+	__u32 reserved;
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_list) == 16, "vtl_ipc_graft_list");
+
+#define VTL_GRAFT_OK       1 /* in the pool: listable and negotiable */
+#define VTL_GRAFT_REJECTED 2 /* failed validation: reason says why */
+#define VTL_GRAFT_REPLACED 3 /* file replaced or removed; old build kept for its sessions */
+
+#define VTL_IPC_PATH_MAX   256  /* longer paths keep their tail, led by "..." */
+#define VTL_IPC_REASON_MAX 256
+struct vtl_ipc_graft_entry {
+	char  name[VTL_GRAFT_NAME_MAX]; /* "" when the metadata was unreadable */
+	__u32 version;
+	__u32 services;      /* VTL_SVC_* */
+	__u32 roles;         /* VTL_ROLE_* declared */
+	__u32 window_default;
+	__u32 window_min;
+	__u32 window_max;
+	__u32 max_loss_ppm;
+	__u32 users;         /* sessions using it */
+	__u32 state;         /* VTL_GRAFT_* */
+	__u32 load_us;       /* trial load (verifier + JIT) time, 0 if not run */
+	__u8  hash[VTL_HASH_LEN]; /* sha256 of the object file; zero if unread */
+	char  path[VTL_IPC_PATH_MAX];
+	char  reason[VTL_IPC_REASON_MAX]; /* why REJECTED; "" otherwise */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_entry) == 608, "vtl_ipc_graft_entry");
+
+/* Validate a file as if it were dropped into the pool, without adding it. */
+#define VTL_IPC_VERIFY_PATH_MAX 1024
+struct vtl_ipc_graft_verify_req {
+	char  path[VTL_IPC_VERIFY_PATH_MAX]; /* absolute, NUL-terminated */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_verify_req) == 1024, "vtl_ipc_graft_verify_req");
+
+/* Where validation stopped (or VTL_VERIFY_OK when it passed). */
+#define VTL_VERIFY_OK      0
+#define VTL_VERIFY_FILE    1 /* cannot read the file */
+#define VTL_VERIFY_META    2 /* ELF structure or .vtl.meta */
+#define VTL_VERIFY_OBJECT  3 /* libbpf cannot open it as a BPF object */
+#define VTL_VERIFY_PROGS   4 /* programs vs declared roles, program types */
+#define VTL_VERIFY_LOAD    5 /* trial load: verifier or map creation */
+
+#define VTL_IPC_VERIFY_LOG_MAX 16384
+struct vtl_ipc_graft_verify {
+	__s32 verdict;       /* 0 = good, else -errno */
+	__u32 stage;         /* VTL_VERIFY_* */
+	__u32 roles_found;   /* VTL_ROLE_* whose programs are present */
+	__u32 has_meta;      /* 1 if meta is valid */
+	__u64 load_us;       /* trial load time, 0 if not reached */
+	struct vtl_graft_meta meta;
+	__u8  hash[VTL_HASH_LEN];
+	__u32 has_hash;
+	__u32 log_len;       /* verifier log tail bytes after this struct */
+	char  reason[VTL_IPC_REASON_MAX];
+	char  prog[32];      /* program the verifier rejected, "" otherwise */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_verify) == 432, "vtl_ipc_graft_verify");
+
 #endif /* VTL_IPC_H */

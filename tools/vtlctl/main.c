@@ -14,7 +14,7 @@
 
 const struct ctl_cmd ctl_objects[] = {
 	{ "status",  cmd_status,  "", "daemon, grafts, sessions and counters" },
-	{ "graft",   cmd_graft,   "[show]", "grafts in the pool" },
+	{ "graft",   cmd_graft,   "[list|show|verify]", "the graft pool ('graft help')" },
 	{ "session", cmd_session, "[show]", "sessions and their transport state" },
 	{ "help",    cmd_help,    "", "this list" },
 	{ NULL, NULL, NULL, NULL }

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The pool watcher: inotify on the pool directory, and a worker thread
+ * that validates objects (a trial load takes 30-60 ms of verifier time,
+ * which must not stall the data path on the epoll thread).
+ *
+ *   IN_CLOSE_WRITE, IN_MOVED_TO  -> validate on the worker, then apply the
+ *                                   result on the epoll thread (pool_apply)
+ *   IN_DELETE, IN_MOVED_FROM     -> pool_remove at once
+ *   IN_Q_OVERFLOW                -> resync: every file whose identity
+ *                                   changed is validated again
+ *
+ * Only the epoll thread touches struct pool and the Launcher. The worker
+ * sees a job (a path) and fills its report; a result for a file that
+ * changed again meanwhile is dropped, because the later event has its own
+ * job. GRAFT_VERIFY requests run on the same worker; the reply goes to a
+ * dup of the client's socket, so a client that left costs nothing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <vtl/errors.h>
+#include "log.h"
+#include "vtld.h"
+
+#define PW_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | \
+		 IN_DELETE_SELF | IN_MOVE_SELF)
+#define PW_MAX_VERIFY 8   /* GRAFT_VERIFY requests queued at once */
+
+struct pw_job {
+	struct pw_job *next;
+	int reply_fd;             /* GRAFT_VERIFY: the client; -1: a pool file */
+	char path[PATH_MAX];
+	struct pool_report rep;
+};
+
+struct pool_watch {
+	int ifd, wd, efd;
+	struct ep_item iep, eep;
+	unsigned vflags;
+	pthread_t thr;
+	bool thr_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	struct pw_job *todo, *done;   /* FIFOs (appended at the tail) */
+	int n_verify;
+};
+
+static void push(struct pw_job **q, struct pw_job *j)
+{
+	j->next = NULL;
+	while (*q)
+		q = &(*q)->next;
+	*q = j;
+}
+
+static void *worker(void *arg)
+{
+	struct pool_watch *w = arg;
+	__u64 one = 1;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct pw_job *j;
+
+		while (!w->stop && !w->todo)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop)
+			break;
+		j = w->todo;
+		w->todo = j->next;
+		pthread_mutex_unlock(&w->mu);
+		pool_validate(j->path, w->vflags, &j->rep);
+		pthread_mutex_lock(&w->mu);
+		push(&w->done, j);
+		if (write(w->efd, &one, sizeof(one)) < 0) {
+			/* the counter is saturated only if nobody reads: harmless */
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Queue a validation; a queued, not yet started job for the same pool
+ * file already covers it. */
+static int queue(struct pool_watch *w, const char *path, int reply_fd)
+{
+	struct pw_job *j;
+
+	pthread_mutex_lock(&w->mu);
+	for (j = w->todo; reply_fd < 0 && j; j = j->next) {
+		if (j->reply_fd < 0 && !strcmp(j->path, path)) {
+			pthread_mutex_unlock(&w->mu);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->reply_fd = reply_fd;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	pthread_mutex_lock(&w->mu);
+	push(&w->todo, j);
+	w->n_verify += reply_fd >= 0;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+static void send_verify(struct pw_job *j)
+{
+	const struct pool_report *r = &j->rep;
+	struct vtl_ipc_graft_verify *v;
+	struct client tmp = { .fd = j->reply_fd };
+	size_t loglen = strnlen(r->log, sizeof(r->log));
+	__u8 *buf;
+
+	if (loglen > VTL_IPC_VERIFY_LOG_MAX)
+		loglen = VTL_IPC_VERIFY_LOG_MAX;
+	buf = calloc(1, sizeof(*v) + loglen);
+	if (!buf) {
+		client_send_error(&tmp, -ENOMEM, "out of memory");
+		return;
+	}
+	v = (void *)buf;
+	v->verdict = r->verdict;
+	v->stage = r->stage;
+	v->roles_found = r->roles_found;
+	v->has_meta = r->has_meta;
+	v->load_us = r->load_us;
+	if (r->has_meta)
+		v->meta = r->meta;
+	v->has_hash = r->has_hash;
+	memcpy(v->hash, r->hash, sizeof(v->hash));
+	v->log_len = (__u32)loglen;
+	/* the wire keeps the reason's first 255 bytes */
+	memcpy(v->reason, r->reason, strnlen(r->reason, sizeof(v->reason) - 1));
+	snprintf(v->prog, sizeof(v->prog), "%s", r->prog);
+	memcpy(v + 1, r->log, loglen);
+	client_send(&tmp, VTL_IPC_GRAFT_VERIFY, buf, (__u32)(sizeof(*v) + loglen));
+	free(buf);
+}
+
+/* A pool file's result: apply it unless the file changed since. */
+static void apply(struct vtld *d, struct pw_job *j)
+{
+	struct pool_fid now;
+
+	if (!pool_fid_of(j->path, &now) || !pool_fid_eq(&now, &j->rep.fid)) {
+		pr_debug("graft pool: %s changed during validation; a later event covers it\n",
+			 j->path);
+		return;
+	}
+	if (pool_apply(&d->pool, j->path, &j->rep))
+		launcher_graft_retire(&d->l, j->path);
+}
+
+static void on_done(struct vtld *d, void *obj, __u32 events)
+{
+	struct pool_watch *w = obj;
+	struct pw_job *j, *next;
+	__u64 cnt;
+
+	(void)events;
+	if (read(w->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		pr_debug("pool watch eventfd: %s\n", strerror(errno));
+	pthread_mutex_lock(&w->mu);
+	j = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->mu);
+	for (; j; j = next) {
+		next = j->next;
+		if (j->reply_fd >= 0) {
+			send_verify(j);
+			close(j->reply_fd);
+			pthread_mutex_lock(&w->mu);
+			w->n_verify--;
+			pthread_mutex_unlock(&w->mu);
+		} else {
+			apply(d, j);
+		}
+		free(j);
+	}
+}
+
+/* Drop queued (not started) jobs for path: it is gone. */
+static void cancel(struct pool_watch *w, const char *path)
+{
+	struct pw_job **pp, *j;
+
+	pthread_mutex_lock(&w->mu);
+	for (pp = &w->todo; (j = *pp);) {
+		if (j->reply_fd < 0 && !strcmp(j->path, path)) {
+			*pp = j->next;
+			free(j);
+		} else {
+			pp = &j->next;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Bring the pool in line with the directory without trusting events: files
+ * gone leave, files new or changed (identity) are validated. */
+static void resync(struct vtld *d)
+{
+	struct pool *p = &d->pool;
+	char path[PATH_MAX];
+	struct pool_fid f;
+	struct dirent *de;
+	DIR *dir;
+
+	for (int i = 0; i < p->n; i++) {
+		struct pool_graft *g = &p->g[i];
+
+		if (g->state == PG_OK && !pool_fid_of(g->path, &f) && pool_remove(p, g->path))
+			launcher_graft_retire(&d->l, g->path);
+	}
+	dir = opendir(p->dir);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		bool known = false;
+
+		if (!pool_is_graft_name(de->d_name) ||
+		    snprintf(path, sizeof(path), "%s/%s", p->dir, de->d_name) >= (int)sizeof(path) ||
+		    !pool_fid_of(path, &f))
+			continue;
+		for (int i = 0; i < p->n && !known; i++)
+			known = p->g[i].state == PG_OK && !strcmp(p->g[i].path, path) &&
+				pool_fid_eq(&p->g[i].fid, &f);
+		if (!known)
+			queue(d->pw, path, -1);
+	}
+	closedir(dir);
+}
+
+static void on_inotify(struct vtld *d, void *obj, __u32 events)
+{
+	struct pool_watch *w = obj;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char path[PATH_MAX];
+	ssize_t n;
+
+	(void)events;
+	while ((n = read(w->ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				pr_warn("graft pool: inotify queue overflowed; rescanning %s\n",
+					d->pool.dir);
+				resync(d);
+				continue;
+			}
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+				pr_warn("graft pool: directory %s was removed or moved; the pool "
+					"stays as it is, but is no longer watched\n", d->pool.dir);
+				continue;
+			}
+			if (!ev->len || !pool_is_graft_name(ev->name) ||
+			    snprintf(path, sizeof(path), "%s/%s", d->pool.dir, ev->name) >=
+			    (int)sizeof(path))
+				continue;
+			if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				cancel(w, path);
+				if (pool_remove(&d->pool, path))
+					launcher_graft_retire(&d->l, path);
+			}
+			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
+				pr_debug("graft pool: %s written; validating\n", path);
+				queue(w, path, -1);
+			}
+		}
+	}
+}
+
+int pool_watch_open(struct vtld *d)
+{
+	struct pool_watch *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
+	int e;
+
+	if (!w)
+		return -ENOMEM;
+	d->pw = w;
+	w->ifd = w->efd = -1;
+	w->vflags = d->pool.vflags;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0)
+		return -errno;
+	w->eep = (struct ep_item){ on_done, w };
+	e = ep_add(d, w->efd, EPOLLIN, &w->eep);
+	if (e)
+		return e;
+	/* signals are vtld's signalfd's: the worker must never take one */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = pthread_create(&w->thr, NULL, worker, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		pr_warn("graft pool: cannot start the validation thread: %s\n", strerror(e));
+		return -e;
+	}
+	w->thr_up = true;
+	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->wd = w->ifd < 0 ? -1 : inotify_add_watch(w->ifd, d->pool.dir, PW_MASK);
+	if (w->wd < 0) {
+		/* not fatal: the pool works, it just does not follow the directory */
+		pr_warn("graft pool: cannot watch %s: %s; new files need a restart\n",
+			d->pool.dir, strerror(errno));
+		if (w->ifd >= 0)
+			close(w->ifd);
+		w->ifd = -1;
+		return 0;
+	}
+	w->iep = (struct ep_item){ on_inotify, w };
+	e = ep_add(d, w->ifd, EPOLLIN, &w->iep);
+	if (e)
+		return e;
+	resync(d);  /* whatever changed between the startup scan and the watch */
+	pr_debug("graft pool: watching %s\n", d->pool.dir);
+	return 0;
+}
+
+void pool_watch_close(struct vtld *d)
+{
+	struct pool_watch *w = d->pw;
+	struct pw_job *j, *next;
+
+	if (!w)
+		return;
+	if (w->thr_up) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thr, NULL);
+	}
+	for (int q = 0; q < 2; q++) {
+		for (j = q ? w->done : w->todo; j; j = next) {
+			next = j->next;
+			if (j->reply_fd >= 0)
+				close(j->reply_fd);
+			free(j);
+		}
+	}
+	if (w->ifd >= 0) {
+		ep_del(d, w->ifd);
+		close(w->ifd);
+	}
+	if (w->efd >= 0) {
+		ep_del(d, w->efd);
+		close(w->efd);
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	d->pw = NULL;
+}
+
+/* ---- control socket requests ---------------------------------------------- */
+
+void pool_ipc_list(struct vtld *d, struct client *c, const void *body, __u32 len)
+{
+	enum { PAGE = (VTL_IPC_MAX_DATA - sizeof(struct vtl_ipc_graft_list)) /
+		      sizeof(struct vtl_ipc_graft_entry) };
+	struct vtl_ipc_graft_list_req q;
+	struct vtl_ipc_graft_list *h;
+	int total;
+	__u8 *buf;
+
+	if (len != sizeof(q)) {
+		client_send_error(c, -VTL_E_PROTO, "GRAFT_LIST_REQ body is %u bytes, expected %zu",
+				  len, sizeof(q));
+		return;
+	}
+	memcpy(&q, body, sizeof(q));
+	total = pool_list(&d->pool, NULL, 0, 0);
+	if (q.reserved || q.start > (__u32)total) {
+		client_send_error(c, -VTL_E_BADPARAM, "GRAFT_LIST_REQ: start %u of %d entries%s",
+				  q.start, total, q.reserved ? ", reserved not zero" : "");
+		return;
+	}
+	buf = calloc(1, sizeof(*h) + PAGE * sizeof(struct vtl_ipc_graft_entry));
+	if (!buf) {
+		client_send_error(c, -ENOMEM, "out of memory");
+		return;
+	}
+	h = (void *)buf;
+	h->total = (__u32)total;
+	h->start = q.start;
+	h->n = (__u32)total - q.start < PAGE ? (__u32)total - q.start : PAGE;
+	pool_list(&d->pool, (void *)(h + 1), (int)q.start, (int)h->n);
+	client_send(c, VTL_IPC_GRAFT_LIST, buf,
+		    (__u32)(sizeof(*h) + h->n * sizeof(struct vtl_ipc_graft_entry)));
+	free(buf);
+}
+
+void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 len)
+{
+	const struct vtl_ipc_graft_verify_req *q = body;
+	struct pool_watch *w = d->pw;
+	int fd, busy;
+
+	if (len != sizeof(*q)) {
+		client_send_error(c, -VTL_E_PROTO, "GRAFT_VERIFY_REQ body is %u bytes, "
+				  "expected %zu", len, sizeof(*q));
+		return;
+	}
+	if (!memchr(q->path, 0, sizeof(q->path)) || q->path[0] != '/') {
+		client_send_error(c, -VTL_E_BADPARAM, "GRAFT_VERIFY_REQ: the path must be "
+				  "absolute and NUL-terminated");
+		return;
+	}
+	if (!w || !w->thr_up) {
+		client_send_error(c, -VTL_E_DAEMON, "graft validation is not running");
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	busy = w->n_verify >= PW_MAX_VERIFY;
+	pthread_mutex_unlock(&w->mu);
+	if (busy) {
+		client_send_error(c, -EBUSY, "%d verifications already queued; try again",
+				  PW_MAX_VERIFY);
+		return;
+	}
+	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || queue(w, q->path, fd)) {
+		if (fd >= 0)
+			close(fd);
+		client_send_error(c, -ENOMEM, "cannot queue the verification");
+	}
+}
