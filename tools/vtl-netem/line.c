@@ -494,7 +494,11 @@ static void flush_dir(struct nm_dirstate *d, uint64_t now)
 			batch[k++] = f;
 		}
 		while (sent < k) {
-			int r = sendmmsg(d->out_fd, msgs + sent, (unsigned)(k - sent), MSG_DONTWAIT);
+			/* sendmmsg hides the error of a message after the first: one
+			 * that a qdisc dropped (ENOBUFS) would then be sent again. With
+			 * our tbf, which drops by design, send one by one. */
+			unsigned vlen = d->tbf ? 1 : (unsigned)(k - sent);
+			int r = sendmmsg(d->out_fd, msgs + sent, vlen, MSG_DONTWAIT);
 
 			if (r > 0) {
 				for (int i = 0; i < r; i++)
