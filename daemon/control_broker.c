@@ -167,6 +167,22 @@ static int choose_graft(struct vtld *d, struct client *c, const struct vtl_ipc_o
 	return 0;
 }
 
+/* Load a graft with its default tunables ahead of any session: the
+ * Launcher keeps the instance cached, so a session on it deploys with
+ * three prog-array updates and no load. */
+void cb_prewarm(struct vtld *d, struct pool_graft *pg)
+{
+	struct graft_inst *gi;
+	char err[512];
+
+	if (launcher_graft_get_tun(&d->l, pg->path, pg->meta.window_default,
+				   pg->meta.max_loss_ppm, &gi, err, sizeof(err))) {
+		pr_warn("prewarming %s: %s\n", pg->meta.name, err);
+		return;
+	}
+	launcher_graft_put(&d->l, gi);
+}
+
 /* ------------------------------------------------------------ initiator */
 
 void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
@@ -258,6 +274,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	}
 	memcpy(s->nego.graft, pg->meta.name, VTL_GRAFT_NAME_MAX);
 	s->nego.graft_version = htonl(pg->meta.version);
+	memcpy(s->nego.graft_hash, pg->hash, VTL_HASH_LEN);
 	s->nego.service_port = htons(o->service_port);
 	s->nego.mss = htons((__u16)s->mss);
 	s->nego.window = htonl(window);
@@ -384,7 +401,8 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 		send_nack(d, saddr, sid, n, VTL_NR_NO_LISTENER);
 		return;
 	}
-	pg = pool_find(&d->pool, name, ntohl(n->graft_version));
+	/* the same build: name, version and content hash must all match */
+	pg = pool_find_hash(&d->pool, name, ntohl(n->graft_version), n->graft_hash);
 	if (!pg) {
 		send_nack(d, saddr, sid, n, VTL_NR_NO_GRAFT);
 		return;
@@ -557,12 +575,29 @@ void cb_tick(struct vtld *d)
 			}
 			break;
 		case S_OPEN:
-			if (now - s->last_progress_ns < peer_to)
-				break;
 			if (s->initiator && st->snd_una == st->snd_nxt && !s->txq.len) {
-				s->last_progress_ns = now; /* idle sender: nothing owed */
+				/* idle sender: nothing owed; a keepalive (a bare ACK,
+				 * consumed by the peer's listener KTF) every quarter
+				 * of the peer timeout tells the receiver we are here */
+				s->last_progress_ns = now;
+				if (now - s->keepalive_ns >= peer_to / 4) {
+					s->keepalive_ns = now;
+					db_send_ctrl(d, s->peer_addr, s->id, VTL_T_ACK, 0, 0, NULL, 0);
+				}
 				break;
 			}
+			if (!s->initiator) {
+				/* anything from the peer (data, duplicates, keepalives)
+				 * shows up in the KTF counters */
+				__u64 seen = st->rx_data + st->rx_acks + st->rx_dup + st->rx_ooo;
+
+				if (seen != s->rx_seen) {
+					s->rx_seen = seen;
+					s->last_progress_ns = now;
+				}
+			}
+			if (now - s->last_progress_ns < peer_to)
+				break;
 			cb_abort(d, s, -VTL_E_PEER_LOST, "peer stopped answering", true);
 			break;
 		case S_CLOSING:

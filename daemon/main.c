@@ -142,6 +142,9 @@ static int setup(struct vtld *d)
 	e = launcher_slot_set(&d->l, VTL_SLOT_CANONICAL, d->canon);
 	if (e)
 		return e;
+	for (int i = 0; i < d->pool.n; i++)
+		if (d->pool.g[i].state == PG_OK)
+			cb_prewarm(d, &d->pool.g[i]);
 	e = db_open(d);
 	if (e)
 		return e;

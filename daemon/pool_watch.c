@@ -164,6 +164,12 @@ static void apply(struct vtld *d, struct pw_job *j)
 	}
 	if (pool_apply(&d->pool, j->path, &j->rep))
 		launcher_graft_retire(&d->l, j->path);
+	if (j->rep.verdict == 0 && j->rep.has_meta) {
+		struct pool_graft *pg = pool_find(&d->pool, j->rep.meta.name, j->rep.meta.version);
+
+		if (pg)
+			cb_prewarm(d, pg); /* a few ms on this thread, once per new file */
+	}
 }
 
 static void on_done(struct vtld *d, void *obj, __u32 events)

@@ -80,6 +80,8 @@ struct session {
 	/* bookkeeping */
 	__u64 t_open_ns;
 	__u64 last_progress_ns;
+	__u64 keepalive_ns;        /* sender: last keepalive sent */
+	__u64 rx_seen;             /* receiver: KTF packet counters last seen */
 	__u64 bytes_tx, bytes_rx;
 	__u64 dup_rx, gap_rx;
 };
@@ -152,6 +154,7 @@ void db_kick_all(struct vtld *d);
 
 /* ---- control_broker.c ---- */
 void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o);
+void cb_prewarm(struct vtld *d, struct pool_graft *pg);
 void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
 void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay,
 		      __u32 len);
