@@ -129,9 +129,13 @@ for p in pool-a pool-b; do
 	cp "$FIX/bad_verifier.o" "$T/$p/bad_verifier.o"
 	cp "$FIX/missing_role.o" "$T/$p/missing_role.o"
 done
-# A's gbn.o: a new build (one trailing byte) while a session runs on it
-{ cat "$T/pool-a/gbn.o"; printf '\n'; } >"$T/pool-a/.gbn.new"
-mv "$T/pool-a/.gbn.new" "$T/pool-a/gbn.o"
+# gbn.o: a new build (one trailing byte) while a session runs on it, on
+# both hosts (NEGO names a graft by name, version AND content hash, so a new
+# session needs the same build on both sides)
+for p in pool-a pool-b; do
+	{ cat "$T/$p/gbn.o"; printf '\n'; } >"$T/$p/.gbn.new"
+	mv "$T/$p/.gbn.new" "$T/$p/gbn.o"
+done
 for ns in "$NS_A" "$NS_B"; do
 	expect_listed "$ns" bad_verifier rejected "the verifier rejected program vtl_ingress"
 	expect_listed "$ns" missing_role rejected "declares role egress but the object has no program vtl_egress"
@@ -140,6 +144,7 @@ grep -q "rejected $T/pool-a/bad_verifier.o: the verifier rejected program vtl_in
 	vtl_fail "vtld's log does not name the rejected file and reason"
 vtl_pass "vtld logged the rejection with file and reason"
 expect_listed "$NS_A" gbn replaced
+expect_listed "$NS_B" gbn replaced
 list_json "$NS_A" "$T/list3.json"
 vtl_assert_eq "$(vtl_json "$T/list3.json" "[(x['state'], x['users'], x['sha256']) for x in d if x['name'] == 'gbn']")" \
 	"$(vtl_json "$T/list0.json" "[('ok', 0, '$(vtl_sha256 "$T/pool-a/gbn.o")'), ('replaced', 1, [x['sha256'] for x in d if x['name'] == 'gbn'][0])]")" \
