@@ -17,7 +17,6 @@ static __always_inline int tf_tc_canon_data(struct __sk_buff *ctx, struct vtl_kc
 	struct vtl_state *st = k->st;
 	struct vtl_retx_buf *buf;
 	__u32 zero = 0, len;
-	int c;
 
 	if (vh->type != VTL_T_DATA)
 		return VTL_CONTINUE;
@@ -28,19 +27,12 @@ static __always_inline int tf_tc_canon_data(struct __sk_buff *ctx, struct vtl_kc
 	vh->tsval = bpf_htonl(k->now_us);
 	vh->ack = 0;
 	vh->tsecr = 0;
-	vh->csum = 0;
 	buf = bpf_map_lookup_elem(&vtl_scratch, &zero);
 	if (!buf)
 		return vtl_tc_drop(VTL_DROP_HELPER);
 	len = VTL_HDR_LEN + k->p.pay_len;
-	if (len > VTL_FRAME_MAX)
+	if (vtl_tc_copy_stamp(ctx, vh, k->p.l4_off, buf->frame, len))
 		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
-	if (bpf_skb_load_bytes(ctx, k->p.l4_off, buf->frame, len))
-		return vtl_tc_drop(VTL_DROP_HELPER);
-	c = vtl_csum_copy(buf->frame, len);
-	if (c < 0)
-		return vtl_tc_drop(VTL_DROP_HELPER);
-	vh->csum = (__u16)c;
 	__sync_fetch_and_add(&st->tx_data, 1);
 	__sync_fetch_and_add(&st->tx_bytes, k->p.pay_len);
 	vtl_count(VTL_DIR_TC, VTL_CNT_STAMPED);

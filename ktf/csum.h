@@ -147,6 +147,27 @@ static __always_inline int vtl_csum_copy(__u8 *buf, __u32 len)
 	return (__u16)~vtl_csum_fold((__u64)(__u32)s);
 }
 
+/* Egress: copy the VTL packet (header + payload, checksum field zeroed)
+ * from the skb into frame (map memory), checksum the copy, and stamp the
+ * result into both. */
+static __always_inline int vtl_tc_copy_stamp(struct __sk_buff *ctx, struct vtl_hdr *vh,
+					     __u32 l4_off, __u8 *frame, __u32 len)
+{
+	int c;
+
+	if (len < VTL_HDR_LEN || len > VTL_FRAME_MAX)
+		return -1;
+	vh->csum = 0;
+	if (bpf_skb_load_bytes(ctx, l4_off, frame, len))
+		return -1;
+	c = vtl_csum_copy(frame, len);
+	if (c < 0)
+		return -1;
+	vh->csum = (__u16)c;
+	((struct vtl_hdr *)frame)->csum = (__u16)c;
+	return 0;
+}
+
 /* IPv4 header checksum for a 20-byte header (our own replies). */
 static __always_inline void vtl_ip_csum20(struct iphdr *ip)
 {

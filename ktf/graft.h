@@ -16,16 +16,8 @@
 
 #define VTL_CONTINUE (-1)
 
-/* Declare the graft's metadata (section .vtl.meta, read by the pool). */
-#define VTL_GRAFT_META(_name, _version, _services, _roles, _wdef, _wmin, _wmax) \
-	__attribute__((used)) const struct vtl_graft_meta vtl_meta SEC(".vtl.meta") = { \
-		.magic = VTL_META_MAGIC, .meta_version = VTL_META_VERSION,      \
-		.name = _name, .version = _version, .services = _services,      \
-		.roles = _roles, .window_default = _wdef, .window_min = _wmin,  \
-		.window_max = _wmax,                                            \
-	}
-
-/* The same, for a partially reliable graft: adds the default loss budget. */
+/* Declare the graft's metadata (section .vtl.meta, read by the pool).
+ * _PR adds the default loss budget of a partially reliable graft. */
 #define VTL_GRAFT_META_PR(_name, _version, _services, _roles, _wdef, _wmin, _wmax, _loss) \
 	__attribute__((used)) const struct vtl_graft_meta vtl_meta SEC(".vtl.meta") = { \
 		.magic = VTL_META_MAGIC, .meta_version = VTL_META_VERSION,      \
@@ -33,6 +25,8 @@
 		.roles = _roles, .window_default = _wdef, .window_min = _wmin,  \
 		.window_max = _wmax, .max_loss_ppm = _loss,                     \
 	}
+#define VTL_GRAFT_META(_name, _version, _services, _roles, _wdef, _wmin, _wmax) \
+	VTL_GRAFT_META_PR(_name, _version, _services, _roles, _wdef, _wmin, _wmax, 0)
 
 /* Tunables are read-only data set by the Launcher before load. */
 #define VTL_TUNABLE(_type, _name, _default) const volatile _type _name = _default

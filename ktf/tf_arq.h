@@ -175,7 +175,6 @@ static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx
 	struct vtl_state *st = k->st;
 	struct vtl_retx_buf *buf;
 	__u32 una, nxt, seq, len;
-	int c;
 
 	if (vh->type != VTL_T_DATA)
 		return VTL_CONTINUE;
@@ -204,14 +203,8 @@ static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx
 	vh->tsval = bpf_htonl(k->now_us);
 	vh->tsecr = bpf_htonl(st->ts_recent);
 	vh->wnd = vtl_wnd16(vtl_window);
-	vh->csum = 0;
-	if (bpf_skb_load_bytes(ctx, k->p.l4_off, buf->frame, len))
+	if (vtl_tc_copy_stamp(ctx, vh, k->p.l4_off, buf->frame, len))
 		return vtl_tc_drop(VTL_DROP_HELPER);
-	c = vtl_csum_copy(buf->frame, len);
-	if (c < 0)
-		return vtl_tc_drop(VTL_DROP_HELPER);
-	vh->csum = (__u16)c;
-	((struct vtl_hdr *)buf->frame)->csum = (__u16)c;
 	buf->seq = seq;
 	buf->len = len;
 	buf->valid = 1;

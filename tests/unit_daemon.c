@@ -12,21 +12,9 @@
 #include "bytebuf.h"
 #include "config.h"
 #include "log.h"
+#include "unit.h"
 #include "pool.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (cond) {                                                     \
-			passed++;                                               \
-		} else {                                                        \
-			failed++;                                               \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);             \
-			printf(__VA_ARGS__);                                    \
-			printf("\n");                                           \
-		}                                                               \
-	} while (0)
 
 static void test_bytebuf(void)
 {
@@ -159,6 +147,5 @@ int main(void)
 	test_bytebuf();
 	test_config();
 	test_pool(VTL_TEST_POOL, VTL_TEST_ROOT_OBJ);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return UNIT_DONE();
 }

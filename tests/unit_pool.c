@@ -20,22 +20,10 @@
 #include <dirent.h>
 #include <bpf/libbpf.h>
 #include "log.h"
+#include "unit.h"
 #include "pool.h"
 #include "sha256.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (cond) {                                                     \
-			passed++;                                               \
-		} else {                                                        \
-			failed++;                                               \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);             \
-			printf(__VA_ARGS__);                                    \
-			printf("\n");                                           \
-		}                                                               \
-	} while (0)
 
 static struct pool_report rep;   /* 17 KB: not on the stack */
 static struct pool pool;
@@ -378,6 +366,5 @@ int main(void)
 	rmdir(tmp);
 	test_bookkeeping();
 	r = test_trial(VTL_TEST_POOL, VTL_TEST_FIXTURES);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : r;
+	return UNIT_DONE() ? 1 : r;
 }

@@ -3,20 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "rules.h"
+#include "unit.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			printf("FAIL line %d: ", __LINE__);                \
-			printf(__VA_ARGS__);                               \
-			printf("\n");                                      \
-		}                                                          \
-	} while (0)
 
 static const char *pick(const struct rules *rs, __u32 svc, __u64 tput_kbps, __u64 rtt_us,
 			int rtt_known, __u32 loss_ppm, struct rule_choice *ch)
@@ -74,6 +62,5 @@ int main(void)
 	      "loss over 100%%: %s", err);
 	CHECK(rules_parse(&rs, "# only comments\n", err, sizeof(err)) && strstr(err, "no rule"),
 	      "empty rules: %s", err);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return UNIT_DONE();
 }
