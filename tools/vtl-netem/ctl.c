@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@ int nm_ctl_open(struct nm *n)
 	static struct nm_ep ep = { NM_EP_CTL, NULL };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ep };
 	struct sockaddr_un sa;
+	struct stat st;
+	mode_t um;
 	int fd, e;
 
 	if (!n->cfg.ctl_path)
@@ -62,19 +65,29 @@ int nm_ctl_open(struct nm *n)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* a socket file left by a killed instance: replace it, unless live */
-	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		nm_warn("--ctl: '%s' is in use by a running vtl-netem\n", n->cfg.ctl_path);
-		close(fd);
-		return -EADDRINUSE;
+	/* a socket file left by a killed instance: replace it, unless live;
+	 * anything that is not a socket is not ours to remove */
+	if (!lstat(n->cfg.ctl_path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			nm_warn("--ctl: '%s' exists and is not a socket\n", n->cfg.ctl_path);
+			close(fd);
+			return -EEXIST;
+		}
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			nm_warn("--ctl: '%s' is in use by a running vtl-netem\n", n->cfg.ctl_path);
+			close(fd);
+			return -EADDRINUSE;
+		}
+		unlink(n->cfg.ctl_path);
 	}
 	close(fd);
-	unlink(n->cfg.ctl_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16) ||
-	    epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+	um = umask(0077);               /* the socket controls the line: owner only */
+	e = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(um);
+	if (e || listen(fd, 16) || epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		e = -errno;
 		nm_warn("--ctl: cannot listen on '%s': %s\n", n->cfg.ctl_path, strerror(-e));
 		close(fd);
@@ -473,10 +486,11 @@ int nm_ctl_main(int argc, char **argv)
 			bad = r >= 7 && !strncmp(buf, "error: ", 7);
 			first = false;
 		}
-		if (bad)
-			fprintf(stderr, "%s%.*s", got ? "" : NM_NAME ": ", (int)r,
-				buf + (got ? 0 : 7));
-		else
+		if (bad) {
+			int skip = got ? 0 : 7;         /* "error: " */
+
+			fprintf(stderr, "%s%.*s", got ? "" : NM_NAME ": ", (int)r - skip, buf + skip);
+		} else
 			fwrite(buf, 1, (size_t)r, stdout);
 		got += (size_t)r;
 	}

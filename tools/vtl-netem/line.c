@@ -13,9 +13,7 @@
  *   - a GSO super-frame (the host has TSO/GSO on) keeps its virtio header,
  *     so the kernel segments it on R's egress. Impairments then apply to
  *     the super-frame as a whole: turn offloads off on the hosts.
- * An XDP_PASS program sits on both interfaces (a bpf_link, so it goes away
- * with the process): veth drops frames that the host sends with XDP_TX or
- * redirect unless the peer (our side) has an XDP program.
+ * The interfaces themselves (offloads, XDP_PASS) are prepared in iface.c.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -25,15 +23,11 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "netem.h"
-#include "xdp_pass.skel.h"
 
 #define VNET_LEN ((int)sizeof(struct virtio_net_hdr))
 #define NM_RETRY_NS 100000ull       /* socket buffer full: retry in 100 us */
@@ -90,17 +84,6 @@ static struct nm_frame *heap_pop(struct nm_heap *h)
 
 /* ---- sockets -------------------------------------------------------------- */
 
-static int iface_mtu(int fd, const char *name, unsigned *mtu)
-{
-	struct ifreq ifr = {};
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		return -errno;
-	*mtu = (unsigned)ifr.ifr_mtu;
-	return 0;
-}
-
 static int open_sock(const char *name, int ifindex, unsigned *mtu)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
@@ -124,7 +107,7 @@ static int open_sock(const char *name, int ifindex, unsigned *mtu)
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)))
 		goto fail;
-	e = iface_mtu(fd, name, mtu);
+	e = nm_iface_mtu(fd, name, mtu);
 	if (e) {
 		close(fd);
 		return e;
@@ -134,34 +117,6 @@ fail:
 	e = -errno;
 	close(fd);
 	return e;
-}
-
-static int attach_xdp(struct nm *n)
-{
-	struct vtl_netem_xdp *skel = vtl_netem_xdp__open_and_load();
-	int ifx[2] = { n->ifindex_a, n->ifindex_b };
-	const char *name[2] = { n->cfg.if_a, n->cfg.if_b };
-
-	if (!skel) {
-		nm_warn("cannot load the XDP_PASS program: %s\n", strerror(errno));
-		return -errno;
-	}
-	n->skel = skel;
-	for (int i = 0; i < 2; i++) {
-		struct bpf_link *l = bpf_program__attach_xdp(skel->progs.vtl_netem_pass, ifx[i]);
-
-		if (!l) {
-			int e = -errno;
-
-			nm_warn("cannot attach XDP_PASS to %s: %s%s\n", name[i], strerror(-e),
-				e == -EBUSY || e == -EEXIST ?
-				" (another XDP program is attached there; vtl-netem needs the "
-				"interface to itself)" : "");
-			return e;
-		}
-		n->xdp_link[i] = l;
-	}
-	return 0;
 }
 
 int nm_line_open(struct nm *n)
@@ -203,7 +158,7 @@ int nm_line_open(struct nm *n)
 	n->d[NM_B2A].out_ifindex = n->ifindex_a;
 	n->d[NM_B2A].out_ifname = n->cfg.if_a;
 	n->d[NM_B2A].out_mtu = mtu_a;
-	e = attach_xdp(n);
+	e = nm_iface_prepare(n);
 	if (e)
 		return e;
 	nm_line_kernel_drops(n);        /* start from zero */
@@ -214,14 +169,7 @@ int nm_line_open(struct nm *n)
 
 void nm_line_close(struct nm *n)
 {
-	for (int i = 0; i < 2; i++) {
-		if (n->xdp_link[i])
-			bpf_link__destroy(n->xdp_link[i]);
-		n->xdp_link[i] = NULL;
-	}
-	if (n->skel)
-		vtl_netem_xdp__destroy(n->skel);
-	n->skel = NULL;
+	nm_iface_restore(n);
 	for (int i = 0; i < NM_NDIR; i++) {
 		struct nm_dirstate *d = &n->d[i];
 

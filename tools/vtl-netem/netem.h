@@ -8,6 +8,7 @@
  *
  *   main.c    command line, setup, event loop, daemon, teardown
  *   line.c    AF_PACKET sockets, the per-direction queue of due frames, tx
+ *   iface.c   the interfaces: MTU, offloads off, the XDP_PASS program
  *   impair.c  PRNG, loss models, jitter, rate, parameter parsers
  *   ctl.c     control socket (server and client), show/stats output
  *   tc.c      the tc exceptions: tbf for --tbf, sch_netem for --kernel
@@ -139,6 +140,8 @@ struct nm {
 	int nclients;
 	void *skel;                     /* struct vtl_netem_xdp (XDP_PASS) */
 	void *xdp_link[2];              /* struct bpf_link on A, on B */
+	uint32_t offl_saved[2][4];      /* tso gso gro tx-csum before us, on A, on B */
+	bool offl_changed[2][4];
 };
 
 /* util (main.c) */
@@ -187,6 +190,11 @@ uint64_t nm_line_next_due(struct nm *n);          /* 0 = nothing queued */
 #define NM_EARLY_NS 10000ull                      /* send up to 10 us early */
 #define NM_SPIN_MAX_NS 200000ull                  /* timer wake-up compensation */
 void nm_line_kernel_drops(struct nm *n);          /* refresh tp_drops */
+
+/* iface.c: MTU, offloads off (restored on exit), XDP_PASS on both */
+int nm_iface_mtu(int fd, const char *name, unsigned *mtu);
+int nm_iface_prepare(struct nm *n);
+void nm_iface_restore(struct nm *n);
 
 /* ctl.c */
 int nm_ctl_open(struct nm *n);
