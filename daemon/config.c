@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* vtld's command line. Every flag is in --help and docs/vtld.md. */
+/* vtld's command line. Every flag is in --help and docs/vtld.md; the
+ * configuration file it reads is parsed in conffile.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +22,9 @@ static void usage(FILE *f)
 "the graft pool, sessions, and the control socket for libvtl and vtlctl.\n"
 "\n"
 "  -i, --interface IFACE   interface to serve (required)\n"
+"  -c, --config FILE       configuration file (default " VTL_DEFAULT_CONF ",\n"
+"                          read if it exists); options given here override it\n"
+"      --no-config         read no configuration file\n"
 "  -p, --pool DIR          graft pool directory (default " VTL_DEFAULT_POOL ")\n"
 "  -b, --bpf-root DIR      bpffs pin root; a bpffs is mounted there if none is\n"
 "                          (default /sys/fs/bpf); pins go to DIR/vtl/IFACE/\n"
@@ -38,6 +42,8 @@ static void usage(FILE *f)
 "                          (default 10000)\n"
 "  -v, --verbose           more logging (repeat for debug)\n"
 "  -q, --quiet             warnings only\n"
+"      --log-level LEVEL   warn, info (default) or debug\n"
+"      --log TARGET        where messages go: stderr (default), syslog or both\n"
 "  -h, --help              this text\n"
 "      --version           print the version\n",
 		VTL_RETX_BUFS_DEFAULT);
@@ -68,11 +74,30 @@ static int copy_str(const char *opt, char *dst, size_t n, const char *s)
 	return 0;
 }
 
+/* "--window", ...: the option of a configuration key, for messages */
+static const char *opt_name(enum vtld_key k, char *buf, size_t n)
+{
+	snprintf(buf, n, "--%s", vtld_keys[k].name);
+	return buf;
+}
+
+static int key_u32(enum vtld_key k, const char *s, __u32 *out)
+{
+	char opt[32];
+
+	return parse_u32(opt_name(k, opt, sizeof(opt)), s, vtld_keys[k].min, vtld_keys[k].max,
+			 out);
+}
+
 int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 {
-	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION };
+	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION, O_NO_CONFIG, O_LOG_LEVEL, O_LOG };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "no-config", no_argument, NULL, O_NO_CONFIG },
+		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+		{ "log", required_argument, NULL, O_LOG },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "bpf-root", required_argument, NULL, 'b' },
 		{ "socket", required_argument, NULL, 's' },
@@ -89,61 +114,102 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
 	};
-	int o;
+	static const char *const levels[] = { "warn", "info", "debug" };
+	static const char *const targets[] = { NULL, "stderr", "syslog", "both" };
+	char conf[PATH_MAX] = "", err[PATH_MAX + 256];
+	bool no_config = false;
+	unsigned keep = 0;        /* keys given here: the file does not change them */
+	int o, level = -1, i;
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->pool_dir, VTL_DEFAULT_POOL);
 	strcpy(c->bpf_root, "/sys/fs/bpf");
 	c->verbosity = 1;
+	c->log_target = VTL_LOG_TO_STDERR;
 	c->retx_bufs = VTL_RETX_BUFS_DEFAULT;
 	c->nego_timeout_ms = 3000;
 	c->peer_timeout_ms = 10000;
 
-	while ((o = getopt_long(argc, argv, "i:p:b:s:P:fw:r:vqh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "i:c:p:b:s:P:fw:r:vqh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'i':
 			if (copy_str("--interface", c->ifname, sizeof(c->ifname), optarg))
 				return -1;
 			break;
+		case 'c':
+			if (copy_str("--config", conf, sizeof(conf), optarg))
+				return -1;
+			break;
+		case O_NO_CONFIG: no_config = true; break;
 		case 'p':
 			if (copy_str("--pool", c->pool_dir, sizeof(c->pool_dir), optarg))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_POOL);
 			break;
 		case 'b':
 			if (copy_str("--bpf-root", c->bpf_root, sizeof(c->bpf_root), optarg))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_BPF_ROOT);
 			break;
 		case 's':
 			if (copy_str("--socket", c->socket_path, sizeof(c->socket_path), optarg))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_SOCKET);
 			break;
 		case 'P':
 			if (copy_str("--pidfile", c->pidfile, sizeof(c->pidfile), optarg))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_PIDFILE);
 			break;
 		case 'f': c->foreground = true; break;
 		case 'r':
 			if (copy_str("--rules", c->rules_path, sizeof(c->rules_path), optarg))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_RULES);
 			break;
 		case 'w':
-			if (parse_u32("--window", optarg, 1, VTL_WINDOW_MAX, &c->default_window))
+			if (key_u32(VTLD_K_WINDOW, optarg, &c->default_window))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_WINDOW);
 			break;
 		case O_RETX:
-			if (parse_u32("--retx-buffers", optarg, 64, 1u << 20, &c->retx_bufs))
+			if (key_u32(VTLD_K_RETX_BUFFERS, optarg, &c->retx_bufs))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_RETX_BUFFERS);
 			break;
 		case O_NEGO:
-			if (parse_u32("--nego-timeout", optarg, 10, 600000, &c->nego_timeout_ms))
+			if (key_u32(VTLD_K_NEGO_TIMEOUT, optarg, &c->nego_timeout_ms))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_NEGO_TIMEOUT);
 			break;
 		case O_PEER:
-			if (parse_u32("--peer-timeout", optarg, 100, 3600000, &c->peer_timeout_ms))
+			if (key_u32(VTLD_K_PEER_TIMEOUT, optarg, &c->peer_timeout_ms))
 				return -1;
+			keep |= VTLD_KEY(VTLD_K_PEER_TIMEOUT);
 			break;
-		case 'v': c->verbosity++; break;
-		case 'q': c->verbosity = 0; break;
+		case 'v': level = (level < 0 ? 1 : level) + 1; break;
+		case 'q': level = 0; break;
+		case O_LOG_LEVEL:
+			for (i = 0; i < 3 && strcmp(optarg, levels[i]); i++)
+				;
+			if (i == 3) {
+				fprintf(stderr, "vtld: --log-level: invalid value '%s' (expected warn, "
+					"info or debug)\n", optarg);
+				return -1;
+			}
+			level = i;
+			break;
+		case O_LOG:
+			for (i = 1; i < 4 && strcmp(optarg, targets[i]); i++)
+				;
+			if (i == 4) {
+				fprintf(stderr, "vtld: --log: invalid value '%s' (expected stderr, "
+					"syslog or both)\n", optarg);
+				return -1;
+			}
+			c->log_target = i;
+			keep |= VTLD_KEY(VTLD_K_LOG);
+			break;
 		case 'h': usage(stdout); return 1;
 		case O_VERSION: printf("vtld %s\n", VTL_VERSION_STRING); return 1;
 		default: usage(stderr); return -1;
@@ -155,6 +221,20 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	}
 	if (!c->ifname[0]) {
 		fprintf(stderr, "vtld: -i IFACE is required (see --help)\n");
+		return -1;
+	}
+	if (no_config && conf[0]) {
+		fprintf(stderr, "vtld: --config and --no-config exclude each other\n");
+		return -1;
+	}
+	if (level >= 0) {
+		c->verbosity = level;
+		keep |= VTLD_KEY(VTLD_K_LOG_LEVEL);
+	}
+	if (!no_config &&
+	    vtld_conf_load(c, keep, conf[0] ? conf : vtld_default_conf, conf[0] != '\0', err,
+			   sizeof(err)) < 0) {
+		fprintf(stderr, "vtld: %s\n", err);
 		return -1;
 	}
 	if (!c->socket_path[0] &&

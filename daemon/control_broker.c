@@ -33,6 +33,7 @@ static void note_peer(struct vtld *d, struct session *s);
 static void session_end(struct vtld *d, struct session *s)
 {
 	note_peer(d, s);
+	swap_abandon(d, s);
 	launcher_session_del(&d->l, s->slot, s->id);
 	if (s->gi)
 		launcher_graft_put(&d->l, s->gi);
@@ -92,7 +93,7 @@ static void send_session_msg(struct session *s)
 }
 
 /* What the graft provides decides how vtld moves its data. */
-static void set_services(struct session *s, const struct pool_graft *pg, __u32 max_loss_ppm)
+void cb_set_services(struct session *s, const struct pool_graft *pg, __u32 max_loss_ppm)
 {
 	__u32 svc = pg->meta.services;
 
@@ -246,9 +247,13 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	}
 	s->initiator = true;
 	s->peer_addr = o->peer_addr;
+	s->req_services = o->services;
+	s->req_max_delay_ms = o->max_delay_ms;
+	s->req_min_tput_kbps = o->min_tput_kbps;
+	s->req_max_loss_ppm = o->max_loss_ppm;
 	s->pg = pg;
 	pg->users++;
-	set_services(s, pg, o->max_loss_ppm ? o->max_loss_ppm : rule_loss);
+	cb_set_services(s, pg, o->max_loss_ppm ? o->max_loss_ppm : rule_loss);
 	s->window = window;
 	s->mss = d->mss;
 	s->port = o->service_port;
@@ -312,6 +317,10 @@ void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, cons
 	__u64 t0;
 	__u32 mss;
 
+	if (s && s->peer_addr == saddr && len >= sizeof(*n) && (ntohl(n->flags) & VTL_NF_SWAP)) {
+		swap_on_reply(d, s, h, n);
+		return;
+	}
 	if (!s || s->peer_addr != saddr || !s->initiator || s->state != S_NEGOTIATING)
 		return; /* late duplicate or not ours */
 	if (len < sizeof(*n)) {
@@ -385,6 +394,10 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 		return;
 	}
 	s = session_by_id(d, sid);
+	if (s && s->peer_addr == saddr && !s->initiator && (ntohl(n->flags) & VTL_NF_SWAP)) {
+		swap_on_nego(d, s, n);
+		return;
+	}
 	if (s) {
 		if (s->peer_addr == saddr && !s->initiator)
 			db_send_ctrl(d, saddr, sid, VTL_T_NEGO_ACK, 0, 0, &s->nego, sizeof(s->nego));
@@ -420,7 +433,7 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 	s->peer_addr = saddr;
 	s->pg = pg;
 	pg->users++;
-	set_services(s, pg, ntohl(n->max_loss_ppm));
+	cb_set_services(s, pg, ntohl(n->max_loss_ppm));
 	s->window = window;
 	s->mss = ntohs(n->mss) < d->mss ? ntohs(n->mss) : d->mss;
 	s->port = port;
@@ -575,6 +588,10 @@ void cb_tick(struct vtld *d)
 			}
 			break;
 		case S_OPEN:
+			netmon_tick(d, s, now);
+			if (!d->slots[i])
+				break; /* a failed swap may have ended it */
+			swap_tick(d, s, now);
 			if (s->initiator && st->snd_una == st->snd_nxt && !s->txq.len) {
 				/* idle sender: nothing owed; a keepalive (a bare ACK,
 				 * consumed by the peer's listener KTF) every quarter

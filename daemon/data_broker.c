@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
@@ -197,6 +198,19 @@ int db_send_ctrl(struct vtld *d, __u32 peer, __u32 sid, __u8 type, __u32 seq, __
 	return 0;
 }
 
+/* Is more application data already waiting on the control socket? */
+static bool client_has_more(struct client *c)
+{
+	struct pollfd p;
+
+	if (!c)
+		return false;
+	if (c->rd_paused)
+		return true;
+	p = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 void db_send_data(struct vtld *d, struct session *s)
 {
 	struct data_broker *db = d->db;
@@ -221,16 +235,19 @@ void db_send_data(struct vtld *d, struct session *s)
 			avail = inflight < lim ? lim - inflight : 0;
 		} else
 			avail = DB_BATCH;
-		/* Nagle: a short frame only at the end of the stream or when
-		 * nothing is in flight, so a bulk stream is cut at mss
+		/* Nagle: a short frame only at the end of the stream, or when
+		 * it is all there is, nothing is in flight and the application
+		 * has nothing more queued; so a bulk stream is cut at mss
 		 * boundaries (and a given-up packet is exactly mss bytes) */
-		if (s->txq.len % s->mss && (s->app_shut || inflight == 0 || !s->reliable))
+		if (s->txq.len % s->mss &&
+		    (s->app_shut || !s->reliable ||
+		     (inflight == 0 && !frames && !client_has_more(s->cl))))
 			frames++;
 		n = avail < DB_BATCH ? avail : DB_BATCH;
 		if (n > frames)
 			n = (__u32)frames;
 		if (!n)
-			return;
+			break; /* (still let the application refill the queue below) */
 		for (i = 0; i < n; i++) {
 			plen[i] = bb_copy(&s->txq, off, db->pay[i], s->mss);
 			off += plen[i];

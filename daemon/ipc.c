@@ -89,6 +89,32 @@ static void client_free(struct vtld *d, struct client *c)
 	n_clients--;
 }
 
+static void fill_session_info(struct vtld *d, const struct session *s,
+			      struct vtl_ipc_session_info *si)
+{
+	const struct vtl_state *k = launcher_state(&d->l, s->slot);
+
+	memset(si, 0, sizeof(*si));
+	si->session_id = s->id;
+	si->peer_addr = s->peer_addr;
+	si->slot = s->slot;
+	si->state = s->state;
+	si->initiator = s->initiator;
+	si->window = s->window;
+	memcpy(si->graft, s->pg->meta.name, sizeof(si->graft));
+	si->snd_nxt = k->snd_nxt;
+	si->snd_una = k->snd_una;
+	si->rcv_acked = k->rcv_acked;
+	si->srtt_us = k->srtt_us;
+	si->rto_us = k->rto_us;
+	si->tx_data = k->tx_data;
+	si->tx_retx = k->tx_retx;
+	si->rx_data = k->rx_data;
+	si->timeouts = k->timeouts;
+	si->bytes_tx = s->bytes_tx;
+	si->bytes_rx = s->bytes_rx;
+}
+
 static void send_status(struct vtld *d, struct client *c)
 {
 	size_t cap = sizeof(struct vtl_ipc_status) + POOL_MAX * sizeof(struct vtl_ipc_graft_info) +
@@ -128,37 +154,74 @@ static void send_status(struct vtld *d, struct client *c)
 	}
 	si = (void *)gi;
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
-		const struct session *s = d->slots[i];
-		const struct vtl_state *k;
-
-		if (!s)
+		if (!d->slots[i])
 			continue;
-		k = launcher_state(&d->l, i);
-		memset(si, 0, sizeof(*si));
-		si->session_id = s->id;
-		si->peer_addr = s->peer_addr;
-		si->slot = s->slot;
-		si->state = s->state;
-		si->initiator = s->initiator;
-		si->window = s->window;
-		memcpy(si->graft, s->pg->meta.name, sizeof(si->graft));
-		si->snd_nxt = k->snd_nxt;
-		si->snd_una = k->snd_una;
-		si->rcv_acked = k->rcv_acked;
-		si->srtt_us = k->srtt_us;
-		si->rto_us = k->rto_us;
-		si->tx_data = k->tx_data;
-		si->tx_retx = k->tx_retx;
-		si->rx_data = k->rx_data;
-		si->timeouts = k->timeouts;
-		si->bytes_tx = s->bytes_tx;
-		si->bytes_rx = s->bytes_rx;
+		fill_session_info(d, d->slots[i], si);
 		si++;
 		st->n_sessions++;
 	}
 	st->n_queues = (__u32)db_nqueues(d);
 	client_send(c, VTL_IPC_STATUS, buf, (__u32)((__u8 *)si - buf));
 	free(buf);
+}
+
+static void fill_session_info(struct vtld *d, const struct session *s,
+			      struct vtl_ipc_session_info *si);
+
+/* vtlctl session show ID / session swap ID GRAFT */
+static void session_request(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
+			    const __u8 *body)
+{
+	struct vtl_ipc_session_swap_req sw;
+	struct vtl_ipc_session_req q;
+	struct vtl_ipc_session_show o;
+	struct session *s;
+	char name[VTL_GRAFT_NAME_MAX + 1] = "", err[256];
+	int e;
+
+	if (h->type == VTL_IPC_SESSION_SHOW_REQ) {
+		if (h->len != sizeof(q)) {
+			client_send_error(c, -VTL_E_PROTO, "SESSION_SHOW_REQ body is %u bytes, "
+					  "expected %zu", h->len, sizeof(q));
+			return;
+		}
+		memcpy(&q, body, sizeof(q));
+		s = session_by_id(d, q.session_id);
+		if (!s) {
+			client_send_error(c, -ENOENT, "no session %08x", q.session_id);
+			return;
+		}
+		memset(&o, 0, sizeof(o));
+		fill_session_info(d, s, &o.info);
+		netmon_show(d, s, &o);
+		client_send(c, VTL_IPC_SESSION_SHOW, &o, sizeof(o));
+		return;
+	}
+	if (h->len != sizeof(sw)) {
+		client_send_error(c, -VTL_E_PROTO, "SESSION_SWAP_REQ body is %u bytes, expected %zu",
+				  h->len, sizeof(sw));
+		return;
+	}
+	memcpy(&sw, body, sizeof(sw));
+	memcpy(name, sw.graft, VTL_GRAFT_NAME_MAX);
+	s = session_by_id(d, sw.session_id);
+	if (!s) {
+		client_send_error(c, -ENOENT, "no session %08x", sw.session_id);
+		return;
+	}
+	if (sw.window && sw.window != s->window) {
+		client_send_error(c, -VTL_E_BADPARAM, "a swap keeps the session's window (%u)",
+				  s->window);
+		return;
+	}
+	e = swap_start(d, s, name, sw.max_loss_ppm, VTL_SWAP_BY_OPERATOR, 0, err, sizeof(err));
+	if (e) {
+		client_send_error(c, e, "%s", err);
+		return;
+	}
+	q.session_id = s->id;
+	q.pad = 0;
+	client_send(c, VTL_IPC_SESSION_SWAP, &q, sizeof(q));
 }
 
 static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
@@ -200,6 +263,10 @@ static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hd
 		return;
 	case VTL_IPC_GRAFT_VERIFY_REQ:
 		pool_ipc_verify(d, c, body, h->len);
+		return;
+	case VTL_IPC_SESSION_SHOW_REQ:
+	case VTL_IPC_SESSION_SWAP_REQ:
+		session_request(d, c, h, body);
 		return;
 	case VTL_IPC_STATUS_REQ:
 		if (h->len) {

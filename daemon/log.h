@@ -4,7 +4,18 @@
 
 enum vtl_log_level { VTL_LOG_WARN = 0, VTL_LOG_INFO = 1, VTL_LOG_DEBUG = 2 };
 
+/* Where messages go (--log, "log =" in the configuration file). */
+enum vtl_log_target {
+	VTL_LOG_TO_STDERR = 1,
+	VTL_LOG_TO_SYSLOG = 2,   /* openlog("vtld", LOG_PID, LOG_DAEMON) */
+	VTL_LOG_TO_BOTH   = 3,
+};
+
 void vtl_log_set_level(enum vtl_log_level lvl);
+/* Select the targets (VTL_LOG_TO_*); opens or closes syslog as needed.
+ * On stderr, when stderr is the systemd journal ($JOURNAL_STREAM), each
+ * line carries a "<N>" priority prefix instead of the timestamp. */
+void vtl_log_set_target(int target);
 void vtl_log_init_libbpf(void);
 /* Expected failures (probing): demote libbpf warnings to nothing. */
 void vtl_log_mute_libbpf(int mute);

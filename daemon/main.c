@@ -239,6 +239,7 @@ int main(int argc, char **argv)
 	if (e)
 		return e > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	vtl_log_set_level(d.cfg.verbosity > 2 ? VTL_LOG_DEBUG : (enum vtl_log_level)d.cfg.verbosity);
+	vtl_log_set_target(d.cfg.log_target);
 	vtl_log_init_libbpf();
 	signal(SIGPIPE, SIG_IGN);
 	if (!d.cfg.foreground && daemonize(&ready_fd)) {

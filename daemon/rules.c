@@ -124,7 +124,15 @@ static int parse_match(struct cur *c, struct rule *r)
 
 		if (word(c, w, sizeof(w)))
 			return fail(c, "expected a service or a condition");
-		if (!strcmp(w, "any")) {
+		if (!strcmp(w, "for")) {
+			__u64 us;
+
+			if (!r->adapt)
+				return fail(c, "'for' belongs to adaptation rules");
+			if (value(c, RV_RTT, &us))
+				return -1;
+			r->hold_us = us;
+		} else if (!strcmp(w, "any")) {
 		} else if (!strcmp(w, "reliable")) {
 			r->services |= VTL_SVC_RELIABLE;
 		} else if (!strcmp(w, "ordered")) {
@@ -152,6 +160,8 @@ static int parse_match(struct cur *c, struct rule *r)
 			c->p++;
 			continue;
 		}
+		if (!strncmp(c->p, "for", 3) && (c->p[3] == ' ' || c->p[3] == '\t'))
+			continue; /* "... for 300ms" */
 		return 0;
 	}
 }
@@ -225,6 +235,10 @@ int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen)
 		} else {
 			if (rs->n == RULES_MAX)
 				return fail(&c, "too many rules");
+			if (!strncmp(c.p, "adapt", 5) && (c.p[5] == ' ' || c.p[5] == '\t')) {
+				c.p += 5;
+				r.adapt = 1;
+			}
 			if (parse_match(&c, &r))
 				return -1;
 			skip_ws(&c);
@@ -248,6 +262,13 @@ int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen)
 	}
 	if (!rs->n) {
 		snprintf(err, errlen, "rules: no rule at all");
+		return -1;
+	}
+	for (int i = 0; i < rs->n; i++)
+		if (!rs->r[i].adapt)
+			return 0;
+	{
+		snprintf(err, errlen, "rules: no selection rule (only adaptation rules)");
 		return -1;
 	}
 	return 0;
@@ -300,11 +321,12 @@ static int cmp(__u64 a, enum rule_op op, __u64 b)
 	return 0;
 }
 
-int rules_select(const struct rules *rs, const struct rule_input *in, struct rule_choice *out)
+static int match(const struct rules *rs, int adapt, const struct rule_input *in,
+		 struct rule_choice *out)
 {
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
-		int ok = (in->services & r->services) == r->services;
+		int ok = r->adapt == adapt && (in->services & r->services) == r->services;
 
 		for (int k = 0; ok && k < r->ncond; k++) {
 			const struct rule_cond *cd = &r->cond[k];
@@ -318,7 +340,18 @@ int rules_select(const struct rules *rs, const struct rule_input *in, struct rul
 		out->window = r->window;
 		out->max_loss_ppm = r->loss_from_request ? (__u32)in->v[RV_MAX_LOSS] : r->max_loss_ppm;
 		out->line = r->line;
+		out->hold_us = r->hold_us;
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int rules_select(const struct rules *rs, const struct rule_input *in, struct rule_choice *out)
+{
+	return match(rs, 0, in, out);
+}
+
+int rules_adapt(const struct rules *rs, const struct rule_input *in, struct rule_choice *out)
+{
+	return match(rs, 1, in, out);
 }

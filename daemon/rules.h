@@ -9,6 +9,8 @@
  *   reliable, rtt >= 300ms         -> pr(max_loss=10%)
  *   reliable                       -> sr
  *   any                            -> canonical
+ *   adapt reliable, rtt >= 300ms for 500ms -> pr(max_loss=10%)
+ *   adapt reliable, rtt < 200ms for 1s    -> gbn
  */
 #ifndef VTLD_RULES_H
 #define VTLD_RULES_H
@@ -37,6 +39,8 @@ struct rule {
 	__u32 max_loss_ppm;   /* 0: none given */
 	int loss_from_request;/* max_loss=$max_loss */
 	int line;
+	int adapt;            /* an adaptation rule ("adapt ..."), for running sessions */
+	__u64 hold_us;        /* "for DURATION": must hold this long before it fires */
 };
 
 struct rules {
@@ -56,12 +60,16 @@ struct rule_choice {
 	__u32 window;
 	__u32 max_loss_ppm;
 	int line;             /* the rule that matched (0: built-in default) */
+	__u64 hold_us;        /* adaptation rules: the "for" duration, 0 = default */
 };
 
 void rules_default(struct rules *rs);
 /* Parse text; on error returns -1 with err naming the line and token. */
 int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen);
 int rules_load(struct rules *rs, const char *path, char *err, size_t errlen);
+/* Selection rules (for a new session) and adaptation rules (for a running
+ * one, lines starting with "adapt"), first match wins; -ENOENT if none. */
 int rules_select(const struct rules *rs, const struct rule_input *in, struct rule_choice *out);
+int rules_adapt(const struct rules *rs, const struct rule_input *in, struct rule_choice *out);
 
 #endif

@@ -77,6 +77,24 @@ struct session {
 	bool peer_closed;          /* CLOSE seen and everything before it taken */
 	bool eof_sent;
 	__u64 linger_until_ns;
+	/* what the application asked for (adaptation rules read it) */
+	__u32 req_services;
+	__u32 req_max_delay_ms, req_min_tput_kbps, req_max_loss_ppm;
+	/* NetMonitor (netmon.c) */
+	struct vtl_ipc_monitor mon;
+	__u64 mon_t_ns, mon_tx, mon_retx, mon_una, mon_rx_bytes;
+	/* graft swap (swap.c) */
+	struct graft_inst *swap_gi;   /* initiator: pending swap to this */
+	struct pool_graft *swap_pg;
+	__u32 swap_loss_ppm;
+	struct vtl_nego swap_nego;
+	__u64 swap_next_ns, swap_deadline_ns;
+	__u32 swap_gap_ms;
+	struct vtl_ipc_swap_rec swaps[VTL_SWAP_HISTORY];
+	__u32 n_swaps;
+	__u64 last_swap_ns;
+	__u64 adapt_since_ns;         /* an adaptation rule has held since */
+	int adapt_line;
 	/* bookkeeping */
 	__u64 t_open_ns;
 	__u64 last_progress_ns;
@@ -155,6 +173,7 @@ void db_kick_all(struct vtld *d);
 /* ---- control_broker.c ---- */
 void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o);
 void cb_prewarm(struct vtld *d, struct pool_graft *pg);
+void cb_set_services(struct session *s, const struct pool_graft *pg, __u32 max_loss_ppm);
 void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
 void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay,
 		      __u32 len);
@@ -174,6 +193,19 @@ int pool_watch_open(struct vtld *d);
 void pool_watch_close(struct vtld *d);
 void pool_ipc_list(struct vtld *d, struct client *c, const void *body, __u32 len);
 void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 len);
+
+/* ---- swap.c ---- */
+int swap_start(struct vtld *d, struct session *s, const char *graft, __u32 max_loss_ppm,
+	       __u32 cause, int rule_line, char *err, size_t errlen);
+void swap_on_nego(struct vtld *d, struct session *s, const struct vtl_nego *n);
+void swap_on_reply(struct vtld *d, struct session *s, const struct vtl_hdr *h,
+		   const struct vtl_nego *n);
+void swap_tick(struct vtld *d, struct session *s, __u64 now);
+void swap_abandon(struct vtld *d, struct session *s);
+
+/* ---- netmon.c ---- */
+void netmon_tick(struct vtld *d, struct session *s, __u64 now);
+void netmon_show(struct vtld *d, struct session *s, struct vtl_ipc_session_show *o);
 
 /* ---- ipc.c ---- */
 int ipc_open(struct vtld *d);

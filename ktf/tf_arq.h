@@ -90,6 +90,7 @@ static __always_inline void vtl_rtt_sample(struct vtl_state *st, __u32 now_us, _
 	rtt = now_us - tsecr;
 	if (rtt > 60000000) /* older than a minute: wrapped or bogus */
 		return;
+	st->rtt_last_us = rtt;
 	if (!st->srtt_us) {
 		st->srtt_us = rtt ? rtt : 1;
 		st->rttvar_us = rtt / 2;

@@ -47,6 +47,26 @@ int main(void)
 	CHECK(!strcmp(pick(&rs, VTL_SVC_RELIABLE, 0, 0, 0, 0, &ch), "gbn"),
 	      "unmeasured rtt does not satisfy rtt >= 300ms");
 
+	/* adaptation rules are kept apart from selection rules */
+	CHECK(rules_parse(&rs, "adapt reliable, rtt >= 300ms for 500ms -> pr(max_loss=10%)\n"
+			       "reliable -> gbn\n", err, sizeof(err)) == 0, "adapt parses: %s", err);
+	{
+		struct rule_input in = { .services = VTL_SVC_RELIABLE };
+
+		in.v[RV_RTT] = 320000;
+		in.known[RV_RTT] = 1;
+		CHECK(rules_select(&rs, &in, &ch) == 0 && !strcmp(ch.graft, "gbn"),
+		      "selection ignores adapt rules");
+		CHECK(rules_adapt(&rs, &in, &ch) == 0 && !strcmp(ch.graft, "pr") &&
+		      ch.hold_us == 500000 && ch.max_loss_ppm == 100000, "adapt fires at 320 ms");
+		in.v[RV_RTT] = 20000;
+		CHECK(rules_adapt(&rs, &in, &ch) != 0, "adapt does not fire at 20 ms");
+	}
+	CHECK(rules_parse(&rs, "reliable for 1s -> gbn\n", err, sizeof(err)) && strstr(err, "adapt"),
+	      "'for' outside adapt: %s", err);
+	CHECK(rules_parse(&rs, "adapt rtt > 1s -> pr\n", err, sizeof(err)) &&
+	      strstr(err, "no selection rule"), "only adapt rules: %s", err);
+
 	/* errors name the line and the token */
 	CHECK(rules_parse(&rs, "reliable -> sr\nreliable, rtt >= 300 -> pr\n", err, sizeof(err)) &&
 	      strstr(err, "line 2") && strstr(err, "unit"), "missing unit: %s", err);

@@ -222,4 +222,67 @@ struct vtl_ipc_graft_verify {
 };
 _Static_assert(sizeof(struct vtl_ipc_graft_verify) == 432, "vtl_ipc_graft_verify");
 
+/* ---- sessions: NetMonitor figures, swap history, forced swap ---------- */
+#define VTL_IPC_SESSION_SHOW_REQ 15 /* c->d  vtl_ipc_session_req */
+#define VTL_IPC_SESSION_SHOW     16 /* d->c  vtl_ipc_session_show */
+#define VTL_IPC_SESSION_SWAP_REQ 17 /* c->d  vtl_ipc_session_swap_req */
+#define VTL_IPC_SESSION_SWAP     18 /* d->c  vtl_ipc_session_req (accepted) */
+
+struct vtl_ipc_session_req {
+	__u32 session_id;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct vtl_ipc_session_req) == 8, "vtl_ipc_session_req");
+
+struct vtl_ipc_session_swap_req {
+	__u32 session_id;
+	__u32 window;        /* 0: keep the session's window (the only choice in v1) */
+	__u32 max_loss_ppm;  /* 0: the graft's default */
+	__u32 pad;
+	char  graft[VTL_GRAFT_NAME_MAX];
+};
+_Static_assert(sizeof(struct vtl_ipc_session_swap_req) == 40, "vtl_ipc_session_swap_req");
+
+#define VTL_SWAP_HISTORY 8
+#define VTL_SWAP_BY_OPERATOR 1  /* vtlctl session swap */
+#define VTL_SWAP_BY_RULE     2  /* an adaptation rule fired */
+#define VTL_SWAP_BY_PEER     3  /* the peer renegotiated */
+struct vtl_ipc_swap_rec {
+	__u64 t_ms;          /* since the session opened */
+	__u64 done_ms;       /* both ends swapped (0: still pending / failed) */
+	char  from[VTL_GRAFT_NAME_MAX];
+	char  to[VTL_GRAFT_NAME_MAX];
+	__u32 cause;         /* VTL_SWAP_BY_* */
+	__u32 rule_line;     /* the rule, for VTL_SWAP_BY_RULE */
+	__u32 rtt_us;        /* NetMonitor figures when it was decided */
+	__u32 loss_ppm;
+};
+_Static_assert(sizeof(struct vtl_ipc_swap_rec) == 80, "vtl_ipc_swap_rec");
+
+/* NetMonitor figures for one session, over the last measurement period */
+struct vtl_ipc_monitor {
+	__u32 srtt_us;
+	__u32 rttvar_us;
+	__u32 rtt_min_us;
+	__u32 loss_ppm;      /* retransmitted / sent over the period */
+	__u64 goodput_bps;   /* acknowledged (sender) or delivered (receiver) */
+	__u32 cwnd;
+	__u32 period_ms;
+	__u64 lost;          /* packets given up (partial reliability) */
+	__u32 rtt_last_us;   /* the latest RTT sample */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct vtl_ipc_monitor) == 48, "vtl_ipc_monitor");
+
+struct vtl_ipc_session_show {
+	struct vtl_ipc_session_info info;
+	struct vtl_ipc_monitor mon;
+	__u32 max_loss_ppm;
+	__u32 n_swaps;       /* records used in swaps[] (the last ones) */
+	__u64 age_ms;
+	struct vtl_ipc_swap_rec swaps[VTL_SWAP_HISTORY];
+};
+_Static_assert(sizeof(struct vtl_ipc_session_show) == 120 + 48 + 16 + 8 * 80,
+	       "vtl_ipc_session_show");
+
 #endif /* VTL_IPC_H */

@@ -94,7 +94,7 @@ struct vtl_state {
 	__u32 isn_rx;       /* the peer's first sequence number */
 	__u32 pr_skip;      /* the KTF lets vtld give up holes below this */
 	__u32 pr_granted;   /* holes the KTF allowed to give up */
-	__u32 pad2;
+	__u32 rtt_last_us;  /* the latest RTT sample */
 	__u64 pad3[6];
 };
 _Static_assert(sizeof(struct vtl_state) == 320, "vtl_state is 320 bytes");

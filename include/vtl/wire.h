@@ -74,8 +74,11 @@ struct vtl_nego {
 	__be32 max_loss_ppm;              /* tolerated loss, parts per million */
 	__be32 isn;                       /* first DATA sequence number */
 	__be32 reason;                    /* VTL_NR_* (NEGO_NACK) */
-	__be32 reserved;
+	__be32 flags;                     /* VTL_NF_* */
 };
+
+/* vtl_nego.flags */
+#define VTL_NF_SWAP 0x01 /* renegotiation of a running session: swap its graft */
 _Static_assert(sizeof(struct vtl_nego) == 96, "vtl_nego is 96 bytes on the wire");
 
 /* ACK payload: up to VTL_SACK_MAX blocks of sequence numbers received

@@ -59,8 +59,8 @@ static bool zero_hash(const __u8 *h)
 /* One request, one reply of type want into buf (cap >= VTL_IPC_MAX_DATA).
  * The framing checks are vtl__recv's; the graft types are not libvtl's,
  * so the body is checked by the caller. Returns 0 or the exit code. */
-static int rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
-	       void *buf, size_t cap, size_t *got)
+int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+	    void *buf, size_t cap, size_t *got)
 {
 	char err[VTL__ERRLEN] = "";
 	struct vtl_ipc_hdr h;
@@ -140,7 +140,7 @@ static int fetch_list(struct ctl *c, struct vtl_ipc_graft_entry **out, __u32 *co
 	do {
 		struct vtl_ipc_graft_list l;
 
-		r = rpc(c, VTL_IPC_GRAFT_LIST_REQ, &q, sizeof(q), VTL_IPC_GRAFT_LIST, buf,
+		r = ctl_rpc(c, VTL_IPC_GRAFT_LIST_REQ, &q, sizeof(q), VTL_IPC_GRAFT_LIST, buf,
 			VTL_IPC_MAX_MSG, &got);
 		if (r)
 			break;
@@ -443,7 +443,7 @@ static int verify_remote(struct ctl *c, const char *path, struct pool_report *r)
 			       sizeof(q.path) - 1);
 	}
 	memcpy(q.path, path, strlen(path) + 1);
-	e = rpc(c, VTL_IPC_GRAFT_VERIFY_REQ, &q, sizeof(q), VTL_IPC_GRAFT_VERIFY, buf,
+	e = ctl_rpc(c, VTL_IPC_GRAFT_VERIFY_REQ, &q, sizeof(q), VTL_IPC_GRAFT_VERIFY, buf,
 		VTL_IPC_MAX_MSG, &got);
 	if (!e) {
 		memcpy(&v, buf, got < sizeof(v) ? 0 : sizeof(v));

@@ -35,6 +35,11 @@ int ctl_dispatch(struct ctl *c, const struct ctl_cmd *tbl, const char *what,
 int ctl_err(struct ctl *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* One request, one reply of type want into buf (cap >= VTL_IPC_MAX_DATA);
+ * ERROR replies are reported. Returns 0 or the exit code (graft.c). */
+int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+	    void *buf, size_t cap, size_t *got);
+
 /* Commands (one file each). */
 extern const struct ctl_cmd ctl_objects[];
 int cmd_status(struct ctl *c, int argc, char **argv);
