@@ -53,6 +53,7 @@ static const struct {
 	{ "foreground", "how vtld runs is chosen where it is started (-f)" },
 	{ "config", "give it on the command line (-c FILE)" },
 	{ "no-config", "give it on the command line" },
+	{ "check-config", "it is a command-line option" },
 	{ "verbose", "use log-level = debug" },
 	{ "quiet", "use log-level = warn" },
 	{ "help", "it is a command-line option" },
@@ -396,7 +397,7 @@ static int parse_line(struct parser *ps, struct str s)
 int vtld_conf_apply(struct vtld_config *c, unsigned keep, const char *name,
 		    const char *buf, size_t len, char *err, size_t errlen)
 {
-	struct parser *ps;
+	struct parser parser, *ps = &parser;   /* about 5 KiB */
 	const char *p, *end;
 	int r = 0;
 
@@ -406,11 +407,7 @@ int vtld_conf_apply(struct vtld_config *c, unsigned keep, const char *name,
 		buf = "", len = 0;
 	p = buf;
 	end = buf + len;
-	ps = calloc(1, sizeof(*ps));
-	if (!ps) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -1;
-	}
+	memset(ps, 0, sizeof(*ps));
 	ps->c = c;
 	ps->keep = keep;
 	ps->name = name;
@@ -429,7 +426,6 @@ int vtld_conf_apply(struct vtld_config *c, unsigned keep, const char *name,
 		r = parse_line(ps, line);
 		p = nl ? nl + 1 : end;
 	}
-	free(ps);
 	return r;
 }
 

@@ -25,6 +25,8 @@ static void usage(FILE *f)
 "  -c, --config FILE       configuration file (default " VTL_DEFAULT_CONF ",\n"
 "                          read if it exists); options given here override it\n"
 "      --no-config         read no configuration file\n"
+"      --check-config      check the command line and the file, print the\n"
+"                          settings IFACE's vtld would use, and exit\n"
 "  -p, --pool DIR          graft pool directory (default " VTL_DEFAULT_POOL ")\n"
 "  -b, --bpf-root DIR      bpffs pin root; a bpffs is mounted there if none is\n"
 "                          (default /sys/fs/bpf); pins go to DIR/vtl/IFACE/\n"
@@ -40,7 +42,8 @@ static void usage(FILE *f)
 "      --nego-timeout MS   default negotiation timeout (default 3000)\n"
 "      --peer-timeout MS   abort a session after MS without progress\n"
 "                          (default 10000)\n"
-"  -v, --verbose           more logging (repeat for debug)\n"
+"  -v, --verbose           more logging: one level up from info (or -q), so\n"
+"                          debug, which includes libbpf and verifier logs\n"
 "  -q, --quiet             warnings only\n"
 "      --log-level LEVEL   warn, info (default) or debug\n"
 "      --log TARGET        where messages go: stderr (default), syslog or both\n"
@@ -74,6 +77,48 @@ static int copy_str(const char *opt, char *dst, size_t n, const char *s)
 	return 0;
 }
 
+/* "key = path", with '%' written as "%%" as the file wants it */
+static void print_path(FILE *f, const char *key, const char *path, const char *none)
+{
+	if (!path[0]) {
+		fprintf(f, "#%s = %s\n", key, none);
+		return;
+	}
+	fprintf(f, "%s = ", key);
+	for (; *path; path++) {
+		if (*path == '%')
+			fputc('%', f);
+		fputc(*path, f);
+	}
+	fputc('\n', f);
+}
+
+/* --check-config: the settings in the file's syntax, so that the output
+ * can be pasted into an [iface NAME] section. */
+static void print_settings(FILE *f, const struct vtld_config *c)
+{
+	static const char *const levels[] = { "warn", "info", "debug" };
+	static const char *const targets[] = { "stderr", "stderr", "syslog", "both" };
+
+	fprintf(f, "# vtld -i %s: %s\n", c->ifname,
+		c->conf_path[0] ? c->conf_path : "no configuration file");
+	print_path(f, "pool", c->pool_dir, "");
+	print_path(f, "bpf-root", c->bpf_root, "");
+	print_path(f, "socket", c->socket_path, "");
+	print_path(f, "pidfile", c->pidfile, "(none)");
+	print_path(f, "rules", c->rules_path, "(built in)");
+	if (c->default_window)
+		fprintf(f, "window = %u\n", c->default_window);
+	else
+		fprintf(f, "#window = (the graft's default)\n");
+	fprintf(f, "retx-buffers = %u\n", c->retx_bufs);
+	fprintf(f, "nego-timeout = %u\n", c->nego_timeout_ms);
+	fprintf(f, "peer-timeout = %u\n", c->peer_timeout_ms);
+	fprintf(f, "log-level = %s\n", levels[c->verbosity < 0 ? 0 : c->verbosity > 2 ? 2 : c->verbosity]);
+	fprintf(f, "log = %s\n", targets[c->log_target & 3]);
+	fprintf(f, "# foreground: %s\n", c->foreground ? "yes" : "no");
+}
+
 /* "--window", ...: the option of a configuration key, for messages */
 static const char *opt_name(enum vtld_key k, char *buf, size_t n)
 {
@@ -91,11 +136,12 @@ static int key_u32(enum vtld_key k, const char *s, __u32 *out)
 
 int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 {
-	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION, O_NO_CONFIG, O_LOG_LEVEL, O_LOG };
+	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION, O_NO_CONFIG, O_LOG_LEVEL, O_LOG, O_CHECK };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "no-config", no_argument, NULL, O_NO_CONFIG },
+		{ "check-config", no_argument, NULL, O_CHECK },
 		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "pool", required_argument, NULL, 'p' },
@@ -117,7 +163,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	static const char *const levels[] = { "warn", "info", "debug" };
 	static const char *const targets[] = { NULL, "stderr", "syslog", "both" };
 	char conf[PATH_MAX] = "", err[PATH_MAX + 256];
-	bool no_config = false;
+	bool no_config = false, check = false;
 	unsigned keep = 0;        /* keys given here: the file does not change them */
 	int o, level = -1, i;
 
@@ -141,6 +187,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 				return -1;
 			break;
 		case O_NO_CONFIG: no_config = true; break;
+		case O_CHECK: check = true; break;
 		case 'p':
 			if (copy_str("--pool", c->pool_dir, sizeof(c->pool_dir), optarg))
 				return -1;
@@ -241,5 +288,9 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	    snprintf(c->socket_path, sizeof(c->socket_path), "%s/%s.sock", VTL_SOCKET_DIR,
 		     c->ifname) >= (int)sizeof(c->socket_path))
 		return -1;
+	if (check) {
+		print_settings(stdout, c);
+		return 1;
+	}
 	return 0;
 }

@@ -62,24 +62,34 @@ static int cmd(const char *line, struct vtld_config *c)
 	return r;
 }
 
-/* cmd(), with what it printed on stderr in out (one message, newline cut). */
-static int cmd_err(const char *line, struct vtld_config *c, char *out, size_t outlen)
+/* cmd(), with what it printed on stdout (ofd 1) or stderr (ofd 2) in out. */
+static int cmd_out(const char *line, struct vtld_config *c, int ofd, char *out, size_t outlen)
 {
 	char path[128];
 	int saved, fd, r;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
+	snprintf(path, sizeof(path), "%s/out", tmpdir);
+	fflush(stdout);
 	fflush(stderr);
-	saved = dup(2);
+	saved = dup(ofd);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	dup2(fd, 2);
+	dup2(fd, ofd);
 	r = cmd(line, c);
-	dup2(saved, 2);
+	fflush(stdout);
+	dup2(saved, ofd);
 	close(saved);
 	n = pread(fd, out, outlen - 1, 0);
 	close(fd);
 	out[n > 0 ? n : 0] = '\0';
+	return r;
+}
+
+/* The one message cmd() printed on stderr, newline cut. */
+static int cmd_err(const char *line, struct vtld_config *c, char *out, size_t outlen)
+{
+	int r = cmd_out(line, c, 2, out, outlen);
+
 	out[strcspn(out, "\n")] = '\0';
 	return r;
 }
@@ -467,6 +477,32 @@ static void test_cmdline(void)
 	CHECK(cmd("vtld -i eth0 --no-config --log syslog --log-level debug", &c) == 0 &&
 	      c.log_target == VTL_LOG_TO_SYSLOG && c.verbosity == 2, "--log and --log-level");
 	CHECK(cmd("vtld -i eth0 --no-config -q -v", &c) == 0 && c.verbosity == 1, "-q -v");
+
+	/* --check-config prints the settings in the file's syntax: parsed
+	 * again, they give the same configuration. */
+	snprintf(line, sizeof(line), "vtld -i eth0 -c %s -w 9 --check-config", path);
+	{
+		struct vtld_config back;
+		char out[8192];
+
+		CHECK(cmd_out(line, &c, 1, out, sizeof(out)) == 1, "--check-config returns 1 (exit 0)");
+		CHECK(strstr(out, "window = 9\n") && strstr(out, "peer-timeout = 5000\n") &&
+		      strstr(out, "socket = /run/vtl/eth0-custom.sock\n") && strstr(out, path),
+		      "--check-config output:\n%s", out);
+		CHECK(apply("eth0", out, &back, msg) == 0, "--check-config output parses: %s", msg);
+		strcpy(back.conf_path, c.conf_path);
+		CHECK(!memcmp(&back, &c, sizeof(c)), "and gives the same settings");
+		CHECK(cmd_out("vtld -i eth0 --no-config --check-config", &c, 1, out, sizeof(out)) == 1 &&
+		      strstr(out, "#pidfile = (none)\n") && strstr(out, "#rules = (built in)\n") &&
+		      strstr(out, "#window = (the graft's default)\n"), "defaults:\n%s", out);
+		CHECK(apply("eth0", out, &back, msg) == 0 && !memcmp(&back, &c, sizeof(c)),
+		      "the defaults' output parses to the defaults: %s", msg);
+		CHECK(cmd_out("vtld -i eth0 --no-config -s /run/100%.sock --check-config", &c, 1, out,
+			      sizeof(out)) == 1 && strstr(out, "socket = /run/100%%.sock\n"),
+		      "'%%' is written as '%%%%':\n%s", out);
+		CHECK(apply("eth0", out, &back, msg) == 0 && !strcmp(back.socket_path, "/run/100%.sock"),
+		      "and read back: %s", msg);
+	}
 	CHECK(cmd("vtld -i eth0 --no-config -v -v", &c) == 0 && c.verbosity == 3, "-v -v");
 	CHECK(cmd_err("vtld -i eth0 --no-config -w 0", &c, msg, sizeof(msg)) == -1 &&
 	      !strcmp(msg, "vtld: --window: invalid value '0' (expected 1..4096)"),

@@ -762,7 +762,7 @@ vtld_start() {
 	# a pidfile left by a killed vtld stays: vtld must replace it
 	printf '===== vtld_start %s %s (%s) =====\n' "$ns" "$ifc" "$(date +%T.%N)" >>"$log"
 	timeout -k 5 30 nsenter --net="/run/netns/$ns" -- \
-		"$BIN/vtld" -i "$ifc" --pool "$POOL" --bpf-root "$T/bpf-$ns" \
+		"$BIN/vtld" -i "$ifc" --no-config --pool "$POOL" --bpf-root "$T/bpf-$ns" \
 		--socket "$sock" --pidfile "$pidfile" "$@" </dev/null >>"$log" 2>&1 || rc=$?
 	if [[ $rc -ne 0 ]]; then
 		echo "----- $log -----" >&2

@@ -15,7 +15,7 @@
 const struct ctl_cmd ctl_objects[] = {
 	{ "status",  cmd_status,  "", "daemon, grafts, sessions and counters" },
 	{ "graft",   cmd_graft,   "[list|show|verify]", "the graft pool ('graft help')" },
-	{ "session", cmd_session, "[show]", "sessions and their transport state" },
+	{ "session", cmd_session, "list|show [ID]|swap ID GRAFT", "sessions: NetMonitor figures, swap history, hot swap" },
 	{ "help",    cmd_help,    "", "this list" },
 	{ NULL, NULL, NULL, NULL }
 };
