@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev libxdp-dev bpftool
       libelf-dev zlib1g-dev iproute2 iputils-ping ethtool python3 util-linux procps
-      coreutils jq iperf3)
+      coreutils jq iperf3 tcpdump tshark)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (apt-get install)" >&2
@@ -18,6 +18,9 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "install-deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark (wireshark-common) asks whether non-root users may capture:
+	# answer "no" beforehand so that the install never waits for input.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -148,6 +148,16 @@ local function fold16(sum)
 	return sum
 end
 
+-- A NUL-padded name as printable text: up to the first NUL, other bytes
+-- outside printable ASCII escaped as \xNN.
+local function printable(raw)
+	local nul = string.find(raw, "\0", 1, true)
+	if nul then raw = string.sub(raw, 1, nul - 1) end
+	return (string.gsub(raw, "[^\32-\126]", function(c)
+		return string.format("\\x%02x", string.byte(c))
+	end))
+end
+
 local function hex32(v)
 	return string.format("0x%08x", v)
 end
@@ -178,7 +188,7 @@ local function dissect_nego(ctx, tvb, off, plen, tree, ptype)
 	end
 	local r = function(o, l) return tvb:range(off + o, l) end
 
-	local graft = r(0, VTL_GRAFT_NAME_MAX):stringz()
+	local graft = printable(r(0, VTL_GRAFT_NAME_MAX):raw())
 	nt:add(pf.nego_graft, r(0, VTL_GRAFT_NAME_MAX), graft)
 	local gver = r(24, 4):uint()
 	nt:add(pf.nego_gver, r(24, 4))
@@ -216,7 +226,7 @@ local function dissect_nego(ctx, tvb, off, plen, tree, ptype)
 	local reason = r(88, 4):uint()
 	local ri = nt:add(pf.nego_reason, r(88, 4))
 	if ptype == T_NEGO_NACK and (reason == 0 or reasons[reason] == nil) then
-		ri:add_proto_expert_info(ef.malformed, "NEGO_NACK without a known reason")
+		malformed(ctx, ri, "NEGO_NACK without a known reason")
 	end
 	local nflags = r(92, 4):uint()
 	local ft = nt:add(pf.nego_flags, r(92, 4))
@@ -267,7 +277,10 @@ local function dissect(tvb, pinfo, tree, ctx)
 	local replen = tvb:reported_len()
 	pinfo.cols.protocol:set("VTL")
 
-	local ti = tree:add(vtl, tvb:range(0, caplen))
+	local ti = caplen > 0 and tree:add(vtl, tvb:range(0, caplen)) or tree:add(vtl)
+	if caplen < replen then
+		ctx.truncated = true
+	end
 
 	if replen < VTL_HDR_LEN or caplen < VTL_HDR_LEN then
 		if caplen > 0 then ti:add(pf.payload, tvb:range(0, caplen)) end
@@ -276,10 +289,9 @@ local function dissect(tvb, pinfo, tree, ctx)
 			                                 replen, VTL_HDR_LEN))
 		else
 			ti:add_proto_expert_info(ef.truncated, "header cut by the capture length")
-			ctx.truncated = true
 		end
 		ctx.info = "VTL"
-		return caplen
+		return math.max(caplen, replen)
 	end
 
 	local h = function(o, l) return tvb:range(o, l) end
@@ -413,7 +425,7 @@ local function dissect(tvb, pinfo, tree, ctx)
 		ti:add(pf.payload, tvb:range(VTL_HDR_LEN, pavail))
 	end
 	ti:set_len(math.min(caplen, VTL_HDR_LEN + math.max(pavail, 0)))
-	return caplen
+	return math.max(caplen, replen)
 end
 
 function vtl.dissector(tvb, pinfo, tree)
@@ -421,10 +433,12 @@ function vtl.dissector(tvb, pinfo, tree)
 	local ok, ret = pcall(dissect, tvb, pinfo, tree, ctx)
 	if not ok then
 		-- Never let a Lua error escape: report it as an expert info.
-		local ei = tree:add(vtl, tvb:range(0, tvb:len()))
-		ei:add_proto_expert_info(ef.error, "VTL dissector error: " .. tostring(ret))
+		pcall(function()
+			local ei = tvb:len() > 0 and tree:add(vtl, tvb:range(0, tvb:len())) or tree:add(vtl)
+			ei:add_proto_expert_info(ef.error, "VTL dissector error: " .. tostring(ret))
+		end)
 		ctx.malformed[#ctx.malformed + 1] = "dissector error"
-		ret = tvb:len()
+		ret = math.max(tvb:len(), tvb:reported_len())
 	end
 	local info = ctx.info
 	if ctx.bad_csum then
