@@ -60,11 +60,11 @@ vtl_tshark() {
 # $T/cap-NAME.pcap; waits for its readiness. -U and --immediate-mode write
 # each packet as it arrives (with the default TPACKET_V3 block timeout the
 # last second of traffic would still be in the ring at SIGINT); -Z root keeps
-# the privileges needed to write into $T; -B 16 MB avoids kernel drops.
+# the privileges needed to write into $T; -B 64 MB avoids kernel drops.
 declare -A CAP_PID
 cap_start() {
 	local name=$1 ns=$2 ifc=$3
-	vtl_bg "$ns" "$T/tcpdump-$name.log" tcpdump -n -Z root -U --immediate-mode -B 16384 \
+	vtl_bg "$ns" "$T/tcpdump-$name.log" tcpdump -n -Z root -U --immediate-mode -B 65536 \
 		-i "$ifc" -w "$T/cap-$name.pcap" ip proto 253
 	CAP_PID[$name]=$VTL_BG_PID
 	wait_for_line "$T/tcpdump-$name.log" "listening on $ifc" 10 "$VTL_BG_PID"
@@ -111,7 +111,8 @@ vtl_mkfile "$T/gbn.in" "$SIZE"
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/gbn.out" "$T/rx-gbn.log"
 rx=$VTL_BG_PID
-vtlcat_send 120 "$NS_A" "$IP_B" "$port" "$T/gbn.in" "$T/tx-gbn.log" -g gbn
+# a small window keeps the packet rate within what tcpdump captures on a busy machine
+vtlcat_send 120 "$NS_A" "$IP_B" "$port" "$T/gbn.in" "$T/tx-gbn.log" -g gbn -w 4
 vtl_expect_exit "$rx" 60 "receiver of the gbn file" "$T/rx-gbn.log"
 vtl_assert_same_file "$T/gbn.in" "$T/gbn.out" "2 MB A -> B over gbn"
 
