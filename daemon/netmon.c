@@ -90,6 +90,9 @@ void netmon_tick(struct vtld *d, struct session *s, __u64 now)
 		s->mon.rtt_min_us = st->srtt_us;
 	s->mon.cwnd = s->cc ? st->cwnd : s->window;
 	s->mon.lost = s->lost;
+	pr_debug("netmon %08x: srtt %u last %u us, loss %u ppm, goodput %llu b/s, cwnd %u\n",
+		 s->id, s->mon.srtt_us, s->mon.rtt_last_us, s->mon.loss_ppm,
+		 (unsigned long long)s->mon.goodput_bps, s->mon.cwnd);
 	adapt(d, s, now);
 }
 

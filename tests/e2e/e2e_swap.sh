@@ -8,8 +8,8 @@
 #      swap (operator on the initiator, peer on the responder) with its
 #      timestamps.
 #   2. Adaptation: vtld runs the paper's rule
-#         adapt reliable, rtt >= 300ms for 100ms -> pr(max_loss=10%)
-#      A transfer starts at RTT 20 ms on gbn; the emulator's delay is raised
+#         adapt reliable, rtt >= 300ms for 50ms -> pr(max_loss=10%)
+#      (with a 50 ms hold). A transfer starts at RTT 20 ms on gbn (0.5 % loss); the emulator's delay is raised
 #      to 160 ms each way (RTT 320 ms); the rule swaps gbn -> pr on both ends
 #      within 2 s of the change; pr keeps its budget (whole packets given up,
 #      at most 10 % of those after the swap, reported exactly).
@@ -19,7 +19,7 @@ vtl_test_init e2e_swap
 vtl_require_bins vtld vtlcat vtlctl vtl-netem
 
 cat >"$T/rules" <<'RULES'
-adapt reliable, rtt >= 300ms for 100ms -> pr(max_loss=10%)
+adapt reliable, rtt >= 300ms for 50ms -> pr(max_loss=10%)
 reliable -> gbn
 any -> canonical
 RULES
@@ -65,7 +65,7 @@ vtl_expect_exit "$rx" 60 "receiver across the swap" "$T/rx1.log"
 vtl_assert_same_file "$T/f.in" "$T/f.out" "8 MB gbn -> sr mid-transfer at 2 % loss"
 
 # ---- 2. adaptation rule: RTT 20 -> 320 ms swaps gbn -> pr -----------------------
-vtl_netem_set loss 1% delay 10ms
+vtl_netem_set loss 0.5% delay 10ms
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/g.out" "$T/rx2.log"
 rx=$VTL_BG_PID
@@ -88,7 +88,8 @@ vtl_assert_gt "$rtt_at" 300000 "srtt when the rule fired (us)"
 ctl "$NS_B" -j session show "$sid" >"$T/sw-b2.json"
 vtl_assert_eq "$(vtl_json "$T/sw-b2.json" "(d['graft'], d['max_loss_ppm'])")" "('pr', 100000)" \
 	"responder runs pr with a 10 % budget"
-vtl_pass "gbn -> pr $((t_done - t_change)) ms after the RTT change (srtt $((rtt_at / 1000)) ms)"
+t_dec=$(vtl_json "$T/sw-$NS_A.json" "d['swaps'][-1]['t_ms']")
+vtl_pass "gbn -> pr decided $((t_dec - t_change)) ms and done on both ends $((t_done - t_change)) ms after the RTT change (rtt $((rtt_at / 1000)) ms)"
 vtl_netem_set delay 10ms # let the rest go quickly
 vtl_expect_exit "$tx" 300 "sender across the adaptation" "$T/tx2.log"
 vtl_expect_exit "$rx" 60 "receiver across the adaptation" "$T/rx2.log"
