@@ -58,6 +58,13 @@ json_ok 0 graft verify daemon "$POOL/sr.o"
 json_ok 0 session list
 json_ok 0 session show "$sid"
 json_ok 0 session swap "$sid" gbn
+"$BIN/vtlctl" -j --socket "$SOCK" monitor count 3 interval 50 >"$T/mon.jsonl" ||
+	vtl_fail "vtlctl -j monitor failed"
+vtl_assert_eq "$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), all(x["sessions"] and "srtt_us" in x["sessions"][0] for x in r))' "$T/mon.jsonl")" \
+	"3 True" "vtlctl -j monitor: three JSON rounds with the session's figures"
+n=$((n + 3))
+json_ok fail monitor count 0
+json_ok fail monitor speed 3
 json_ok fail session swap "$sid" nosuchgraft
 json_ok fail session show 0x12345678
 json_ok fail session show notanid

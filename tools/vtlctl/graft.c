@@ -59,6 +59,17 @@ static bool zero_hash(const __u8 *h)
 /* One request, one reply of type want into buf (cap >= VTL_IPC_MAX_DATA).
  * The framing checks are vtl__recv's; the graft types are not libvtl's,
  * so the body is checked by the caller. Returns 0 or the exit code. */
+int ctl_rpc_quiet(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+		  void *buf, size_t cap, size_t *got)
+{
+	int q = c->quiet, r;
+
+	c->quiet = 1;
+	r = ctl_rpc(c, type, req, len, want, buf, cap, got);
+	c->quiet = q;
+	return r;
+}
+
 int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 	    void *buf, size_t cap, size_t *got)
 {

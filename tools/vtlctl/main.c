@@ -16,6 +16,7 @@ const struct ctl_cmd ctl_objects[] = {
 	{ "status",  cmd_status,  "", "daemon, grafts, sessions and counters" },
 	{ "graft",   cmd_graft,   "[list|show|verify]", "the graft pool ('graft help')" },
 	{ "session", cmd_session, "list|show [ID]|swap ID GRAFT", "sessions: NetMonitor figures, swap history, hot swap" },
+	{ "monitor", cmd_monitor, "[count N] [interval MS]", "live view: sessions' RTT, loss, goodput" },
 	{ "help",    cmd_help,    "", "this list" },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -25,6 +26,8 @@ int ctl_err(struct ctl *c, int code, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 
+	if (c->quiet)
+		return 1;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -14,6 +14,7 @@ struct ctl {
 	int pretty;            /* -p: indented JSON */
 	const char *socket;    /* --socket, NULL: $VTL_SOCKET / default */
 	const char *prog;      /* "vtlctl" */
+	int quiet;             /* ctl_err reports nothing (ctl_rpc_quiet) */
 };
 
 /* One object or verb. fn gets argv with argv[0] = the matched word. */
@@ -39,6 +40,9 @@ int ctl_err(struct ctl *c, int code, const char *fmt, ...)
  * ERROR replies are reported. Returns 0 or the exit code (graft.c). */
 int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 	    void *buf, size_t cap, size_t *got);
+/* The same without reporting errors (returns non-zero on any failure). */
+int ctl_rpc_quiet(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+		  void *buf, size_t cap, size_t *got);
 
 /* Commands (one file each). */
 extern const struct ctl_cmd ctl_objects[];
@@ -46,6 +50,7 @@ int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_graft(struct ctl *c, int argc, char **argv);
 int cmd_session(struct ctl *c, int argc, char **argv);
 int cmd_help(struct ctl *c, int argc, char **argv);
+int cmd_monitor(struct ctl *c, int argc, char **argv);
 
 /* status.c: one STATUS round trip; records point into buf (free it).
  * Returns 0, or the exit code after reporting the error. */
