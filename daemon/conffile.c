@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * vtld's configuration file (default /etc/vtl/vtld.conf; the format is
- * in docs/operations.md and dist/vtld.conf):
+ * in docs/operations.md and daemon/vtld.conf):
  *
  *   # comment (a line of its own)
  *   key = value            global section: before the first [iface ...]

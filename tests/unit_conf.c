@@ -562,7 +562,7 @@ static void test_load(void)
 	      !strcmp(c.conf_path, p), "a good file");
 }
 
-/* dist/vtld.conf as shipped changes nothing; with every key and the
+/* daemon/vtld.conf as shipped changes nothing; with every key and the
  * example section uncommented it is valid and sets the defaults. */
 static void test_dist_example(void)
 {
@@ -581,9 +581,9 @@ static void test_dist_example(void)
 	CHECK(apply("eth0", "", &def, err) == 0, "defaults");
 	c = def;
 	CHECK(vtld_conf_load(&c, 0, VTL_DIST_CONF, true, err, sizeof(err)) == 0 &&
-	      !strcmp(c.conf_path, VTL_DIST_CONF), "load dist/vtld.conf: %s", err);
-	CHECK(apply("eth0", text, &c, err) == 0, "dist/vtld.conf: %s", err);
-	CHECK(!memcmp(&c, &def, sizeof(c)), "dist/vtld.conf as shipped changes nothing");
+	      !strcmp(c.conf_path, VTL_DIST_CONF), "load daemon/vtld.conf: %s", err);
+	CHECK(apply("eth0", text, &c, err) == 0, "daemon/vtld.conf: %s", err);
+	CHECK(!memcmp(&c, &def, sizeof(c)), "daemon/vtld.conf as shipped changes nothing");
 
 	/* "#key" and "#[iface" lines become settings */
 	out = malloc(len + 1);
@@ -596,7 +596,7 @@ static void test_dist_example(void)
 		out[n++] = text[i];
 	}
 	out[n] = '\0';
-	CHECK(apply("eth0", out, &c, err) == 0, "dist/vtld.conf uncommented: %s", err);
+	CHECK(apply("eth0", out, &c, err) == 0, "daemon/vtld.conf uncommented: %s", err);
 	CHECK(!strcmp(c.pool_dir, def.pool_dir) && !strcmp(c.socket_path, "/run/vtl/eth0.sock") &&
 	      !strcmp(c.bpf_root, def.bpf_root) && c.retx_bufs == def.retx_bufs &&
 	      c.nego_timeout_ms == def.nego_timeout_ms && c.peer_timeout_ms == def.peer_timeout_ms &&
