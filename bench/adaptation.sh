@@ -75,7 +75,8 @@ for line in open(mon):
     s = r["sessions"][0]
     t = r["uptime_ms"] / 1e3
     t_first = t if t_first is None else t_first
-    vtl.append((t - t_first, s["goodput_bps"] / 1e6, s["graft"], s["srtt_us"] / 1e3))
+    vtl.append((t - t_first, s["monitor"]["goodput_bps"] / 1e6, s["graft"],
+                s["monitor"]["srtt_us"] / 1e3))
     if swap_at is None and s["graft"] == "pr":
         swap_at = t - t_first
 tcp = [(iv["sum"]["end"], iv["sum"]["bits_per_second"] / 1e6)

@@ -22,6 +22,7 @@
 #include <net/if.h>
 #include <bpf/libbpf.h>
 #include <vtl/errors.h>
+#include "daemonize.h"
 #include "log.h"
 #include "vtld.h"
 
@@ -204,30 +205,6 @@ static void run(struct vtld *d)
 	}
 }
 
-/* Fork; the parent waits for one byte on a pipe: 0 = ready, else failed. */
-static int daemonize(int *ready_fd)
-{
-	int p[2];
-	pid_t pid;
-	char c = 1;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
-			c = 1;
-		_exit(c ? EXIT_FAILURE : EXIT_SUCCESS);
-	}
-	close(p[0]);
-	setsid();
-	*ready_fd = p[1];
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static struct vtld d;
@@ -242,7 +219,7 @@ int main(int argc, char **argv)
 	vtl_log_set_target(d.cfg.log_target);
 	vtl_log_init_libbpf();
 	signal(SIGPIPE, SIG_IGN);
-	if (!d.cfg.foreground && daemonize(&ready_fd)) {
+	if (!d.cfg.foreground && vtl_daemonize(&ready_fd)) {
 		fprintf(stderr, "vtld: cannot daemonize: %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}

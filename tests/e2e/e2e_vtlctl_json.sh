@@ -60,7 +60,7 @@ json_ok 0 session show "$sid"
 json_ok 0 session swap "$sid" gbn
 "$BIN/vtlctl" -j --socket "$SOCK" monitor count 3 interval 50 >"$T/mon.jsonl" ||
 	vtl_fail "vtlctl -j monitor failed"
-vtl_assert_eq "$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), all(x["sessions"] and "srtt_us" in x["sessions"][0] for x in r))' "$T/mon.jsonl")" \
+vtl_assert_eq "$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), all(x["sessions"] and "srtt_us" in x["sessions"][0]["monitor"] for x in r))' "$T/mon.jsonl")" \
 	"3 True" "vtlctl -j monitor: three JSON rounds with the session's figures"
 n=$((n + 3))
 json_ok fail monitor count 0

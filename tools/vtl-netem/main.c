@@ -31,6 +31,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "daemonize.h"
 #include "netem.h"
 
 int nm_verbose;
@@ -255,30 +256,6 @@ static int parse_args(struct nm *n, int argc, char **argv)
 		nm_warn("--tbf and --kernel exclude each other\n");
 		return -1;
 	}
-	return 0;
-}
-
-/* Fork; the parent waits for one byte on a pipe: 0 = ready, else failed. */
-static int daemonize(int *ready_fd)
-{
-	int p[2];
-	pid_t pid;
-	char c = 1;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
-			c = 1;
-		_exit(c ? EXIT_FAILURE : EXIT_SUCCESS);
-	}
-	close(p[0]);
-	setsid();
-	*ready_fd = p[1];
 	return 0;
 }
 
@@ -507,7 +484,7 @@ int main(int argc, char **argv)
 	n.seed = n.cfg.seed;
 	for (int i = 0; i < NM_NDIR; i++)
 		nm_dir_reseed(&n.d[i], n.seed, i);
-	if (!n.cfg.foreground && daemonize(&ready_fd)) {
+	if (!n.cfg.foreground && vtl_daemonize(&ready_fd)) {
 		nm_warn("cannot daemonize: %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}

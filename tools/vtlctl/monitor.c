@@ -55,21 +55,7 @@ static int one_round(struct ctl *c, long round, void *buf)
 				  buf, VTL_IPC_MAX_DATA, &got) || got != sizeof(*o))
 			continue;
 		if (j) {
-			char id[16];
-
-			snprintf(id, sizeof(id), "0x%08x", o->info.session_id);
-			json_obj_open(j);
-			json_key(j, "id"); json_str(j, id);
-			json_key(j, "graft"); json_strn(j, o->info.graft, sizeof(o->info.graft));
-			json_key(j, "state"); json_str(j, ctl_sess_state_name(o->info.state));
-			json_key(j, "srtt_us"); json_uint(j, o->mon.srtt_us);
-			json_key(j, "rtt_last_us"); json_uint(j, o->mon.rtt_last_us);
-			json_key(j, "loss_ppm"); json_uint(j, o->mon.loss_ppm);
-			json_key(j, "goodput_bps"); json_uint(j, o->mon.goodput_bps);
-			json_key(j, "cwnd"); json_uint(j, o->mon.cwnd);
-			json_key(j, "lost"); json_uint(j, o->mon.lost);
-			json_key(j, "swaps"); json_uint(j, o->n_swaps);
-			json_obj_close(j);
+			ctl_json_session_show(j, o); /* the same object as session show -j */
 		} else {
 			printf("  %08x %-8.*s %-11s srtt %8.3f ms  last %8.3f ms  loss %6.2f %%  "
 			       "goodput %9.3f Mb/s  cwnd %5u  lost %llu  swaps %u\n",

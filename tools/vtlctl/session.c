@@ -51,7 +51,7 @@ static const char *cause_name(__u32 c)
 	       c == VTL_SWAP_BY_PEER ? "peer" : "?";
 }
 
-static void show_json(struct json *j, const struct vtl_ipc_session_show *o)
+void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o)
 {
 	const struct vtl_ipc_session_info *i = &o->info;
 	char peer[INET_ADDRSTRLEN], id[16];
@@ -170,7 +170,7 @@ static int session_show(struct ctl *c, int argc, char **argv)
 		if (c->json) {
 			j = ctl_json_open(c);
 			if (j) {
-				show_json(j, o);
+				ctl_json_session_show(j, o);
 				ctl_json_close(j);
 			}
 		} else {
