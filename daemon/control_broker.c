@@ -150,6 +150,8 @@ static int choose_graft(struct vtld *d, struct client *c, const struct vtl_ipc_o
 	in.known[RV_MAX_DELAY] = o->max_delay_ms != 0;
 	in.known[RV_MIN_TPUT] = o->min_tput_kbps != 0;
 	in.known[RV_MAX_LOSS] = o->max_loss_ppm != 0;
+	in.v[RV_DPORT] = o->app_port;
+	in.known[RV_DPORT] = o->app_port != 0;
 	if (p) {
 		in.v[RV_RTT] = p->srtt_us;
 		in.v[RV_LOSS] = p->loss_ppm;
@@ -199,9 +201,14 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 		client_send_error(c, -VTL_E_STATE, "OPEN on a connection that already has one");
 		return;
 	}
+	if (o->flags & ~VTL_OPEN_F_SHARED) {
+		client_send_error(c, -VTL_E_BADPARAM, "OPEN flags %#x: unknown bits", o->flags);
+		return;
+	}
 	if (o->mode == VTL_OPEN_LISTEN) {
 		for (struct client *x = d->clients; x; x = x->next) {
-			if (x != c && x->state == CL_LISTEN && x->port == o->service_port) {
+			if (x != c && x->state == CL_LISTEN && x->port == o->service_port &&
+			    !(x->shared && (o->flags & VTL_OPEN_F_SHARED))) {
 				client_send_error(c, -EADDRINUSE, "port %u already has a listener",
 						  o->service_port);
 				return;
@@ -209,6 +216,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 		}
 		c->state = CL_LISTEN;
 		c->port = o->service_port;
+		c->shared = !!(o->flags & VTL_OPEN_F_SHARED);
 		client_send(c, VTL_IPC_LISTENING, NULL, 0);
 		return;
 	}

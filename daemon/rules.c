@@ -15,7 +15,7 @@ static const char *const default_rules =
 	"any                             -> canonical\n";
 
 static const char *const var_names[RV_NVARS] = {
-	"max_delay", "min_tput", "max_loss", "rtt", "loss",
+	"max_delay", "min_tput", "max_loss", "rtt", "loss", "dport",
 };
 
 struct cur {
@@ -88,6 +88,10 @@ static int value(struct cur *c, enum rule_var v, __u64 *out)
 		else return fail(c, "a loss needs a unit (% or ppm)");
 		if (x > 1e6)
 			return fail(c, "a loss above 100%");
+		break;
+	case RV_DPORT:  /* a plain port number */
+		if (x < 1 || x > 65535 || x != (double)(__u64)x)
+			return fail(c, "a port is a whole number 1..65535");
 		break;
 	default:
 		return fail(c, "internal: unknown variable");

@@ -21,7 +21,7 @@
 #define RULES_MAX      64
 #define RULE_CONDS_MAX 8
 
-enum rule_var { RV_MAX_DELAY, RV_MIN_TPUT, RV_MAX_LOSS, RV_RTT, RV_LOSS, RV_NVARS };
+enum rule_var { RV_MAX_DELAY, RV_MIN_TPUT, RV_MAX_LOSS, RV_RTT, RV_LOSS, RV_DPORT, RV_NVARS };
 enum rule_op { RO_LT, RO_LE, RO_GT, RO_GE, RO_EQ, RO_NE };
 
 struct rule_cond {
@@ -51,7 +51,7 @@ struct rules {
 /* What the broker knows when it chooses. Zero = unknown / no requirement. */
 struct rule_input {
 	__u32 services;
-	__u64 v[RV_NVARS];    /* max_delay us, min_tput kb/s, max_loss ppm, rtt us, loss ppm */
+	__u64 v[RV_NVARS];    /* max_delay us, min_tput kb/s, max_loss ppm, rtt us, loss ppm, dport */
 	__u8 known[RV_NVARS]; /* rtt and loss are known only after a measurement */
 };
 

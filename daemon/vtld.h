@@ -111,6 +111,7 @@ struct client {
 	int fd;
 	enum client_state state;
 	__u16 port;
+	bool shared;               /* LISTEN with VTL_OPEN_F_SHARED */
 	struct session *s;
 	bool rd_paused;            /* not reading: session tx queue full */
 	bool wr_waiting;           /* EPOLLOUT armed: app not reading */

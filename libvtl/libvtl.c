@@ -91,7 +91,7 @@ int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	if (mode != VTL_MODE_SEND && mode != VTL_MODE_RECV)
 		return -VTL_E_BADPARAM;
 	if (copy_opts(&o, opts) < 0 || o.timeout_ms < 0 ||
-	    o.window > VTL_WINDOW_MAX ||
+	    o.window > VTL_WINDOW_MAX || (o.flags & ~VTL_F_SHARED_PORT) ||
 	    (o.graft && strlen(o.graft) >= VTL_GRAFT_NAME_MAX))
 		return -VTL_E_BADPARAM;
 
@@ -104,6 +104,8 @@ int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	s->port = o.port ? o.port : VTL_DEFAULT_PORT;
 	s->window = o.window;
 	s->timeout_ms = o.timeout_ms ? o.timeout_ms : VTL_DEFAULT_TIMEOUT_MS;
+	s->app_port = o.app_port;
+	s->flags = o.flags;
 	if (o.graft)
 		strcpy(s->graft, o.graft);
 	r = -VTL_E_BADPARAM;
@@ -168,6 +170,9 @@ int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos)
 	}
 	o.window = s->window;
 	o.timeout_ms = s->timeout_ms;
+	o.app_port = s->app_port;
+	if (s->flags & VTL_F_SHARED_PORT)
+		o.flags |= VTL_OPEN_F_SHARED;
 	r = vtl__put(s, VTL_IPC_OPEN, &o, sizeof(o));
 	if (r < 0)
 		return r;
@@ -283,6 +288,17 @@ int vtl_close(vtl_sock *s)
 	free(s->rbuf);
 	free(s);
 	return r;
+}
+
+int vtl_abort(vtl_sock *s)
+{
+	if (!s)
+		return 0;
+	if (s->fd >= 0)
+		close(s->fd);  /* vtld: application gone -> RESET to the peer */
+	free(s->rbuf);
+	free(s);
+	return 0;
 }
 
 const char *vtl_strerror(int err)

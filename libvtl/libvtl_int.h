@@ -34,6 +34,8 @@ struct vtl_sock {
 	uint32_t peer_addr;        /* network order */
 	uint32_t local_addr;       /* network order, 0 = any */
 	uint16_t port;
+	uint16_t app_port;
+	uint32_t flags;            /* VTL_F_* */
 	char graft[VTL_GRAFT_NAME_MAX];
 	uint32_t window;
 	int timeout_ms;

@@ -40,12 +40,16 @@ _Static_assert(sizeof(struct vtl_ipc_hdr) == 16, "vtl_ipc_hdr");
 
 #define VTL_OPEN_CONNECT 1
 #define VTL_OPEN_LISTEN  2
+
+/* vtl_ipc_open.flags */
+#define VTL_OPEN_F_SHARED 0x1  /* LISTEN: several listeners may share the port
+                                * (each takes one session), if all ask */
 struct vtl_ipc_open {
 	__u32 mode;          /* VTL_OPEN_* */
 	__u32 peer_addr;     /* IPv4, network order (CONNECT) */
 	__u32 local_addr;    /* IPv4, network order, 0 = any */
 	__u16 service_port;  /* CONNECT: target listener; LISTEN: our port */
-	__u16 pad;
+	__u16 flags;         /* VTL_OPEN_F_* */
 	char  graft[VTL_GRAFT_NAME_MAX]; /* "" = let the Control Broker choose */
 	__u32 services;      /* VTL_SVC_* */
 	__u32 max_delay_ms;
@@ -53,8 +57,11 @@ struct vtl_ipc_open {
 	__u32 max_loss_ppm;
 	__u32 window;        /* 0 = graft default */
 	__u32 timeout_ms;    /* negotiation timeout, 0 = default */
+	__u16 app_port;      /* CONNECT: the application's own port (the Hooker
+	                      * passes the TCP destination port), for rules */
+	__u16 pad;
 };
-_Static_assert(sizeof(struct vtl_ipc_open) == 64, "vtl_ipc_open");
+_Static_assert(sizeof(struct vtl_ipc_open) == 68, "vtl_ipc_open");
 
 struct vtl_ipc_session {
 	__u32 session_id;

@@ -46,7 +46,14 @@ struct vtl_opts {
 	const char *graft;       /* ask for this graft by name; NULL: broker chooses */
 	uint32_t    window;      /* window tunable; 0 = graft default */
 	int         timeout_ms;  /* negotiation timeout; 0 = default (3000) */
+	uint32_t    flags;       /* VTL_F_* */
+	uint16_t    app_port;    /* the application's port (e.g. the TCP port a
+	                          * hooked flow goes to): rules may match on it */
 };
+
+/* vtl_opts.flags */
+#define VTL_F_SHARED_PORT 0x1u /* RECV: several vtl_socks may listen on one
+				* port, each takes one session (all must ask) */
 
 struct vtl_info {
 	uint32_t session_id;
@@ -102,6 +109,11 @@ int vtl_get_stats(vtl_sock *s, struct vtl_stats *st);
 /* Close the socket and free everything. A sender that did not call
  * vtl_shutdown() is shut down first, and its result returned. */
 int vtl_close(vtl_sock *s);
+
+/* Close the socket at once, without waiting for data in flight: vtld
+ * resets the session and the peer's vtl_recv_data() fails with
+ * -VTL_E_RESET. Frees s. */
+int vtl_abort(vtl_sock *s);
 
 /* File descriptor of the control connection (readable when data or a
  * result is pending), for poll(). */

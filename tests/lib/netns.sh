@@ -41,6 +41,7 @@ VTL_SRC_DIR=$(dirname "$VTL_TESTS_DIR")
 # Library state (internal).
 _VTL_NS=()            # namespaces we created, in creation order
 _VTL_PIDS=()          # processes we started (background jobs, daemons)
+_VTL_CLEANUP_CMDS=()  # commands run at cleanup after the processes are gone
 declare -A _VTLD_PID  # namespace -> pid of the vtld running there
 declare -A _VTLD_OLD  # namespace -> pid of the last vtld stopped there
 _VTL_WATCHDOG=""
@@ -312,6 +313,11 @@ vtl_cleanup() {
 		kill -TERM "$f" 2>/dev/null
 	done
 	_vtl_kill_all
+	# extensions (tests/lib/hooker.sh: cgroups) clean up after the processes
+	for f in "${_VTL_CLEANUP_CMDS[@]}"; do
+		_vtl_dbg "cleanup: $f"
+		eval "$f" || echo "WARN: cleanup step failed: $f" >&2
+	done
 
 	for ((i = ${#_VTL_NS[@]} - 1; i >= 0; i--)); do
 		ns=${_VTL_NS[i]}

@@ -51,6 +51,7 @@ int cmd_graft(struct ctl *c, int argc, char **argv);
 int cmd_session(struct ctl *c, int argc, char **argv);
 int cmd_help(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
+int cmd_hooker(struct ctl *c, int argc, char **argv);
 /* session.c: one session (SESSION_SHOW reply) as a JSON object */
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o);
 
