@@ -122,7 +122,7 @@ static struct vtl_sock *race(struct flow *f, int *tcp_fd, int *verr, bool known_
 				return NULL;
 			/* VTL said no while TCP is on its way: let TCP finish */
 			p[1] = (struct pollfd){ .fd = tfd, .events = POLLOUT };
-			if (poll(&p[1], 1, hk->o.connect_ms) != 1) {
+			if (poll(&p[1], 1, hk->o.connect_ms ? hk->o.connect_ms : -1) != 1) {
 				close(tfd);
 				*tcp_fd = -ETIMEDOUT;
 				return NULL;
@@ -187,7 +187,9 @@ static bool try_vtl(struct flow *f, int *tcp_fd)
 		hk_cnt_add(VTL_HK_U_TCP_FALLBACK, 1);
 		return false;
 	}
-	s2 = hk_reply_wait(&w, hk->o.nego_ms + hk->o.connect_ms + 1000, &status);
+	/* the peer connects to the server first: as long as its connect may take */
+	s2 = hk_reply_wait(&w, hk->o.nego_ms + (hk->o.connect_ms ? hk->o.connect_ms : 135000) + 1000,
+			   &status);
 	if (!s2) {
 		hk_info("flow %016llx to %s:%u: no reverse stream from the peer Hooker: "
 			"over TCP\n", (unsigned long long)f->id, f->dst, ntohs(f->orig.dport));

@@ -37,6 +37,7 @@ struct hk_opts {
 	int listeners;            /* VTL listeners kept open */
 	bool disabled;            /* start disabled */
 	bool foreground;
+	const char *log;          /* "stderr", "syslog", NULL: by foreground */
 	int verbose;
 };
 

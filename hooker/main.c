@@ -80,12 +80,15 @@ static void usage(FILE *f)
 "  -C, --ctl PATH           our control socket (default " VTL_HK_CTL_PATH ")\n"
 "      --race MS            VTL head start before TCP is tried (default 100)\n"
 "      --nego-timeout MS    VTL negotiation timeout (default 2000)\n"
-"      --connect-timeout MS TCP connect timeout (default 5000)\n"
+"      --connect-timeout MS TCP connect timeout (default 0: the kernel's own,\n"
+"                           as for a blocking connect)\n"
 "      --novtl-ttl S        remember a peer without VTL this long (default 30)\n"
 "      --listeners N        VTL listeners kept open (default 4)\n"
 "      --disabled           start with hooking off (vtlctl hooker enable)\n"
 "  -P, --pidfile FILE       write our pid there once ready\n"
 "  -f, --foreground         do not daemonize; log to stderr\n"
+"  -L, --log stderr|syslog  where logs go (default: syslog once daemonized,\n"
+"                           stderr with -f)\n"
 "  -v, --verbose            more logs (twice: libbpf debug too)\n"
 "  -h, --help\n");
 }
@@ -143,16 +146,16 @@ static int parse_args(int argc, char **argv)
 		{ "novtl-ttl", required_argument, 0, O_TTL },
 		{ "listeners", required_argument, 0, O_LIS }, { "disabled", no_argument, 0, O_DIS },
 		{ "pidfile", required_argument, 0, 'P' }, { "foreground", no_argument, 0, 'f' },
-		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, {}
+		{ "verbose", no_argument, 0, 'v' }, { "log", required_argument, 0, 'L' }, { "help", no_argument, 0, 'h' }, {}
 	};
 	struct hk_opts *o = &hk->o;
 	long v;
 	int c;
 
 	*o = (struct hk_opts){ .ctl_path = VTL_HK_CTL_PATH, .vtl_port = 7400, .race_ms = 100,
-			       .nego_ms = 2000, .connect_ms = 5000, .novtl_ttl_s = 30,
+			       .nego_ms = 2000, .connect_ms = 0, .novtl_ttl_s = 30,
 			       .listeners = 4 };
-	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:fvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:L:fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->cgroup = optarg; break;
 		case O_ROOT: o->root_cgroup = true; break;
@@ -178,13 +181,21 @@ static int parse_args(int argc, char **argv)
 		case 'C': o->ctl_path = optarg; break;
 		case O_RACE: if (num("--race", optarg, 0, 60000, &v)) return -1; o->race_ms = (int)v; break;
 		case O_NEGO: if (num("--nego-timeout", optarg, 10, 600000, &v)) return -1; o->nego_ms = (int)v; break;
-		case O_CONN: if (num("--connect-timeout", optarg, 10, 600000, &v)) return -1; o->connect_ms = (int)v; break;
+		case O_CONN: if (num("--connect-timeout", optarg, 0, 600000, &v)) return -1; o->connect_ms = (int)v; break;
 		case O_TTL: if (num("--novtl-ttl", optarg, 0, 86400, &v)) return -1; o->novtl_ttl_s = (int)v; break;
 		case O_LIS: if (num("--listeners", optarg, 1, 64, &v)) return -1; o->listeners = (int)v; break;
 		case O_DIS: o->disabled = true; break;
 		case 'P': o->pidfile = optarg; break;
 		case 'f': o->foreground = true; break;
 		case 'v': o->verbose++; break;
+		case 'L':
+			if (strcmp(optarg, "stderr") && strcmp(optarg, "syslog")) {
+				fprintf(stderr, "vtl-hooker: --log: '%s' is neither stderr nor syslog\n",
+					optarg);
+				return -1;
+			}
+			o->log = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -267,6 +278,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vtl-hooker: daemonize: %s\n", strerror(-r));
 			return 1;
 		}
+	}
+	if (hk->o.log ? !strcmp(hk->o.log, "syslog") : !hk->o.foreground) {
 		openlog("vtl-hooker", LOG_PID, LOG_DAEMON);
 		use_syslog = true;
 	}

@@ -46,8 +46,10 @@ int hk_connect_tcp(uint32_t addr, uint16_t port, int timeout_ms)
 		err = -errno;
 		goto fail;
 	}
+	/* timeout_ms 0: as long as the kernel keeps trying (tcp_syn_retries),
+	 * as a blocking connect() would */
 	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	if (poll(&p, 1, timeout_ms) != 1) {
+	if (poll(&p, 1, timeout_ms ? timeout_ms : -1) != 1) {
 		err = -ETIMEDOUT;
 		goto fail;
 	}

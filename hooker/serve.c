@@ -256,9 +256,9 @@ static void *listener_main(void *arg)
 		}
 		if (r < 0) {
 			if (!said)
-				hk_err("VTL listener on port %u: %s: %s (retrying every second)\n",
-				       hk->o.vtl_port, vtl_strerror(r),
-				       daemon_up ? "" : "is vtld running?");
+				hk_err("VTL listener on port %u: %s (retrying every second)\n",
+				       hk->o.vtl_port, daemon_up ? vtl_strerror(r) :
+				       "cannot reach vtld");
 			said = true;
 			sleep(1);  /* vtld is away: retry pace, not a wait for an event */
 			continue;

@@ -45,7 +45,7 @@ hk_start() {
 	pidfile="$T/hk-$ns.pid"
 	printf '===== hk_start %s (%s) =====\n' "$ns" "$(date +%T.%N)" >>"$log"
 	timeout -k 5 30 nsenter --net="/run/netns/$ns" -- "$BIN/vtl-hooker" -g "$cg" \
-		-s "$(vtld_sock "$ns")" -C "$(hk_ctl "$ns")" -P "$pidfile" "$@" \
+		-s "$(vtld_sock "$ns")" -C "$(hk_ctl "$ns")" -P "$pidfile" -L stderr "$@" \
 		</dev/null >>"$log" 2>&1 || rc=$?
 	[[ $rc -eq 0 ]] || { tail -n 30 "$log" >&2; vtl_fail "vtl-hooker in $ns did not start ($rc)"; }
 	pid=$(tr -dc 0-9 <"$pidfile")

@@ -20,6 +20,21 @@ Run inside a namespace with in_ns / vtl_bg from tests/lib/netns.sh.
       count received protocol-253 packets per VTL type until the end
       marker arrives; prints "ready" on stderr once the socket is open and
       the counts as JSON {"<type>": n, ...} on stdout (or into FILE).
+  tcp-sink --bind IP --port P --count N --size B [--timeout S]
+      accept N connections one after the other; each must deliver exactly
+      B bytes (the pattern tcp-blast sends), then EOF, and EOF again on a
+      second read (no byte after the end). Prints one JSON line per
+      connection {"n", "bytes", "sha256", "ok", "peer"} on stdout and a
+      summary on stderr; exit 0 iff all N were whole.
+  tcp-blast --host IP --port P --count N --size B [--timeout S]
+      N times: connect, write B bytes, close at once (no half-close, no
+      waiting for the peer).
+  rr-server --bind IP --port P
+      echo server for rr-client: answers each SIZE-byte request with SIZE
+      bytes, one connection at a time, until killed.
+  rr-client --host IP --port P --size B --count N [--warmup W]
+      N request/response round trips of B bytes on one connection;
+      prints {"size", "count", "p50_us", "p99_us", "mean_us"} as JSON.
 """
 
 import argparse
@@ -28,6 +43,7 @@ import os
 import select
 import socket
 import struct
+import hashlib
 import sys
 import time
 
@@ -168,6 +184,123 @@ def raw_recv(a):
     return 0 if done else 1
 
 
+def pattern(size, n):
+    """The bytes tcp-blast sends on its n-th connection (deterministic)."""
+    seed = hashlib.sha256(b"vtl-blast-%d" % n).digest()
+    block = hashlib.sha256(seed).digest() * 2048  # 64 KiB
+    head = struct.pack("!8sQ", b"VTLBLAST", n)  # which connection this is
+    return (head + block * (size // len(block) + 1))[:size]
+
+
+def tcp_sink(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    s.listen(128)
+    s.settimeout(a.timeout)
+    err("listening %s %d" % s.getsockname())
+    good = 0
+    seen = set()
+    for n in range(a.count):
+        c, peer = s.accept()
+        c.settimeout(a.timeout)
+        h = hashlib.sha256()
+        got = 0
+        why = ""
+        head = b""
+        try:
+            while True:
+                b = c.recv(1 << 20)
+                if not b:
+                    break
+                h.update(b)
+                got += len(b)
+                if len(head) < 16:
+                    head += b[:16 - len(head)]
+            if c.recv(1):  # after EOF nothing more may come
+                why = "data after EOF"
+        except OSError as e:
+            why = "error before EOF: %s" % e
+        c.close()
+        # connections may reach us in another order than they were made:
+        # the header says which one this is
+        idx = n
+        if len(head) == 16 and head[:8] == b"VTLBLAST":
+            idx = struct.unpack("!Q", head[8:])[0]
+        want = hashlib.sha256(pattern(a.size, idx)).hexdigest()
+        if idx in seen:
+            why = "connection %d delivered twice" % idx
+        seen.add(idx)
+        ok = not why and got == a.size and h.hexdigest() == want
+        if not ok and not why:
+            why = "got %d bytes, want %d%s" % (got, a.size,
+                                                "" if got != a.size else " (content differs)")
+        good += ok
+        print(json.dumps({"n": n, "idx": idx, "bytes": got, "sha256": h.hexdigest(), "ok": ok,
+                          "why": why, "peer": "%s:%d" % peer}), flush=True)
+    s.close()
+    err("%d of %d connections whole" % (good, a.count))
+    return 0 if good == a.count else 1
+
+
+def tcp_blast(a):
+    for n in range(a.count):
+        data = pattern(a.size, n)
+        c = socket.create_connection((a.host, a.port), timeout=a.timeout)
+        c.sendall(data)
+        c.close()
+    err("sent %d x %d bytes to %s:%d" % (a.count, a.size, a.host, a.port))
+    return 0
+
+
+def recv_exact(c, n):
+    b = bytearray()
+    while len(b) < n:
+        x = c.recv(n - len(b))
+        if not x:
+            raise EOFError("peer closed after %d of %d bytes" % (len(b), n))
+        b += x
+    return bytes(b)
+
+
+def rr_server(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    s.listen(4)
+    err("listening %s %d" % s.getsockname())
+    while True:
+        c, _ = s.accept()
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            size = struct.unpack("!I", recv_exact(c, 4))[0]
+            while True:
+                c.sendall(recv_exact(c, size))
+        except (EOFError, OSError):
+            c.close()
+
+
+def rr_client(a):
+    c = socket.create_connection((a.host, a.port), timeout=30)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.sendall(struct.pack("!I", a.size))
+    req = b"r" * a.size
+    lat = []
+    for i in range(a.warmup + a.count):
+        t0 = time.perf_counter()
+        c.sendall(req)
+        recv_exact(c, a.size)
+        if i >= a.warmup:
+            lat.append((time.perf_counter() - t0) * 1e6)
+    c.close()
+    lat.sort()
+    print(json.dumps({"size": a.size, "count": a.count,
+                      "p50_us": round(lat[len(lat) // 2], 1),
+                      "p99_us": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1),
+                      "mean_us": round(sum(lat) / len(lat), 1)}))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,8 +328,30 @@ def main():
     q = sub.add_parser("raw-recv")
     q.add_argument("--timeout", type=float, default=60)
     q.add_argument("--out")
+    q = sub.add_parser("tcp-sink")
+    q.add_argument("--bind", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--count", type=int, default=1)
+    q.add_argument("--size", type=int, required=True)
+    q.add_argument("--timeout", type=float, default=60)
+    q = sub.add_parser("tcp-blast")
+    q.add_argument("--host", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--count", type=int, default=1)
+    q.add_argument("--size", type=int, required=True)
+    q.add_argument("--timeout", type=float, default=60)
+    q = sub.add_parser("rr-server")
+    q.add_argument("--bind", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q = sub.add_parser("rr-client")
+    q.add_argument("--host", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--size", type=int, default=1)
+    q.add_argument("--count", type=int, default=1000)
+    q.add_argument("--warmup", type=int, default=50)
     a = p.parse_args()
-    return {"tcp-server": tcp_server, "tcp-client": tcp_client, "ping": ping,
+    return {"tcp-sink": tcp_sink, "tcp-blast": tcp_blast, "rr-server": rr_server,
+            "rr-client": rr_client,"tcp-server": tcp_server, "tcp-client": tcp_client, "ping": ping,
             "raw-send": raw_send, "raw-recv": raw_recv}[a.cmd](a)
 
 

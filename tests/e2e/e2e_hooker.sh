@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# e2e_hooker: unmodified TCP programs over VTL through vtl-hooker.
+# Two hosts (A, B) on a veth pair, vtld and vtl-hooker on each; the
+# programs on A run inside A's hooked cgroup unless said otherwise.
+#   1. iperf3 -c (50 MB) to iperf3 -s on B succeeds; the bytes crossed as
+#      VTL: B's veth received at least the volume while TCP payload on the
+#      veth (captured) stayed under 64 KiB; A's Hooker counts the flows as
+#      via_vtl and getpeername() was answered with the real peer.
+#   2. curl fetches a 10 MB file from python3 -m http.server on B 50 times,
+#      sha256 equal each time; then a client that writes 1 MB and closes at
+#      once, 100 times in a row: the server receives each one whole, then
+#      EOF, and nothing after it.
+#   4. curl outside the hooked cgroup: not hooked (A's Hooker accepted
+#      nothing more) and its bytes are plain TCP on the veth.
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/hooker.sh
+. "$(dirname "$0")/../lib/hooker.sh"
+vtl_test_init e2e_hooker
+vtl_require_bins vtld vtlctl vtl-hooker
+for c in iperf3 curl tcpdump; do
+	command -v "$c" >/dev/null || vtl_skip "$c is not installed"
+done
+
+vtl_topo_pair
+vtld_start "$NS_A" "$IF_A"
+vtld_start "$NS_B" "$IF_B"
+hk_start "$NS_A"
+hk_start "$NS_B"
+
+# capture_start NAME FILTER: tcpdump on IF_A (headers only), ready when it
+# says "listening on"; capture_stop NAME: stop it and wait.
+capture_start() {
+	vtl_bg "$NS_A" "$T/cap-$1.log" tcpdump -i "$IF_A" -nn -s 96 -w "$T/cap-$1.pcap" "$2"
+	CAP_PID=$VTL_BG_PID
+	wait_for_line "$T/cap-$1.log" 'listening on' 10 "$CAP_PID"
+}
+capture_stop() {
+	kill -INT "$CAP_PID"
+	vtl_wait_pid "$CAP_PID" 10 || true
+}
+# tcp_payload NAME: TCP payload bytes in the capture
+tcp_payload() {
+	tcpdump -nn -q -r "$T/cap-$1.pcap" 2>/dev/null |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "tcp") s += $(i + 1) } END { print s + 0 }'
+}
+listening() {  # NS PORT: a TCP socket listens on PORT (no connection made)
+	[[ -n $(in_ns "$1" ss -Hltn "sport = :$2") ]]
+}
+rx_bytes() {
+	ip -n "$NS_B" -j -s link show dev "$IF_B" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["bytes"])'
+}
+
+# ---- 1. iperf3 ---------------------------------------------------------------
+port=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/iperf-s.log" iperf3 -s -1 -B "$IP_B" -p "$port"
+wait_for 10 listening "$NS_B" "$port" || vtl_fail "iperf3 -s did not listen"
+capture_start iperf tcp
+rx0=$(rx_bytes)
+hk_run_t 120 "$NS_A" iperf3 -c "$IP_B" -p "$port" -n 50M -J >"$T/iperf.json" ||
+	{ cat "$T/iperf.json" >&2; vtl_fail "iperf3 through the Hooker failed"; }
+rx1=$(rx_bytes)
+capture_stop
+got=$(vtl_json "$T/iperf.json" "d['end']['sum_received']['bytes']")
+sent=$(vtl_json "$T/iperf.json" "d['end']['sum_sent']['bytes']")
+tcpb=$(tcp_payload iperf)
+vtl_log "iperf3: sent $sent B, server received $got B; veth B rx $((rx1 - rx0)) B; TCP payload on the veth $tcpb B"
+vtl_assert_gt "$got" 40000000 "iperf3 server received bytes"
+vtl_assert_gt "$((rx1 - rx0))" "$got" "veth bytes into B (vs bytes iperf3 received)"
+(( tcpb < 65536 )) || vtl_fail "TCP payload on the veth: $tcpb B (the flow was not hooked)"
+vtl_pass "iperf3 crossed as VTL: $got B received, $tcpb B of TCP payload on the wire"
+hk_show "$NS_A" "$T/hk1.json"
+vtl_assert_eq "$(vtl_json "$T/hk1.json" "d['counters']['via_vtl']")" 2 "A's Hooker: flows via VTL (iperf3 control + data)"
+vtl_assert_gt "$(vtl_json "$T/hk1.json" "d['counters']['peername_rewrites']")" 0 "getpeername answers rewritten"
+
+# getpeername() shows the real server, not the Hooker's loopback port
+port=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/echo.log" python3 "$NETTOOL" rr-server --bind "$IP_B" --port "$port"
+wait_for_line "$T/echo.log" '^listening ' 10 "$VTL_BG_PID"
+peer=$(hk_run_t 30 "$NS_A" python3 -c "
+import socket; s = socket.create_connection(('$IP_B', $port)); print('%s:%d' % s.getpeername())")
+vtl_assert_eq "$peer" "$IP_B:$port" "getpeername() of a hooked socket"
+
+# ---- 2. curl x 50, 1 MB write-and-close x 100 ------------------------------------
+mkdir -p "$T/www"
+vtl_mkfile "$T/www/f10m" 10M
+want=$(vtl_sha256 "$T/www/f10m")
+hport=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/http.log" python3 -u -m http.server -b "$IP_B" -d "$T/www" "$hport"
+wait_for 10 listening "$NS_B" "$hport" ||
+	vtl_fail "http.server on B did not come up"
+for i in $(seq 1 50); do
+	hk_run_t 60 "$NS_A" curl -sS --fail -o "$T/got" "http://$IP_B:$hport/f10m" ||
+		vtl_fail "curl #$i through the Hooker failed"
+	[[ $(vtl_sha256 "$T/got") == "$want" ]] || vtl_fail "curl #$i: sha256 differs"
+done
+vtl_assert_eq "$(( $(hk_count "$NS_A" via_vtl) - 3 ))" 50 "curl fetches carried over VTL"
+vtl_pass "curl: 50 x 10 MB through the Hooker, sha256 $want each time"
+
+port=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/sink.log" python3 -u "$NETTOOL" tcp-sink --bind "$IP_B" --port "$port" \
+	--count 100 --size 1048576 --timeout 60
+sink=$VTL_BG_PID
+wait_for_line "$T/sink.log" '^listening ' 10 "$sink"
+hk_run_t 300 "$NS_A" python3 "$NETTOOL" tcp-blast --host "$IP_B" --port "$port" --count 100 \
+	--size 1048576 || vtl_fail "tcp-blast through the Hooker failed"
+vtl_expect_exit "$sink" 120 "tcp-sink: 100 x 1 MB write-and-close, each whole then EOF" "$T/sink.log"
+
+# ---- 4. outside the cgroup: untouched ----------------------------------------------
+before=$(hk_count "$NS_A" accepted)
+capture_start plain tcp
+in_ns_t 60 "$NS_A" curl -sS --fail -o "$T/got" "http://$IP_B:$hport/f10m" ||
+	vtl_fail "curl outside the hooked cgroup failed"
+capture_stop
+[[ $(vtl_sha256 "$T/got") == "$want" ]] || vtl_fail "curl outside the cgroup: sha256 differs"
+vtl_assert_eq "$(hk_count "$NS_A" accepted)" "$before" "Hooker connections after a curl outside the cgroup"
+tcpb=$(tcp_payload plain)
+vtl_assert_gt "$tcpb" 10000000 "TCP payload on the veth for the unhooked curl"
+vtl_pass "outside the cgroup: plain TCP ($tcpb B of TCP payload), not hooked"
