@@ -219,7 +219,7 @@ _vtl_our_pids() {
 				[[ -f $f ]] || continue
 				pid=$(tr -dc 0-9 <"$f" 2>/dev/null | head -c 10)
 				[[ -n $pid ]] || continue
-				tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$T" && echo "$pid"
+				tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$T" && echo "$pid"
 			done
 		fi
 	} | sort -un | while read -r pid; do
@@ -237,7 +237,7 @@ _vtl_pid_is_ours() {
 	for ns in "${_VTL_NS[@]}"; do
 		[[ $ino == "$(_vtl_ns_inode "$ns")" ]] && return 0
 	done
-	[[ -n $T ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$T"
+	[[ -n $T ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$T"
 }
 
 # _vtl_kill_all: SIGTERM every process of ours, wait up to 5 s, then

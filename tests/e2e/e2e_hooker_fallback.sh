@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# e2e_hooker_fallback: the Hooker falls back to TCP and fails open.
+#   1. No vtld on B: curl in A's hooked cgroup still fetches the file
+#      (sha256 equal) over TCP; the first fetch pays the VTL head start,
+#      the next ones go straight to TCP (A's capability cache).
+#   2. vtld on B but no Hooker there (NEGO_NACK: nobody listens): TCP.
+#   3. vtlctl hooker disable: new connections are not hooked; enable: they
+#      are again (over VTL now that B has a Hooker).
+#   4. A's Hooker killed (SIGKILL) while a hooked transfer runs: the
+#      transfer's process is not wedged (it ends, with an error, within
+#      seconds); no program stays attached to the cgroup; new connections
+#      from the cgroup succeed over plain TCP.
+#   5. vtlctl -j hooker errors are JSON.
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/hooker.sh
+. "$(dirname "$0")/../lib/hooker.sh"
+vtl_test_init e2e_hooker_fallback
+vtl_require_bins vtld vtlctl vtl-hooker
+command -v curl >/dev/null || vtl_skip "curl is not installed"
+[[ -n $BPFTOOL ]] || vtl_skip "bpftool is not installed"
+
+vtl_topo_pair
+vtld_start "$NS_A" "$IF_A"
+hk_start "$NS_A" --race 100
+
+mkdir -p "$T/www"
+vtl_mkfile "$T/www/f4m" 4M
+want=$(vtl_sha256 "$T/www/f4m")
+hport=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/http.log" python3 -u -m http.server -b "$IP_B" -d "$T/www" "$hport"
+listening() { [[ -n $(in_ns "$1" ss -Hltn "sport = :$2") ]]; }
+wait_for 10 listening "$NS_B" "$hport" || vtl_fail "http.server on B did not come up"
+
+# fetch WHAT [CURL ARGS]: curl the file from inside A's hooked cgroup, check
+# the bytes, print the time it took in ms
+fetch() {
+	local what=$1 t0 t1
+	shift
+	t0=$(_vtl_now_us)
+	hk_run_t 60 "$NS_A" curl -sS --fail -o "$T/got" "$@" "http://$IP_B:$hport/f4m" ||
+		vtl_fail "$what: curl failed"
+	t1=$(_vtl_now_us)
+	[[ $(vtl_sha256 "$T/got") == "$want" ]] || vtl_fail "$what: sha256 differs"
+	echo $(( (t1 - t0) / 1000 ))
+}
+count() { hk_count "$NS_A" "$1"; }
+
+# ---- 1. no VTL at all on B ---------------------------------------------------------
+ms1=$(fetch "no vtld on B, first")
+vtl_assert_eq "$(count tcp_fallback)" 1 "first fetch: tried VTL, fell back to TCP"
+ms2=$(fetch "no vtld on B, second")
+ms3=$(fetch "no vtld on B, third")
+vtl_assert_eq "$(count tcp_cached)" 2 "next fetches: straight to TCP (peer cached as no-VTL)"
+vtl_assert_eq "$(count via_vtl)" 0 "flows over VTL"
+hk_show "$NS_A" "$T/peers.json"
+vtl_assert_eq "$(vtl_json "$T/peers.json" "d['peers'][0]['state']")" no-vtl "A's view of B"
+vtl_pass "no vtld on B: TCP fallback (first fetch $ms1 ms, then $ms2 and $ms3 ms from the cache)"
+
+# ---- 2. vtld on B, no Hooker there ------------------------------------------------
+hk_stop "$NS_A"
+hk_start "$NS_A" --race 100    # a fresh cache
+vtld_start "$NS_B" "$IF_B"
+ms=$(fetch "vtld but no Hooker on B")
+vtl_assert_eq "$(count tcp_fallback)" 1 "NEGO_NACK (no listener): TCP"
+hk_show "$NS_A" "$T/peers2.json"
+err=$(vtl_json "$T/peers2.json" "d['peers'][0]['last_error']")
+vtl_assert_eq "$err" -1006 "A's last error for B (-VTL_E_NOLISTENER)"
+vtl_pass "no Hooker on B: TCP after a refused NEGO ($ms ms)"
+
+# ---- 3. disable / enable -----------------------------------------------------------
+hk_stop "$NS_A"
+hk_start "$NS_A"
+hk_start "$NS_B"
+in_ns "$NS_A" "$BIN/vtlctl" -j hooker disable ctl "$(hk_ctl "$NS_A")" >"$T/dis.json"
+vtl_assert_eq "$(vtl_json "$T/dis.json" "d['enabled']")" 0 "hooker disable"
+fetch "hooking disabled" >/dev/null
+vtl_assert_eq "$(count accepted)" 0 "connections hooked while disabled"
+in_ns "$NS_A" "$BIN/vtlctl" -j hooker enable ctl "$(hk_ctl "$NS_A")" >"$T/en.json"
+vtl_assert_eq "$(vtl_json "$T/en.json" "d['enabled']")" 1 "hooker enable"
+fetch "hooking enabled" >/dev/null
+vtl_assert_eq "$(count via_vtl)" 1 "flows over VTL after enable"
+
+# ---- 4. the Hooker dies mid-transfer -------------------------------------------------
+vtl_mkfile "$T/www/big" 64M
+cg=$(hk_cgroup "$NS_A")
+hk_run_bg "$NS_A" "$T/slow.log" curl -sS --limit-rate 2M -o "$T/slow.out" "http://$IP_B:$hport/big"
+slow=$VTL_BG_PID
+wait_for 10 test -s "$T/slow.out" || vtl_fail "the slow transfer did not start"
+[[ $("$BPFTOOL" cgroup show "$cg" | grep -c vtl_hk) -eq 3 ]] || vtl_fail "Hooker programs not attached to $cg"
+hk_stop "$NS_A" KILL
+rc=0
+vtl_wait_pid "$slow" 15 || rc=$?
+[[ $rc -ne 124 ]] || vtl_fail "the hooked transfer is wedged 15 s after the Hooker died"
+vtl_pass "hooked transfer ended (curl exit status $rc) after the Hooker was killed"
+wait_for 5 sh -c "! '$BPFTOOL' cgroup show '$cg' | grep -q vtl_hk" ||
+	vtl_fail "programs still attached to $cg after the Hooker died"
+vtl_pass "nothing left attached to $cg"
+served=$(in_ns "$NS_B" "$BIN/vtlctl" -j hooker show ctl "$(hk_ctl "$NS_B")" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["served"])')
+for i in 1 2 3; do fetch "after the Hooker died #$i" >/dev/null; done
+vtl_assert_eq "$(in_ns "$NS_B" "$BIN/vtlctl" -j hooker show ctl "$(hk_ctl "$NS_B")" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["served"])')" "$served" \
+	"flows B's Hooker served after A's died (plain TCP)"
+vtl_pass "fail open: 3 fetches over plain TCP after the Hooker died"
+
+# ---- 5. JSON errors ------------------------------------------------------------------
+rc=0
+in_ns "$NS_A" "$BIN/vtlctl" -j hooker show ctl "$T/nobody.ctl" >"$T/err.json" || rc=$?
+[[ $rc -ne 0 ]] || vtl_fail "vtlctl hooker show on a dead socket exited 0"
+vtl_json "$T/err.json" "d['error']" >/dev/null || vtl_fail "error output is not JSON"
+vtl_pass "vtlctl -j hooker error: $(cat "$T/err.json")"
