@@ -533,8 +533,8 @@ static const struct ctl_cmd graft_verbs[] = {
 	{ "new",    cmd_graft_new, "NAME [DIR]",
 	  "write a new graft from the template into DIR (default ./NAME)" },
 	{ "test",   cmd_graft_test, "FILE [KEY VALUE]...",
-	  "run FILE between two hosts through vtl-netem and report (root);\n"
-	  "                                    KEY: loss delay rate jitter size seed timeout pool" },
+	  "run FILE through a two-host vtl-netem scenario (root); KEY: loss delay rate "
+	  "jitter size seed timeout pool" },
 	{ NULL, NULL, NULL, NULL }
 };
 
