@@ -11,6 +11,7 @@
  *                            trial load); the keyword daemon asks vtld
  *                            (a keyword, not an option: vtlctl's options
  *                            come before the object). Exit 0 good, 1 not.
+ *   graft new, graft test    the developer kit: graft_kit.c
  * list and show use VTL_IPC_GRAFT_LIST (paged); verify -d uses
  * VTL_IPC_GRAFT_VERIFY. The validation itself is daemon/pool_verify.c.
  */
@@ -529,6 +530,11 @@ static const struct ctl_cmd graft_verbs[] = {
 	{ "show",   graft_show,   "[NAME|FILE]", "one graft in full (no argument: list)" },
 	{ "verify", graft_verify, "[daemon] FILE",
 	  "validate FILE as vtld would (here, or by vtld)" },
+	{ "new",    cmd_graft_new, "NAME [DIR]",
+	  "write a new graft from the template into DIR (default ./NAME)" },
+	{ "test",   cmd_graft_test, "FILE [KEY VALUE]...",
+	  "run FILE through a two-host vtl-netem scenario (root); KEY: loss delay rate "
+	  "jitter size seed timeout pool" },
 	{ NULL, NULL, NULL, NULL }
 };
 

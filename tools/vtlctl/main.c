@@ -14,7 +14,7 @@
 
 const struct ctl_cmd ctl_objects[] = {
 	{ "status",  cmd_status,  "", "daemon, grafts, sessions and counters" },
-	{ "graft",   cmd_graft,   "[list|show|verify]", "the graft pool ('graft help')" },
+	{ "graft",   cmd_graft,   "[list|show|verify|new|test]", "the graft pool and kit ('graft help')" },
 	{ "session", cmd_session, "list|show [ID]|swap ID GRAFT", "sessions: NetMonitor figures, swap history, hot swap" },
 	{ "monitor", cmd_monitor, "[count N] [interval MS]", "live view: sessions' RTT, loss, goodput" },
 	{ "hooker",  cmd_hooker,  "[show|enable|disable] [ctl PATH]", "vtl-hooker: legacy TCP over VTL" },

@@ -52,6 +52,17 @@ int cmd_session(struct ctl *c, int argc, char **argv);
 int cmd_help(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_hooker(struct ctl *c, int argc, char **argv);
+/* graft_kit.c: graft new, graft test */
+int cmd_graft_new(struct ctl *c, int argc, char **argv);
+int cmd_graft_test(struct ctl *c, int argc, char **argv);
+/* The graft template, embedded at build time (cmake/embed_files.cmake):
+ * an array ended by an entry with name NULL. */
+struct vtl_embedded_file {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct vtl_embedded_file vtl_graft_template[];
 /* session.c: one session (SESSION_SHOW reply) as a JSON object */
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o);
 
