@@ -15,9 +15,9 @@
  * episode. The probe is not a loss signal: no window cut, no backoff. Its
  * ACK either completes the transfer (the probe was the lost tail) or SACKs
  * it, which lets the SACK logic find the holes below. The RTO is then timed
- * from the probe. Every ACK that advances snd_una moves the timer to
- * now + PTO, so the probe is timed from the last progress, not from the
- * first send of the burst.
+ * from the probe. Every ACK that advances snd_una brings the timer forward
+ * to now + PTO (never later than it was: an RTO due earlier still fires),
+ * so the probe is timed from the last progress, not from the first send.
  *
  * How it is emitted (VTL-DESIGN section 2): the timer callback has no
  * packet; it posts VTL_EV_PROBE [seq, seq + 1) on the ring buffer, the Data
@@ -100,7 +100,7 @@ static int tlp_timer(void *map, __u32 *key, struct vtl_timer_val *val)
 		if (pto && tlp_allowed(st) && st->last_progress_ns + pto < at)
 			at = st->last_progress_ns + pto;
 	}
-	bpf_timer_start(&val->t, at, BPF_F_TIMER_ABS);
+	vtl_arq_timer_set(st, val, at);
 	return 0;
 }
 

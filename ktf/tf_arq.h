@@ -59,6 +59,14 @@ static __always_inline struct vtl_state *vtl_arq_timer_enter(__u32 slot)
 	return st;
 }
 
+/* (Re-)arm the timer from its callback for an absolute deadline (ns). */
+static __always_inline void vtl_arq_timer_set(struct vtl_state *st, struct vtl_timer_val *val,
+					      __u64 at)
+{
+	st->timer_at_ns = at;
+	bpf_timer_start(&val->t, at, BPF_F_TIMER_ABS);
+}
+
 static __always_inline __u64 vtl_arq_rto_step(struct vtl_state *st, __u32 slot, __u64 now)
 {
 	__u64 rto_ns = (__u64)st->rto_us * 1000;
@@ -84,37 +92,41 @@ static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
 
 	(void)map;
 	if (st)
-		bpf_timer_start(&val->t, vtl_arq_rto_step(st, *key, bpf_ktime_get_ns()),
-				BPF_F_TIMER_ABS);
+		vtl_arq_timer_set(st, val, vtl_arq_rto_step(st, *key, bpf_ktime_get_ns()));
 	return 0;
 }
 #else
 static int VTL_ARQ_TIMER_CB(void *map, __u32 *key, struct vtl_timer_val *val);
 #endif
 
-/* Move the session's running retransmission timer to an absolute deadline
- * (ns), e.g. earlier for a probe after an ACK. Nothing when it is idle. */
+/* Move the session's running retransmission timer earlier, to an absolute
+ * deadline (ns), e.g. for a probe after an ACK; never later, so an RTO
+ * already due by then still fires. Nothing when the timer is idle. */
 static __always_inline void vtl_arq_rearm(struct vtl_state *st, __u32 slot, __u64 deadline)
 {
 	struct vtl_timer_val *t;
 
-	if (!st->timer_armed)
+	if (!st->timer_armed || deadline >= st->timer_at_ns)
 		return;
 	t = bpf_map_lookup_elem(&vtl_timers, &slot);
-	if (t)
+	if (t) {
+		st->timer_at_ns = deadline;
 		bpf_timer_start(&t->t, deadline, BPF_F_TIMER_ABS);
+	}
 }
 
 static __always_inline void vtl_arq_arm(struct vtl_kctx *k)
 {
 	struct vtl_state *st = k->st;
+	__u64 us;
 
 	if (st->timer_armed)
 		return;
 	if (__sync_val_compare_and_swap(&st->timer_armed, 0, 1) != 0)
 		return;
-	if (vtl_start_timer(k->slot, st->rto_us ? st->rto_us : vtl_init_rto_us,
-			    VTL_ARQ_TIMER_CB))
+	us = st->rto_us ? st->rto_us : vtl_init_rto_us;
+	st->timer_at_ns = bpf_ktime_get_ns() + us * 1000;
+	if (vtl_start_timer(k->slot, us, VTL_ARQ_TIMER_CB))
 		st->timer_armed = 0;
 }
 

@@ -104,7 +104,8 @@ struct vtl_state {
 	__u32 hole_hi;      /* ... and its sequence number */
 	__u32 rtt_min_us;   /* smallest RTT seen through the echo of our ACK stamps in DATA */
 	__u32 pr_late;      /* holes given up because they were older than the max delay */
-	__u64 pad3[2];
+	__u64 timer_at_ns;  /* when the retransmission timer fires next (tf_arq.h) */
+	__u64 pad3;
 };
 _Static_assert(sizeof(struct vtl_state) == 320, "vtl_state is 320 bytes");
 
