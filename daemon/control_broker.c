@@ -105,6 +105,15 @@ void cb_set_services(struct session *s, const struct pool_graft *pg, __u32 max_l
 		s->max_loss_ppm = 1000000;
 }
 
+/* A delay-bounded graft (its metadata declares a default max_delay_ms)
+ * gets the application's max delay, or its default; other grafts none. */
+__u32 cb_max_delay(const struct pool_graft *pg, __u32 requested_ms)
+{
+	if (!pg->meta.max_delay_ms)
+		return 0;
+	return requested_ms ? requested_ms : pg->meta.max_delay_ms;
+}
+
 static struct peer_fig *peer_fig(struct vtld *d, __u32 addr, bool create)
 {
 	struct peer_fig *oldest = &d->peers[0];
@@ -179,7 +188,8 @@ void cb_prewarm(struct vtld *d, struct pool_graft *pg)
 	char err[512];
 
 	if (launcher_graft_get_tun(&d->l, pg->path, pg->meta.window_default,
-				   pg->meta.max_loss_ppm, &gi, err, sizeof(err))) {
+				   pg->meta.max_loss_ppm, pg->meta.max_delay_ms, &gi, err,
+				   sizeof(err))) {
 		pr_warn("prewarming %s: %s\n", pg->meta.name, err);
 		return;
 	}
@@ -262,6 +272,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	s->pg = pg;
 	pg->users++;
 	cb_set_services(s, pg, o->max_loss_ppm ? o->max_loss_ppm : rule_loss);
+	s->max_delay_ms = cb_max_delay(pg, o->max_delay_ms);
 	s->window = window;
 	s->mss = d->mss;
 	s->port = o->service_port;
@@ -270,8 +281,8 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	c->s = s;
 	c->state = CL_CONNECTING;
 	/* load the graft now, so a broken object fails before we negotiate */
-	e = launcher_graft_get_tun(&d->l, pg->path, window, s->max_loss_ppm, &s->gi, err,
-				   sizeof(err));
+	e = launcher_graft_get_tun(&d->l, pg->path, window, s->max_loss_ppm, s->max_delay_ms,
+				   &s->gi, err, sizeof(err));
 	if (e) {
 		cb_abort(d, s, -VTL_E_NOGRAFT, err, false);
 		return;
@@ -292,7 +303,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 	s->nego.mss = htons((__u16)s->mss);
 	s->nego.window = htonl(window);
 	s->nego.services = htonl(o->services);
-	s->nego.max_delay_ms = htonl(o->max_delay_ms);
+	s->nego.max_delay_ms = htonl(s->max_delay_ms ? s->max_delay_ms : o->max_delay_ms);
 	s->nego.min_tput_kbps = htonl(o->min_tput_kbps);
 	s->nego.max_loss_ppm = htonl(s->max_loss_ppm);
 	s->nego.isn = htonl(s->isn_tx);
@@ -442,6 +453,7 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 	s->pg = pg;
 	pg->users++;
 	cb_set_services(s, pg, ntohl(n->max_loss_ppm));
+	s->max_delay_ms = cb_max_delay(pg, ntohl(n->max_delay_ms));
 	s->window = window;
 	s->mss = ntohs(n->mss) < d->mss ? ntohs(n->mss) : d->mss;
 	s->port = port;
@@ -449,8 +461,8 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 	s->isn_rx = ntohl(n->isn);
 	s->rx_nxt = s->isn_rx;
 	if ((s->reliable && session_rob_alloc(s)) ||
-	    launcher_graft_get_tun(&d->l, pg->path, window, s->max_loss_ppm, &s->gi, err,
-				   sizeof(err))) {
+	    launcher_graft_get_tun(&d->l, pg->path, window, s->max_loss_ppm, s->max_delay_ms,
+				   &s->gi, err, sizeof(err))) {
 		pr_warn("session %08x: %s\n", sid, err);
 		session_end(d, s);
 		send_nack(d, saddr, sid, n, VTL_NR_NO_GRAFT);

@@ -613,6 +613,7 @@ static int rb_event(void *ctx, void *data, size_t len)
 		break;
 	case VTL_EV_RTO:
 	case VTL_EV_FAST_RETX:
+	case VTL_EV_PROBE: /* the KTF chose the packets; the broker only triggers */
 		db_retransmit(d, s, e->from, e->to);
 		break;
 	case VTL_EV_CLOSE_ACK:

@@ -438,6 +438,11 @@ static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size
 		snprintf(err, errlen, "%s: cannot set tunable vtl_max_loss_ppm", gi->path);
 		goto fail;
 	}
+	e = gi->max_delay_ms ? set_rodata_u32(obj, "vtl_max_delay_ms", gi->max_delay_ms) : 0;
+	if (e && e != -ENOENT) {
+		snprintf(err, errlen, "%s: cannot set tunable vtl_max_delay_ms", gi->path);
+		goto fail;
+	}
 	for (int r = 0; r < GR_NROLES; r++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, role_prog[r]);
 
@@ -480,18 +485,19 @@ fail:
 int launcher_graft_get(struct launcher *l, const char *path, __u32 window,
 		       struct graft_inst **out, char *err, size_t errlen)
 {
-	return launcher_graft_get_tun(l, path, window, 0, out, err, errlen);
+	return launcher_graft_get_tun(l, path, window, 0, 0, out, err, errlen);
 }
 
 int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
-			   __u32 max_loss_ppm, struct graft_inst **out, char *err, size_t errlen)
+			   __u32 max_loss_ppm, __u32 max_delay_ms, struct graft_inst **out,
+			   char *err, size_t errlen)
 {
 	struct graft_inst *gi;
 	int e;
 
 	for (gi = l->insts; gi; gi = gi->next) {
 		if (!gi->retired && !strcmp(gi->path, path) && gi->window == window &&
-		    gi->max_loss_ppm == max_loss_ppm) {
+		    gi->max_loss_ppm == max_loss_ppm && gi->max_delay_ms == max_delay_ms) {
 			gi->refs++;
 			*out = gi;
 			return 0;
@@ -503,6 +509,7 @@ int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
 	snprintf(gi->path, sizeof(gi->path), "%s", path);
 	gi->window = window;
 	gi->max_loss_ppm = max_loss_ppm;
+	gi->max_delay_ms = max_delay_ms;
 	e = graft_load(l, gi, err, errlen);
 	if (e) {
 		free(gi);

@@ -26,6 +26,7 @@ struct graft_inst {
 	char name[VTL_GRAFT_NAME_MAX];
 	__u32 window;
 	__u32 max_loss_ppm;  /* 0: the object's default */
+	__u32 max_delay_ms;  /* 0: the object's default (vtl_max_delay_ms) */
 	struct bpf_object *obj;
 	int fd[GR_NROLES];   /* -1 when the graft lacks the role */
 	int refs;
@@ -65,9 +66,11 @@ void launcher_close(struct launcher *l);
  * given window tunable. On failure, err names the reason. */
 int launcher_graft_get(struct launcher *l, const char *path, __u32 window,
 		       struct graft_inst **out, char *err, size_t errlen);
-/* The same with every tunable: max_loss_ppm 0 keeps the object's default. */
+/* The same with every tunable: max_loss_ppm (vtl_max_loss_ppm) and
+ * max_delay_ms (vtl_max_delay_ms) 0 keep the object's default. */
 int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
-			   __u32 max_loss_ppm, struct graft_inst **out, char *err, size_t errlen);
+			   __u32 max_loss_ppm, __u32 max_delay_ms, struct graft_inst **out,
+			   char *err, size_t errlen);
 void launcher_graft_put(struct launcher *l, struct graft_inst *gi);
 /* The file at path changed or left the pool: instances loaded from it
  * stay with their sessions, but launcher_graft_get loads afresh. */

@@ -49,8 +49,9 @@ static int meta_ranges(const struct vtl_graft_meta *m, const char *path, char *e
 		snprintf(err, errlen, "%s: unknown service bits 0x%x", path, m->services & ~SVC_ALL);
 	else if (m->max_loss_ppm > 1000000)
 		snprintf(err, errlen, "%s: max_loss_ppm %u exceeds 1000000", path, m->max_loss_ppm);
-	else if (m->reserved[0] | m->reserved[1] | m->reserved[2] | m->reserved[3] |
-		 m->reserved[4])
+	else if (m->max_delay_ms > 3600000)
+		snprintf(err, errlen, "%s: max_delay_ms %u exceeds an hour", path, m->max_delay_ms);
+	else if (m->reserved[0] | m->reserved[1] | m->reserved[2] | m->reserved[3])
 		snprintf(err, errlen, "%s: reserved metadata fields are not zero", path);
 	else
 		return 0;

@@ -55,6 +55,7 @@ static int swap_apply(struct vtld *d, struct session *s, struct pool_graft *pg,
 	int e;
 
 	cb_set_services(s, pg, loss);
+	s->max_delay_ms = gi->max_delay_ms;
 	if (!s->initiator && s->reliable && !s->rob && session_rob_alloc(s))
 		return -ENOMEM;
 	if (s->partial) {
@@ -112,7 +113,8 @@ int swap_start(struct vtld *d, struct session *s, const char *graft, __u32 max_l
 		snprintf(err, errlen, "the session already runs %s", graft);
 		return -EALREADY;
 	}
-	if (launcher_graft_get_tun(&d->l, pg->path, s->window, loss, &gi, err, errlen))
+	if (launcher_graft_get_tun(&d->l, pg->path, s->window, loss,
+				   cb_max_delay(pg, s->req_max_delay_ms), &gi, err, errlen))
 		return -VTL_E_NOGRAFT;
 	s->swap_gi = gi;
 	s->swap_pg = pg;
@@ -122,6 +124,8 @@ int swap_start(struct vtld *d, struct session *s, const char *graft, __u32 max_l
 	s->swap_nego.graft_version = htonl(pg->meta.version);
 	memcpy(s->swap_nego.graft_hash, pg->hash, VTL_HASH_LEN);
 	s->swap_nego.max_loss_ppm = htonl(loss);
+	if (pg->meta.max_delay_ms)
+		s->swap_nego.max_delay_ms = htonl(cb_max_delay(pg, s->req_max_delay_ms));
 	s->swap_nego.services = htonl(pg->meta.services);
 	s->swap_nego.flags = htonl(VTL_NF_SWAP);
 	s->swap_gap_ms = SWAP_FIRST_GAP_MS;
@@ -225,7 +229,8 @@ void swap_on_nego(struct vtld *d, struct session *s, const struct vtl_nego *n)
 		swap_nack(d, s, n, VTL_NR_BAD_PARAMS);
 		return;
 	}
-	if (launcher_graft_get_tun(&d->l, pg->path, s->window, loss, &gi, err, sizeof(err))) {
+	if (launcher_graft_get_tun(&d->l, pg->path, s->window, loss,
+				   cb_max_delay(pg, ntohl(n->max_delay_ms)), &gi, err, sizeof(err))) {
 		pr_warn("session %08x: swap: %s\n", s->id, err);
 		swap_nack(d, s, n, VTL_NR_NO_GRAFT);
 		return;

@@ -49,6 +49,7 @@ struct session {
 	bool cc;                   /* the graft runs AIMD: respect cwnd */
 	bool partial;              /* the graft may give packets up (pr) */
 	__u32 max_loss_ppm;
+	__u32 max_delay_ms;        /* delay-bounded graft's max delay, else 0 */
 	struct client *cl;
 	struct pool_graft *pg;
 	struct graft_inst *gi;
@@ -175,6 +176,7 @@ void db_kick_all(struct vtld *d);
 void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o);
 void cb_prewarm(struct vtld *d, struct pool_graft *pg);
 void cb_set_services(struct session *s, const struct pool_graft *pg, __u32 max_loss_ppm);
+__u32 cb_max_delay(const struct pool_graft *pg, __u32 requested_ms);
 void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
 void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void *pay,
 		      __u32 len);

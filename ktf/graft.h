@@ -17,14 +17,19 @@
 #define VTL_CONTINUE (-1)
 
 /* Declare the graft's metadata (section .vtl.meta, read by the pool).
- * _PR adds the default loss budget of a partially reliable graft. */
-#define VTL_GRAFT_META_PR(_name, _version, _services, _roles, _wdef, _wmin, _wmax, _loss) \
+ * _PR adds the default loss budget of a partially reliable graft; _QOS
+ * also the default max delay (ms) of a delay-bounded one: vtld then sets
+ * its vtl_max_delay_ms tunable from the application's max delay. */
+#define VTL_GRAFT_META_QOS(_name, _version, _services, _roles, _wdef, _wmin, _wmax, _loss, \
+			   _delay)                                                          \
 	__attribute__((used)) const struct vtl_graft_meta vtl_meta SEC(".vtl.meta") = { \
 		.magic = VTL_META_MAGIC, .meta_version = VTL_META_VERSION,      \
 		.name = _name, .version = _version, .services = _services,      \
 		.roles = _roles, .window_default = _wdef, .window_min = _wmin,  \
-		.window_max = _wmax, .max_loss_ppm = _loss,                     \
+		.window_max = _wmax, .max_loss_ppm = _loss, .max_delay_ms = _delay, \
 	}
+#define VTL_GRAFT_META_PR(_name, _version, _services, _roles, _wdef, _wmin, _wmax, _loss) \
+	VTL_GRAFT_META_QOS(_name, _version, _services, _roles, _wdef, _wmin, _wmax, _loss, 0)
 #define VTL_GRAFT_META(_name, _version, _services, _roles, _wdef, _wmin, _wmax) \
 	VTL_GRAFT_META_PR(_name, _version, _services, _roles, _wdef, _wmin, _wmax, 0)
 

@@ -7,7 +7,9 @@
  *    retransmission trigger from the Data Broker: grow it back into the
  *    stored frame (bpf_skb_change_tail + bpf_skb_store_bytes);
  *  - vtl_rtt_sample: RFC 6298 estimator from echoed timestamps;
- *  - vtl_arq_timer_cb: retransmission timeout -> VTL_EV_RTO event.
+ *  - vtl_arq_timer_cb: retransmission timeout -> VTL_EV_RTO event; the
+ *    pieces a graft's own timer reuses (vtl_arq_timer_enter,
+ *    vtl_arq_rto_step, vtl_arq_rearm, vtl_arq_probe_seq; VTL_ARQ_TIMER_CB).
  *  - vtl_sacked: is seq inside one of the peer's last SACK blocks?
  * Tunables (set before load): vtl_window, vtl_min_rto_us, vtl_max_rto_us,
  * vtl_init_rto_us; vtl_cc (tf_cc.h).
@@ -34,50 +36,97 @@ static __always_inline __u32 vtl_clamp_rto(__u64 rto)
 	return (__u32)rto;
 }
 
-static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
+/*
+ * The retransmission timer. A timer callback has no packet: it changes
+ * state and posts events. vtl_arq_timer_enter() is the common start of a
+ * callback (session gone or idle: NULL; else the timer is marked armed
+ * again); vtl_arq_rto_step() fires the RTO when it is due and returns the
+ * absolute deadline (ns) to re-arm for. A graft refines the timer (a loss
+ * probe, say: grafts/sr-tlp.bpf.c) by defining VTL_ARQ_TIMER_CB as its own
+ * callback before including this header; every arm then uses it.
+ */
+static __always_inline struct vtl_state *vtl_arq_timer_enter(__u32 slot)
 {
-	__u32 slot = *key;
 	struct vtl_state *st = bpf_map_lookup_elem(&vtl_state, &slot);
-	__u64 now, rto_ns, deadline;
-	__u32 una, nxt;
 
 	if (!st || !st->active)
-		return 0;
+		return NULL;
 	st->timer_armed = 0;
-	una = st->snd_una;
-	nxt = st->snd_nxt;
-	if (una == nxt)
-		return 0;             /* idle: the next send re-arms */
+	if (st->snd_una == st->snd_nxt)
+		return NULL;          /* idle: the next send re-arms */
 	if (__sync_val_compare_and_swap(&st->timer_armed, 0, 1) != 0)
-		return 0;             /* a sender re-armed it meanwhile */
-	now = bpf_ktime_get_ns();
-	rto_ns = (__u64)st->rto_us * 1000;
-	if (now - st->last_progress_ns >= rto_ns) {
-		__sync_fetch_and_add(&st->timeouts, 1);
-		st->rto_us = vtl_clamp_rto((__u64)st->rto_us * 2);
-		st->last_progress_ns = now;
-		st->recover = nxt;
-		st->dupacks = 0;
-		vtl_cc_on_rto(st);
-		vtl_event(VTL_EV_RTO, st, slot, una, nxt);
-		deadline = now + (__u64)st->rto_us * 1000;
-	} else {
-		deadline = st->last_progress_ns + rto_ns;
-	}
-	bpf_timer_start(&val->t, deadline, BPF_F_TIMER_ABS);
+		return NULL;          /* a sender re-armed it meanwhile */
+	return st;
+}
+
+/* (Re-)arm the timer from its callback for an absolute deadline (ns). */
+static __always_inline void vtl_arq_timer_set(struct vtl_state *st, struct vtl_timer_val *val,
+					      __u64 at)
+{
+	st->timer_at_ns = at;
+	bpf_timer_start(&val->t, at, BPF_F_TIMER_ABS);
+}
+
+static __always_inline __u64 vtl_arq_rto_step(struct vtl_state *st, __u32 slot, __u64 now)
+{
+	__u64 rto_ns = (__u64)st->rto_us * 1000;
+	__u32 una = st->snd_una, nxt = st->snd_nxt;
+
+	if (now - st->last_progress_ns < rto_ns)
+		return st->last_progress_ns + rto_ns;
+	__sync_fetch_and_add(&st->timeouts, 1);
+	st->rto_us = vtl_clamp_rto((__u64)st->rto_us * 2);
+	st->last_progress_ns = now;
+	st->recover = nxt;
+	st->dupacks = 0;
+	vtl_cc_on_rto(st);
+	vtl_event(VTL_EV_RTO, st, slot, una, nxt);
+	return now + (__u64)st->rto_us * 1000;
+}
+
+#ifndef VTL_ARQ_TIMER_CB
+#define VTL_ARQ_TIMER_CB vtl_arq_timer_cb
+static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
+{
+	struct vtl_state *st = vtl_arq_timer_enter(*key);
+
+	(void)map;
+	if (st)
+		vtl_arq_timer_set(st, val, vtl_arq_rto_step(st, *key, bpf_ktime_get_ns()));
 	return 0;
+}
+#else
+static int VTL_ARQ_TIMER_CB(void *map, __u32 *key, struct vtl_timer_val *val);
+#endif
+
+/* Move the session's running retransmission timer earlier, to an absolute
+ * deadline (ns), e.g. for a probe after an ACK; never later, so an RTO
+ * already due by then still fires. Nothing when the timer is idle. */
+static __always_inline void vtl_arq_rearm(struct vtl_state *st, __u32 slot, __u64 deadline)
+{
+	struct vtl_timer_val *t;
+
+	if (!st->timer_armed || deadline >= st->timer_at_ns)
+		return;
+	t = bpf_map_lookup_elem(&vtl_timers, &slot);
+	if (t) {
+		st->timer_at_ns = deadline;
+		bpf_timer_start(&t->t, deadline, BPF_F_TIMER_ABS);
+	}
 }
 
 static __always_inline void vtl_arq_arm(struct vtl_kctx *k)
 {
 	struct vtl_state *st = k->st;
+	__u64 us;
 
 	if (st->timer_armed)
 		return;
 	if (__sync_val_compare_and_swap(&st->timer_armed, 0, 1) != 0)
 		return;
-	if (vtl_start_timer(k->slot, st->rto_us ? st->rto_us : vtl_init_rto_us,
-			    vtl_arq_timer_cb))
+	us = st->rto_us ? st->rto_us : vtl_init_rto_us;
+	st->timer_at_ns = bpf_ktime_get_ns() + us * 1000;
+	if (vtl_start_timer(k->slot, us, VTL_ARQ_TIMER_CB))
 		st->timer_armed = 0;
 }
 
@@ -113,6 +162,25 @@ static __always_inline int vtl_sacked(struct vtl_state *st, __u32 seq)
 			return 1;
 	}
 	return 0;
+}
+
+/* The highest sequence number in flight the peer has not SACKed: what a
+ * loss probe resends. snd_una when everything above it is SACKed. */
+static __always_inline __u32 vtl_arq_probe_seq(struct vtl_state *st)
+{
+	__u32 una = st->snd_una, p = st->snd_nxt - 1;
+
+#pragma clang loop unroll(full)
+	for (int pass = 0; pass < VTL_SACK_MAX; pass++) {
+#pragma clang loop unroll(full)
+		for (int i = 0; i < VTL_SACK_MAX; i++) {
+			__u32 s = st->sack[i][0], e = st->sack[i][1];
+
+			if (s != e && !vtl_before(p, s) && vtl_before(p, e))
+				p = s - 1;
+		}
+	}
+	return vtl_before(p, una) ? una : p;
 }
 
 /* Retransmission trigger: refill from the stored copy. */

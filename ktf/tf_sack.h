@@ -9,7 +9,10 @@
  *    blocks (the egress KTF then skips SACKed packets on retransmission),
  *    and once three packets above snd_una are SACKed starts one recovery
  *    episode: VTL_EV_FAST_RETX for [snd_una, highest SACKed).
- *  - tf_xdp_pr_giveup: partial reliability policy (see below).
+ *  - tf_xdp_pr_giveup: partial reliability policy (see below), and the
+ *    pieces other give-up policies reuse: vtl_pr_grant (within the loss
+ *    budget), vtl_rx_hole_age_us (how old the missing packet is),
+ *    vtl_ack_echo (lets the receiver measure the RTT).
  * Include after tf_cumack.h.
  */
 #ifndef VTL_KTF_TF_SACK_H
@@ -66,25 +69,78 @@ static __always_inline int tf_xdp_deliver(struct xdp_md *ctx, struct vtl_kctx *k
 #endif
 VTL_TUNABLE(__u32, vtl_max_loss_ppm, VTL_PR_MAX_LOSS_PPM);
 
+/* Allow vtld to give up the packet at the delivery point (rcv_acked) if
+ * that keeps the losses within vtl_max_loss_ppm of the packets so far.
+ * Returns 1 when allowed now. */
+static __always_inline int vtl_pr_grant(struct vtl_state *st)
+{
+	__u32 acked = st->rcv_acked, total;
+
+	if (vtl_after(st->pr_skip, acked))
+		return 0;                   /* already allowed, vtld has not caught up */
+	total = st->rcv_nxt - st->isn_rx;
+	if ((__u64)(st->pr_granted + 1) * 1000000 > (__u64)vtl_max_loss_ppm * total)
+		return 0;                   /* budget spent: wait for the retransmission */
+	st->pr_skip = acked + 1;
+	__sync_fetch_and_add(&st->pr_granted, 1);
+	return 1;
+}
+
 static __always_inline int tf_xdp_pr_giveup(struct xdp_md *ctx, struct vtl_kctx *k)
 {
 	struct vtl_state *st = k->st;
-	__u32 acked, total;
 
 	(void)ctx;
 	if (k->p.vh->type != VTL_T_DATA || !st)
 		return VTL_CONTINUE;
-	acked = st->rcv_acked;
-	if (!vtl_after(st->rcv_nxt, acked + VTL_REORDER_THRESH))
-		return VTL_CONTINUE;        /* no hole old enough */
-	if (vtl_after(st->pr_skip, acked))
-		return VTL_CONTINUE;        /* already allowed, vtld has not caught up */
-	total = st->rcv_nxt - st->isn_rx;
-	if ((__u64)(st->pr_granted + 1) * 1000000 > (__u64)vtl_max_loss_ppm * total)
-		return VTL_CONTINUE;        /* budget spent: wait for the retransmission */
-	st->pr_skip = acked + 1;
-	__sync_fetch_and_add(&st->pr_granted, 1);
+	if (vtl_after(st->rcv_nxt, st->rcv_acked + VTL_REORDER_THRESH))
+		vtl_pr_grant(st);           /* a hole old enough */
 	return VTL_CONTINUE;
+}
+
+/*
+ * Receiver: the age (us) of the packet at the delivery point (rcv_acked)
+ * while it is missing, judged from what arrives after it. Its send time is
+ * at most the sender's stamp (tsval) of the first packet seen above it,
+ * kept in hole_ts/hole_hi while the delivery point stays below hole_hi, so
+ *   age >= (tsval of this packet - hole_ts) + one-way delay,
+ * the one-way delay taken as half the smallest RTT seen through the echo
+ * of our ACK stamps in DATA (rtt_min_us: 0 until the sender echoes them,
+ * see vtl_ack_echo). A lower bound, in the sender's clock: no clock sync.
+ * Call for accepted DATA; returns 0 when nothing above it has arrived.
+ */
+static __always_inline __u32 vtl_rx_hole_age_us(struct vtl_kctx *k)
+{
+	struct vtl_state *st = k->st;
+	__u32 acked = st->rcv_acked, seq = bpf_ntohl(k->p.vh->seq);
+	__u32 ts = bpf_ntohl(k->p.vh->tsval), ecr = bpf_ntohl(k->p.vh->tsecr), rtt;
+
+	if (ecr) {
+		rtt = k->now_us - ecr;
+		if (rtt < 60000000 && (!st->rtt_min_us || rtt < st->rtt_min_us))
+			st->rtt_min_us = rtt ? rtt : 1;
+	}
+	if (st->hole_seq != acked) {            /* the delivery point moved */
+		st->hole_seq = acked;
+		if (!vtl_after(st->hole_hi, acked))
+			st->hole_hi = acked;    /* the reference is behind: none */
+	}
+	if (vtl_after(seq, acked) &&
+	    (!vtl_after(st->hole_hi, acked) || vtl_before(ts, st->hole_ts))) {
+		st->hole_hi = seq;              /* an earlier bound */
+		st->hole_ts = ts;
+	}
+	if (!vtl_after(st->hole_hi, acked))
+		return 0;
+	return (vtl_after(ts, st->hole_ts) ? ts - st->hole_ts : 0) + st->rtt_min_us / 2;
+}
+
+/* Sender: remember the peer's ACK stamp; the egress KTF echoes it in DATA
+ * (tsecr), which lets the receiver measure the RTT (vtl_rx_hole_age_us). */
+static __always_inline void vtl_ack_echo(struct vtl_kctx *k)
+{
+	if (k->st && k->p.vh->type == VTL_T_ACK && k->p.vh->tsval)
+		k->st->ts_recent = bpf_ntohl(k->p.vh->tsval);
 }
 
 static __always_inline int tf_xdp_sack(struct xdp_md *ctx, struct vtl_kctx *k)

@@ -95,7 +95,17 @@ struct vtl_state {
 	__u32 pr_skip;      /* the KTF lets vtld give up holes below this */
 	__u32 pr_granted;   /* holes the KTF allowed to give up */
 	__u32 rtt_last_us;  /* the latest RTT sample */
-	__u64 pad3[6];
+	/* sender, loss probes (tf_arq.h: vtl_arq_probe) */
+	__u64 tx_probes;    /* loss probes posted (VTL_EV_PROBE) */
+	__u32 probe_una;    /* snd_una when the last probe went out: one per ACK advance */
+	/* receiver, delay-bounded partial reliability (tf_sack.h: vtl_rx_hole_age_us) */
+	__u32 hole_seq;     /* the delivery point (rcv_acked) hole_ts refers to */
+	__u32 hole_ts;      /* peer's tsval of the first packet seen above hole_seq */
+	__u32 hole_hi;      /* ... and its sequence number */
+	__u32 rtt_min_us;   /* smallest RTT seen through the echo of our ACK stamps in DATA */
+	__u32 pr_late;      /* holes given up because they were older than the max delay */
+	__u64 timer_at_ns;  /* when the retransmission timer fires next (tf_arq.h) */
+	__u64 pad3;
 };
 _Static_assert(sizeof(struct vtl_state) == 320, "vtl_state is 320 bytes");
 
@@ -133,6 +143,8 @@ _Static_assert(sizeof(struct vtl_nego_state) == 8, "vtl_nego_state");
 #define VTL_EV_FAST_RETX  3  /* duplicate acks: resend [from, to) */
 #define VTL_EV_CLOSE_ACK  4  /* peer confirmed CLOSE */
 #define VTL_EV_NEGO_REPLY 5  /* NEGO_ACK / NEGO_NACK recorded in qos_nego */
+#define VTL_EV_PROBE      6  /* loss probe: resend [from, to) once; not a loss
+                                signal (no window change, no backoff) */
 struct vtl_event {
 	__u32 type;       /* VTL_EV_* */
 	__u32 session_id;
@@ -187,7 +199,9 @@ _Static_assert(sizeof(struct vtl_pctx) == 16, "vtl_pctx");
 #define VTL_CNT_RETX_FILLED      21 /* retx triggers refilled from copies */
 #define VTL_CNT_CONSUMED         22 /* handled in kernel and ended there (ACKs) */
 #define VTL_CNT_RETX_SKIPPED     23 /* retx trigger for a SACKed packet: not resent */
-#define VTL_CNT_MAX              24
+#define VTL_CNT_PROBE            24 /* loss probes posted by a KTF timer (TC dir) */
+#define VTL_CNT_GIVEUP_LATE      25 /* holes given up as older than the max delay (XDP) */
+#define VTL_CNT_MAX              26
 
 /* ---- graft metadata: section ".vtl.meta" of every graft object --------- */
 #define VTL_META_MAGIC   0x4d4c5456u /* "VTLM" */
@@ -206,7 +220,8 @@ struct vtl_graft_meta {
 	__u32 window_min;
 	__u32 window_max;
 	__u32 max_loss_ppm;   /* partial reliability: default loss budget */
-	__u32 reserved[5];
+	__u32 max_delay_ms;   /* delay-bounded grafts: default max delay, 0 = none */
+	__u32 reserved[4];
 };
 _Static_assert(sizeof(struct vtl_graft_meta) == 80, "vtl_graft_meta");
 

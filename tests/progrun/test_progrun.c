@@ -2,7 +2,7 @@
 /*
  * BPF prog-run tests (tier 2): feed crafted, malformed and fuzzed frames to
  * the REAL root programs (vtl_xdp_root, vtl_tc_root) tail-calling into the
- * REAL canonical and gbn grafts, loaded by the daemon's Launcher exactly as
+ * REAL canonical, gbn and pr-delay grafts, loaded by the daemon's Launcher exactly as
  * vtld does (without attaching anything), through BPF_PROG_TEST_RUN.
  * Cilium style: each step builds its frame (PKTGEN), prepares session state
  * (SETUP), runs the program and checks the verdict, the exact counter
@@ -403,6 +403,65 @@ static void case_window(void)
 	       WINDOW - 1, WINDOW + 1);
 }
 
+/* ---- case 3b: pr-delay receiver: a hole older than max delay ----------- */
+#define SID_PRD  0x44440003u      /* slot 3: pr-delay, we receive (isn_rx 2000) */
+#define PRD_MS   50               /* its max delay (tunable set by the Launcher) */
+
+static void case_pr_delay(void)
+{
+	struct vtl_state *st = launcher_state(&L, 3);
+	struct graft_inst *g = NULL;
+	struct vtl_spec sp = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_PRD,
+			       .type = VTL_T_DATA, .pay_len = 100 };
+	char err[512];
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+	__u32 now;
+
+	if (launcher_graft_get_tun(&L, VTL_POOL_DIR "/pr-delay.o", WINDOW, 0, PRD_MS, &g, err,
+				   sizeof(err)) || launcher_slot_set(&L, 3, g) ||
+	    launcher_session_add(&L, 3, &(struct launcher_sess){ .session_id = SID_PRD,
+		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = 2000, .mss = 1400 })) {
+		CHECK(0, "cannot deploy pr-delay in slot 3: %s", err);
+		return;
+	}
+#define PRD_DATA(_what, _seq, _ts, _ecr, ...) do {                                  \
+	sp.seq = (_seq); sp.tsval = (_ts); sp.tsecr = (_ecr); sp.pay_seed = (__u8)(_seq); \
+	len = pktgen_vtl(f, &sp);                                                       \
+	RUN_EXPECT(_what, true, f, len, &r, redirect_verdict, VTL_CNT_VTL, 1,          \
+		   VTL_CNT_TO_XSK, 1, ##__VA_ARGS__);                                 \
+} while (0)
+	PRD_DATA("DATA 2000", 2000, 1000, 0);
+	st->rcv_acked = 2001;           /* SETUP: vtld delivered 2000; 2001 is lost */
+	PRD_DATA("DATA 2002 above the hole", 2002, 1010, 0);
+	CHECK(st->hole_seq == 2001 && st->hole_hi == 2002 && st->hole_ts == 1010,
+	      "hole reference: seq %u hi %u ts %u", st->hole_seq, st->hole_hi, st->hole_ts);
+	PRD_DATA("DATA 2003, hole 1 us younger than max delay", 2003, 1010 + PRD_MS * 1000 - 1, 0);
+	CHECK(st->pr_skip == 2000 && !st->pr_late, "given up too early: pr_skip %u", st->pr_skip);
+	PRD_DATA("DATA 2004, hole as old as max delay", 2004, 1010 + PRD_MS * 1000, 0,
+		 VTL_CNT_GIVEUP_LATE, 1);
+	CHECK(st->pr_skip == 2002 && st->pr_late == 1 && st->pr_granted == 1,
+	      "after 2004: pr_skip %u pr_late %u pr_granted %u", st->pr_skip, st->pr_late,
+	      st->pr_granted);
+	/* vtld skipped 2001 and delivered 2002..2004; 2006 is missing now. The
+	 * echo of our ACK stamp gives an RTT of 20 ms: 10 ms count as one-way. */
+	st->rcv_acked = 2005;
+	now = mono_us();
+	PRD_DATA("DATA 2007, RTT echo", 2007, 200000, now - 20000);
+	CHECK(st->rtt_min_us >= 20000 && st->rtt_min_us < 20000 + 100000,
+	      "rtt_min_us %u, want about 20000", st->rtt_min_us);
+	CHECK(st->hole_seq == 2005 && st->hole_hi == 2007, "new reference: seq %u hi %u",
+	      st->hole_seq, st->hole_hi);
+	PRD_DATA("DATA 2008, hole old enough with the one-way delay", 2008,
+		 200000 + PRD_MS * 1000 - st->rtt_min_us / 2, 0, VTL_CNT_GIVEUP_LATE, 1);
+	CHECK(st->pr_skip == 2006 && st->pr_late == 2, "after 2008: pr_skip %u pr_late %u",
+	      st->pr_skip, st->pr_late);
+#undef PRD_DATA
+	launcher_session_del(&L, 3, SID_PRD);
+	launcher_graft_put(&L, g);
+}
+
 /* ---- case 4: fuzz --------------------------------------------------------- */
 #define FUZZ_N      20000
 #define FUZZ_SAMPLE 5      /* every 5th frame: snapshots around the call */
@@ -684,6 +743,8 @@ int main(void)
 	run_case("3 gbn receiver: in-order, out-of-order, duplicate (xdp)", case_gbn_receiver);
 	run_case("3 gbn sender: stamp, refill, retx miss, ACK (tc+xdp)", case_gbn_sender);
 	run_case("3 gbn sender: window full (tc)", case_window);
+	run_case("3 pr-delay receiver: a hole older than max delay is given up (xdp)",
+		 case_pr_delay);
 	run_case("4 fuzz (xdp root)", c4x);
 	run_case("4 fuzz (tc root)", c4t);
 

@@ -188,11 +188,11 @@ void nm_show(struct nm *n, FILE *f, bool params, bool counters)
 			(unsigned long long)c->fwd, (unsigned long long)c->fwd_bytes,
 			(unsigned long long)c->passed);
 		fprintf(f, "  dropped: loss %llu burst %llu queue %llu limit %llu tx %llu "
-			"oversize %llu kernel %llu\n",
+			"oversize %llu kernel %llu nth %llu\n",
 			(unsigned long long)c->drop_loss, (unsigned long long)c->drop_burst,
 			(unsigned long long)c->drop_queue, (unsigned long long)c->drop_limit,
 			(unsigned long long)c->drop_tx, (unsigned long long)c->drop_oversize,
-			(unsigned long long)c->kernel_drops);
+			(unsigned long long)c->kernel_drops, (unsigned long long)c->drop_nth);
 		fprintf(f, "  duplicated %llu reordered %llu corrupted %llu csum-completed %llu "
 			"gso %llu\n",
 			(unsigned long long)c->dup, (unsigned long long)c->reordered,
@@ -224,7 +224,8 @@ void nm_stats_json(struct nm *n, FILE *f)
 			{ "drop_loss", c->drop_loss }, { "drop_burst", c->drop_burst },
 			{ "drop_queue", c->drop_queue }, { "drop_limit", c->drop_limit },
 			{ "drop_tx", c->drop_tx }, { "drop_oversize", c->drop_oversize },
-			{ "kernel_drops", c->kernel_drops }, { "dup", c->dup },
+			{ "kernel_drops", c->kernel_drops }, { "drop_nth", c->drop_nth },
+			{ "dup", c->dup },
 			{ "reordered", c->reordered }, { "corrupted", c->corrupted },
 			{ "csum_fixed", c->csum_fixed }, { "gso", c->gso },
 			{ "queue_frames", d->q.n }, { "queue_bytes", d->q_bytes },

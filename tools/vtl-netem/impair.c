@@ -12,6 +12,9 @@
  *   otherwise delay + jitter, never before the previous frame unless jitter
  *   is allowed to reorder; 6. corruption; 7. duplication (the copy is
  *   serialised and delayed like a new frame, never lost or reordered).
+ * Before them, drop-nth N (deterministic, no randomness): the Nth new DATA
+ * frame of every VTL session (retransmissions, flag VTL_F_RETX, do not
+ * count) is dropped; e.g. a 10-packet request loses exactly its last packet.
  * Every random stream is drawn the same number of times for every frame,
  * whatever is enabled: with the same seed and the same frames, the same
  * frames are lost whether or not e.g. duplication is on.
@@ -88,7 +91,7 @@ void nm_params_default(struct nm_params *p)
 bool nm_params_identity(const struct nm_params *p)
 {
 	return !p->delay_ns && !p->jitter_ns && !p->loss && !p->ge && !p->reorder &&
-	       !p->dup && !p->corrupt && !p->rate_bps;
+	       !p->dup && !p->corrupt && !p->rate_bps && !p->drop_nth;
 }
 
 /* Offset of the L3 header and its ethertype (one in-band VLAN tag skipped). */
@@ -169,6 +172,32 @@ static uint64_t delayed(struct nm_dirstate *d, uint64_t base, double z)
 	return due;
 }
 
+/* drop-nth: is f the Nth new (not retransmitted) VTL DATA frame of its
+ * session in this direction? Sessions are tracked by id in a small table;
+ * the oldest entry is reused when a new session shows up. */
+static bool nth_hit(struct nm_dirstate *d, const uint8_t *f, uint32_t len)
+{
+	uint16_t et;
+	uint32_t l3 = l3_off(f, len, &et), l4, sid, i;
+
+	if (et != 0x0800 || l3 + 20 > len || f[l3 + 9] != 253)
+		return false;
+	l4 = l3 + (f[l3] & 0x0f) * 4u;
+	if (l4 + 32 > len || f[l4 + 1] != 4 /* VTL_T_DATA */ || (f[l4 + 2] & 0x01 /* RETX */))
+		return false;
+	sid = (uint32_t)f[l4 + 4] << 24 | (uint32_t)f[l4 + 5] << 16 |
+	      (uint32_t)f[l4 + 6] << 8 | f[l4 + 7];
+	for (i = 0; i < NM_NTH_SESSIONS; i++)
+		if (d->nth[i].n && d->nth[i].sid == sid)
+			break;
+	if (i == NM_NTH_SESSIONS) {
+		i = d->nth_next++ % NM_NTH_SESSIONS;
+		d->nth[i].sid = sid;
+		d->nth[i].n = 0;
+	}
+	return ++d->nth[i].n == d->p.drop_nth;
+}
+
 void nm_impair(struct nm_dirstate *d, uint64_t now, const uint8_t *f, uint32_t len,
 	       struct nm_verdict *v)
 {
@@ -198,6 +227,10 @@ void nm_impair(struct nm_dirstate *d, uint64_t now, const uint8_t *f, uint32_t l
 			d->ge_bad = !d->ge_bad;
 	} else {
 		d->ge_bad = false;
+	}
+	if (p->drop_nth && nth_hit(d, f, len)) {
+		v->drop = NM_DROP_NTH;
+		return;
 	}
 	if (u_loss < p->loss) {
 		v->drop = NM_DROP_LOSS;
@@ -418,7 +451,7 @@ static const struct nm_key {
 	{ "reorder-jitter", false }, { "loss", true }, { "ge", true }, { "burst-loss", true },
 	{ "reorder", true }, { "dup", true }, { "duplicate", true }, { "corrupt", true },
 	{ "rate", true }, { "queue", true }, { "limit", true }, { "filter", true },
-	{ "vtl-only", false },
+	{ "vtl-only", false }, { "drop-nth", true },
 };
 
 static const struct nm_key *find_key(const char *key)
@@ -490,6 +523,12 @@ int nm_param_set(struct nm_params *p, const char *key, const char *val,
 			return ERR("'%s' is not a filter (all, vtl, udp, tcp, icmp or an IPv4 protocol number)", val);
 	} else if (!strcmp(key, "vtl-only")) {
 		p->filter = 253;
+	} else if (!strcmp(key, "drop-nth")) {
+		if (!strcmp(val, "off"))
+			u = 0;
+		else if (nm_parse_u64(val, &u) || u < 1 || u > 0xffffffffu)
+			return ERR("'%s' is not a packet number (1.., or off)", val);
+		p->drop_nth = (uint32_t)u;
 	}
 	return 0;
 }
@@ -525,11 +564,12 @@ void nm_params_str(const struct nm_params *p, char *buf, size_t len)
 		snprintf(r, sizeof(r), "off");
 	snprintf(buf, len,
 		 "delay %s jitter %s dist %s%s loss %g%% ge %s reorder %g%% dup %g%% "
-		 "corrupt %g%% rate %s queue %s limit %u filter %s",
+		 "corrupt %g%% rate %s queue %s limit %u filter %s drop-nth %u",
 		 fmt_ms(t1, sizeof(t1), p->delay_ns), fmt_ms(t2, sizeof(t2), p->jitter_ns),
 		 p->dist == NM_DIST_NORMAL ? "normal" : "uniform",
 		 p->no_reorder_jitter ? " no-reorder-jitter" : "", p->loss * 100, ge,
-		 p->reorder * 100, p->dup * 100, p->corrupt * 100, r, q, p->limit, f);
+		 p->reorder * 100, p->dup * 100, p->corrupt * 100, r, q, p->limit, f,
+		 p->drop_nth);
 }
 
 void nm_params_json(const struct nm_params *p, FILE *f)
@@ -550,6 +590,7 @@ void nm_params_json(const struct nm_params *p, FILE *f)
 		p->reorder * 100, p->dup * 100, p->corrupt * 100,
 		(unsigned long long)p->rate_bps, (unsigned long long)p->queue_bytes,
 		p->queue_ns / 1e6, p->limit);
+	fprintf(f, "\"drop_nth\":%u,", p->drop_nth);
 	if (p->filter == NM_FILTER_ALL)
 		fprintf(f, "\"filter\":\"all\"}");
 	else

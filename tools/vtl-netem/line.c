@@ -305,6 +305,7 @@ static void frame_in(struct nm_dirstate *d, uint64_t now, struct virtio_net_hdr 
 	case NM_DROP_BURST: d->c.drop_burst++; free(f); return;
 	case NM_DROP_QUEUE: d->c.drop_queue++; free(f); return;
 	case NM_DROP_LIMIT: d->c.drop_limit++; free(f); return;
+	case NM_DROP_NTH:   d->c.drop_nth++;   free(f); return;
 	}
 	dup = v.dup ? frame_copy(f) : NULL;     /* before corruption */
 	if (v.corrupt_bit >= 0) {

@@ -129,6 +129,8 @@ static void usage(FILE *f)
 "      --filter F        impair only IPv4 protocol F (vtl = 253, udp, tcp, icmp,\n"
 "                        a number) or all (default); other frames cross at once\n"
 "      --vtl-only        = --filter vtl\n"
+"      --drop-nth N      drop the Nth new DATA frame of every VTL session\n"
+"                        (retransmissions pass; deterministic; off = 0)\n"
 "      --a2b, --b2a, --both   target of the impairment options that follow\n"
 "\n"
 "Control (one command per call; set applies to frames arriving after it):\n"
@@ -151,7 +153,7 @@ enum { OPT_A2B = 1000, OPT_B2A, OPT_BOTH, OPT_CTL, OPT_SEED, OPT_PIDFILE, OPT_TB
 static const char *const imp_keys[] = {
 	"delay", "jitter", "dist", "no-reorder-jitter", "reorder-jitter", "loss", "ge",
 	"burst-loss", "reorder", "dup", "duplicate", "corrupt", "rate", "queue", "limit",
-	"filter", "vtl-only",
+	"filter", "vtl-only", "drop-nth",
 };
 #define NKEYS ((int)(sizeof(imp_keys) / sizeof(imp_keys[0])))
 

@@ -28,6 +28,7 @@
 #define NM_DEFAULT_QUEUE_NS 100000000ull /* bottleneck buffer: 100 ms of rate */
 #define NM_ETH_OVERHEAD 14          /* frame length - IP length */
 #define NM_LATE_BUCKETS 8
+#define NM_NTH_SESSIONS 64          /* drop-nth: VTL sessions tracked per direction */
 
 enum nm_dir { NM_A2B = 0, NM_B2A = 1, NM_NDIR = 2 };
 enum nm_dist { NM_DIST_UNIFORM = 0, NM_DIST_NORMAL = 1 };
@@ -57,6 +58,7 @@ struct nm_params {
 	uint64_t queue_ns;              /* ... this much time at the rate */
 	uint32_t limit;                 /* frames held in the line */
 	int filter;                     /* NM_FILTER_ALL or an IPv4 protocol */
+	uint32_t drop_nth;              /* drop the Nth new VTL DATA of each session, 0 off */
 };
 
 struct nm_counters {
@@ -69,6 +71,7 @@ struct nm_counters {
 	uint64_t drop_limit;            /* line full (--limit) */
 	uint64_t drop_tx;               /* send error */
 	uint64_t drop_oversize;         /* truncated on receive */
+	uint64_t drop_nth;              /* deterministic: Nth new DATA of a session */
 	uint64_t dup, reordered, corrupted;
 	uint64_t csum_fixed;            /* CHECKSUM_PARTIAL completed in software */
 	uint64_t gso;                   /* GSO super-frames passed through */
@@ -110,6 +113,8 @@ struct nm_dirstate {
 	bool kernel;                    /* sch_netem of ours is on out_ifname */
 	uint64_t tbf_rate;              /* rate the installed tbf has */
 	uint64_t retry_at;              /* socket buffer full: retry then */
+	struct { uint32_t sid, n; } nth[NM_NTH_SESSIONS]; /* drop-nth: DATA seen per session */
+	uint32_t nth_next;              /* next entry to reuse */
 };
 
 struct nm_cfg {
@@ -166,7 +171,7 @@ struct nm_verdict {
 	uint64_t dup_due;
 	int64_t corrupt_bit;            /* bit index into the frame, -1 none */
 };
-enum { NM_DROP_LOSS = 1, NM_DROP_BURST, NM_DROP_QUEUE, NM_DROP_LIMIT };
+enum { NM_DROP_LOSS = 1, NM_DROP_BURST, NM_DROP_QUEUE, NM_DROP_LIMIT, NM_DROP_NTH };
 bool nm_match(const struct nm_params *p, const uint8_t *f, uint32_t len);
 void nm_impair(struct nm_dirstate *d, uint64_t now, const uint8_t *f, uint32_t len,
 	       struct nm_verdict *v);
