@@ -93,6 +93,7 @@ static int write_cfg(bool enabled)
 		.netns_cookie = netns_cookie(),
 		.dst_net = hk->o.dst_net,
 		.dst_mask = hk->o.dst_mask,
+		.notsent_lowat = (uint32_t)hk->o.lowat,
 	};
 	__u32 zero = 0;
 

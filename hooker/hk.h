@@ -35,6 +35,8 @@ struct hk_opts {
 	int connect_ms;           /* TCP connect timeout (both sides) */
 	int novtl_ttl_s;          /* how long "no VTL there" is believed */
 	int listeners;            /* VTL listeners kept open */
+	int lowat;                /* TCP_NOTSENT_LOWAT on hooked sockets (0: none) */
+	int rcvbuf;               /* SO_RCVBUF of the loopback listener (0: auto) */
 	bool disabled;            /* start disabled */
 	bool foreground;
 	const char *log;          /* "stderr", "syslog", NULL: by foreground */

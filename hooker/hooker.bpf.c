@@ -137,6 +137,8 @@ int vtl_hk_sockops(struct bpf_sock_ops *skops)
 {
 	struct vtl_hk_flow_key key = {};
 	struct vtl_hk_tuple t = {};
+	struct vtl_hk_cfg *cfg;
+	__u32 zero = 0;
 	struct vtl_hk_orig *o;
 	struct bpf_sock *sk;
 	__u32 rp;
@@ -160,6 +162,15 @@ int vtl_hk_sockops(struct bpf_sock_ops *skops)
 	t.daddr = skops->remote_ip4;
 	t.dport = (__u16)(rp > 0xffff ? rp >> 16 : rp);
 	bpf_sock_hash_update(skops, &hk_socks, &t, BPF_ANY);
+	/* The Hooker is slower than loopback: keep what the application has
+	 * written but the Hooker not yet taken small, as the path's own
+	 * window would (its receive buffer is bounded too). */
+	cfg = bpf_map_lookup_elem(&hk_cfg, &zero);
+	if (cfg && cfg->notsent_lowat) {
+		int v = (int)cfg->notsent_lowat;
+
+		bpf_setsockopt(skops, 6 /* SOL_TCP */, 25 /* TCP_NOTSENT_LOWAT */, &v, sizeof(v));
+	}
 	hk_count(VTL_HK_CNT_ESTABLISHED);
 	return 1;
 }

@@ -84,6 +84,10 @@ static void usage(FILE *f)
 "                           as for a blocking connect)\n"
 "      --novtl-ttl S        remember a peer without VTL this long (default 30)\n"
 "      --listeners N        VTL listeners kept open (default 4)\n"
+"      --lowat BYTES        TCP_NOTSENT_LOWAT on hooked sockets (default 131072;\n"
+"                           0: leave them alone)\n"
+"      --rcvbuf BYTES       receive buffer of hooked connections at the Hooker\n"
+"                           (default 262144; 0: the kernel's autotuning)\n"
 "      --disabled           start with hooking off (vtlctl hooker enable)\n"
 "  -P, --pidfile FILE       write our pid there once ready\n"
 "  -f, --foreground         do not daemonize; log to stderr\n"
@@ -133,7 +137,8 @@ static int parse_dst(const char *s)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { O_ROOT = 256, O_VTLPORT, O_LPORT, O_RACE, O_NEGO, O_CONN, O_TTL, O_LIS, O_DIS };
+	enum { O_ROOT = 256, O_VTLPORT, O_LPORT, O_RACE, O_NEGO, O_CONN, O_TTL, O_LIS, O_DIS,
+	       O_LOWAT, O_RCVBUF };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, 'g' }, { "root-cgroup", no_argument, 0, O_ROOT },
 		{ "port", required_argument, 0, 'p' }, { "dst", required_argument, 0, 'd' },
@@ -144,7 +149,8 @@ static int parse_args(int argc, char **argv)
 		{ "nego-timeout", required_argument, 0, O_NEGO },
 		{ "connect-timeout", required_argument, 0, O_CONN },
 		{ "novtl-ttl", required_argument, 0, O_TTL },
-		{ "listeners", required_argument, 0, O_LIS }, { "disabled", no_argument, 0, O_DIS },
+		{ "listeners", required_argument, 0, O_LIS },
+		{ "lowat", required_argument, 0, O_LOWAT }, { "rcvbuf", required_argument, 0, O_RCVBUF }, { "disabled", no_argument, 0, O_DIS },
 		{ "pidfile", required_argument, 0, 'P' }, { "foreground", no_argument, 0, 'f' },
 		{ "verbose", no_argument, 0, 'v' }, { "log", required_argument, 0, 'L' }, { "help", no_argument, 0, 'h' }, {}
 	};
@@ -154,7 +160,7 @@ static int parse_args(int argc, char **argv)
 
 	*o = (struct hk_opts){ .ctl_path = VTL_HK_CTL_PATH, .vtl_port = 7400, .race_ms = 100,
 			       .nego_ms = 2000, .connect_ms = 0, .novtl_ttl_s = 30,
-			       .listeners = 4 };
+			       .listeners = 4, .lowat = 131072, .rcvbuf = 262144 };
 	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:L:fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->cgroup = optarg; break;
@@ -185,6 +191,8 @@ static int parse_args(int argc, char **argv)
 		case O_TTL: if (num("--novtl-ttl", optarg, 0, 86400, &v)) return -1; o->novtl_ttl_s = (int)v; break;
 		case O_LIS: if (num("--listeners", optarg, 1, 64, &v)) return -1; o->listeners = (int)v; break;
 		case O_DIS: o->disabled = true; break;
+		case O_LOWAT: if (num("--lowat", optarg, 0, 1 << 30, &v)) return -1; o->lowat = (int)v; break;
+		case O_RCVBUF: if (num("--rcvbuf", optarg, 0, 1 << 30, &v)) return -1; o->rcvbuf = (int)v; break;
 		case 'P': o->pidfile = optarg; break;
 		case 'f': o->foreground = true; break;
 		case 'v': o->verbose++; break;
@@ -222,6 +230,10 @@ static int open_listener(void)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* inherited by accepted connections: bounds what sits between the
+	 * application and the (slower) VTL path */
+	if (hk->o.rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &hk->o.rcvbuf, sizeof(hk->o.rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1024) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
 		int e = -errno;

@@ -22,8 +22,10 @@ struct vtl_hk_cfg {
 	__u64 netns_cookie;  /* only sockets of vtl-hooker's network namespace */
 	__u32 dst_net;       /* destination filter, network order; dst_mask 0 = any */
 	__u32 dst_mask;
+	__u32 notsent_lowat; /* TCP_NOTSENT_LOWAT set on hooked sockets, 0: untouched */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct vtl_hk_cfg) == 32, "vtl_hk_cfg");
+_Static_assert(sizeof(struct vtl_hk_cfg) == 40, "vtl_hk_cfg");
 
 /* hk_orig: SK_STORAGE on the application's socket (set by connect4, read
  * by getpeername4 and sock_ops); hk_flows: LRU_HASH keyed by the
