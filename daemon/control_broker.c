@@ -211,10 +211,11 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 		client_send_error(c, -VTL_E_STATE, "OPEN on a connection that already has one");
 		return;
 	}
-	if (o->flags & ~VTL_OPEN_F_SHARED) {
+	if (o->flags & ~(VTL_OPEN_F_SHARED | VTL_OPEN_F_NODELAY)) {
 		client_send_error(c, -VTL_E_BADPARAM, "OPEN flags %#x: unknown bits", o->flags);
 		return;
 	}
+	c->nodelay = !!(o->flags & VTL_OPEN_F_NODELAY);
 	if (o->mode == VTL_OPEN_LISTEN) {
 		for (struct client *x = d->clients; x; x = x->next) {
 			if (x != c && x->state == CL_LISTEN && x->port == o->service_port &&

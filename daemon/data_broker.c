@@ -237,11 +237,13 @@ void db_send_data(struct vtld *d, struct session *s)
 			avail = DB_BATCH;
 		/* Nagle: a short frame only at the end of the stream, or when
 		 * it is all there is, nothing is in flight and the application
-		 * has nothing more queued; so a bulk stream is cut at mss
-		 * boundaries (and a given-up packet is exactly mss bytes) */
+		 * has nothing more queued (with nodelay: data in flight does
+		 * not matter); so a bulk stream is cut at mss boundaries (and
+		 * a given-up packet is exactly mss bytes) */
 		if (s->txq.len % s->mss &&
 		    (s->app_shut || !s->reliable ||
-		     (inflight == 0 && !frames && !client_has_more(s->cl))))
+		     ((inflight == 0 || (s->cl && s->cl->nodelay)) && !frames &&
+		      !client_has_more(s->cl))))
 			frames++;
 		n = avail < DB_BATCH ? avail : DB_BATCH;
 		if (n > frames)

@@ -113,6 +113,7 @@ struct client {
 	enum client_state state;
 	__u16 port;
 	bool shared;               /* LISTEN with VTL_OPEN_F_SHARED */
+	bool nodelay;              /* VTL_OPEN_F_NODELAY: no Nagle on this session */
 	struct session *s;
 	bool rd_paused;            /* not reading: session tx queue full */
 	bool wr_waiting;           /* EPOLLOUT armed: app not reading */

@@ -132,7 +132,8 @@ static bool is_local(uint32_t addr)
 struct vtl_sock *hk_vtl_connect(const char *peer, uint16_t port, uint16_t app_port, int *err)
 {
 	struct vtl_opts o = { .sz = sizeof(o), .socket_path = hk->o.vtl_socket,
-			      .port = port, .timeout_ms = hk->o.nego_ms, .app_port = app_port };
+			      .port = port, .timeout_ms = hk->o.nego_ms, .app_port = app_port,
+			      .flags = VTL_F_NODELAY };
 	struct vtl_sock *s;
 	int r;
 

@@ -91,7 +91,7 @@ int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	if (mode != VTL_MODE_SEND && mode != VTL_MODE_RECV)
 		return -VTL_E_BADPARAM;
 	if (copy_opts(&o, opts) < 0 || o.timeout_ms < 0 ||
-	    o.window > VTL_WINDOW_MAX || (o.flags & ~VTL_F_SHARED_PORT) ||
+	    o.window > VTL_WINDOW_MAX || (o.flags & ~(VTL_F_SHARED_PORT | VTL_F_NODELAY)) ||
 	    (o.graft && strlen(o.graft) >= VTL_GRAFT_NAME_MAX))
 		return -VTL_E_BADPARAM;
 
@@ -173,6 +173,8 @@ int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos)
 	o.app_port = s->app_port;
 	if (s->flags & VTL_F_SHARED_PORT)
 		o.flags |= VTL_OPEN_F_SHARED;
+	if (s->flags & VTL_F_NODELAY)
+		o.flags |= VTL_OPEN_F_NODELAY;
 	r = vtl__put(s, VTL_IPC_OPEN, &o, sizeof(o));
 	if (r < 0)
 		return r;

@@ -44,6 +44,8 @@ _Static_assert(sizeof(struct vtl_ipc_hdr) == 16, "vtl_ipc_hdr");
 /* vtl_ipc_open.flags */
 #define VTL_OPEN_F_SHARED 0x1  /* LISTEN: several listeners may share the port
                                 * (each takes one session), if all ask */
+#define VTL_OPEN_F_NODELAY 0x2 /* send a short frame as soon as the client has
+                                * nothing more queued, even with data in flight */
 struct vtl_ipc_open {
 	__u32 mode;          /* VTL_OPEN_* */
 	__u32 peer_addr;     /* IPv4, network order (CONNECT) */

@@ -54,6 +54,8 @@ struct vtl_opts {
 /* vtl_opts.flags */
 #define VTL_F_SHARED_PORT 0x1u /* RECV: several vtl_socks may listen on one
 				* port, each takes one session (all must ask) */
+#define VTL_F_NODELAY     0x2u /* like TCP_NODELAY: a short write goes out at
+				* once instead of waiting for data in flight */
 
 struct vtl_info {
 	uint32_t session_id;
