@@ -118,8 +118,9 @@ int main(void)
 		CHECK(rules_parse_rule("reliable, rtt >= 300 -> pr", &r, err, sizeof(err)) &&
 		      !strcmp(err, "rule: a time needs a unit (us, ms, s) at ' -> pr'"),
 		      "unit: %s", err);
-		CHECK(rules_parse_rule("fast -> sr", &r, err, sizeof(err)) &&
-		      strstr(err, "rule: unknown service or variable"), "unknown: %s", err);
+		CHECK(rules_parse_rule("reliable, fast -> sr", &r, err, sizeof(err)) &&
+		      !strcmp(err, "rule: unknown service or variable at 'fast -> sr'"),
+		      "unknown: %s", err);
 		CHECK(rules_parse_rule("reliable -> sr\nany -> canonical", &r, err, sizeof(err)) &&
 		      strstr(err, "line break"), "two lines: %s", err);
 		CHECK(rules_parse_rule("   ", &r, err, sizeof(err)) && strstr(err, "expected a rule"),

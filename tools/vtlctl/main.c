@@ -14,9 +14,11 @@
 
 const struct ctl_cmd ctl_objects[] = {
 	{ "status",  cmd_status,  "", "daemon, grafts, sessions and counters" },
-	{ "graft",   cmd_graft,   "[list|show|verify]", "the graft pool ('graft help')" },
+	{ "graft",   cmd_graft,   "list|show|verify|load|unload", "the graft pool ('graft help')" },
 	{ "session", cmd_session, "list|show [ID]|swap ID GRAFT", "sessions: NetMonitor figures, swap history, hot swap" },
 	{ "monitor", cmd_monitor, "[count N] [interval MS]", "live view: sessions' RTT, loss, goodput" },
+	{ "rule",    cmd_rule,    "list|add [at N] RULE|del N", "Control Broker rules, edited at runtime" },
+	{ "stats",   cmd_stats,   "", "daemon-wide figures: sessions, negotiations, swaps, drops" },
 	{ "help",    cmd_help,    "", "this list" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -51,6 +51,16 @@ int cmd_graft(struct ctl *c, int argc, char **argv);
 int cmd_session(struct ctl *c, int argc, char **argv);
 int cmd_help(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
+int cmd_rule(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+/* graft_load.c: graft load|unload (verbs of cmd_graft) */
+int ctl_graft_load(struct ctl *c, int argc, char **argv);
+int ctl_graft_unload(struct ctl *c, int argc, char **argv);
+/* graft.c: a validation report (pool_report, daemon/pool.h) */
+struct pool_report;
+void ctl_report_print(struct ctl *c, const char *file, const struct pool_report *r);
+void ctl_report_from_ipc(const struct vtl_ipc_graft_verify *v, const void *log,
+			 struct pool_report *r);
 /* session.c: one session (SESSION_SHOW reply) as a JSON object */
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o);
 
@@ -65,6 +75,11 @@ struct ctl_status {
 int ctl_fetch_status(struct ctl *c, struct ctl_status *out);
 void ctl_print_grafts(struct ctl *c, struct json *j, const struct ctl_status *s);
 void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *s);
+/* the shared counters map (VTL_CNT_PER_DIR per direction), as status and
+ * stats print it: non-zero ones per direction / every one by name */
+void ctl_print_counters(const __u64 *xdp, const __u64 *tc);
+void ctl_json_counters(struct json *j, const __u64 *xdp, const __u64 *tc);
+void ctl_fmt_uptime(uint64_t ms, char *buf, size_t len);
 struct json *ctl_json_open(struct ctl *c);
 void ctl_json_close(struct json *j);
 
