@@ -123,9 +123,12 @@ static int parse_op(struct cur *c, enum rule_op *op)
 static int parse_match(struct cur *c, struct rule *r)
 {
 	for (;;) {
+		const char *start;
 		char w[32];
 		int v;
 
+		skip_ws(c);
+		start = c->p;
 		if (word(c, w, sizeof(w)))
 			return fail(c, "expected a service or a condition");
 		if (!strcmp(w, "for")) {
@@ -149,8 +152,10 @@ static int parse_match(struct cur *c, struct rule *r)
 			for (v = 0; v < RV_NVARS; v++)
 				if (!strcmp(w, var_names[v]))
 					break;
-			if (v == RV_NVARS)
+			if (v == RV_NVARS) {
+				c->p = start;   /* point at the word itself */
 				return fail(c, "unknown service or variable");
+			}
 			if (r->ncond == RULE_CONDS_MAX)
 				return fail(c, "too many conditions");
 			r->cond[r->ncond].var = (enum rule_var)v;
