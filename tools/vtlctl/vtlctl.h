@@ -25,9 +25,10 @@ struct ctl_cmd {
 	const char *help;
 };
 
-/* Run the command of tbl that argv[0] names, exactly or by a unique
- * prefix; what names the level ("object", "verb") in errors. argc == 0
- * runs dflt (may be NULL: error). Returns the exit code. */
+/* Run the command of tbl that argv[0] names, exactly or by a prefix (the
+ * first entry in table order wins, as in ip(8)); what names the level
+ * ("object", "verb") in errors. argc == 0 runs dflt (may be NULL: error).
+ * Returns the exit code. */
 int ctl_dispatch(struct ctl *c, const struct ctl_cmd *tbl, const char *what,
 		 const char *dflt, int argc, char **argv);
 
