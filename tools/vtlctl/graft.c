@@ -119,6 +119,25 @@ int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 	return 0;
 }
 
+int ctl_rpc_fixed(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+		  void *out, size_t outlen, const char *what)
+{
+	void *buf = malloc(VTL_IPC_MAX_MSG);
+	size_t got;
+	int e;
+
+	if (!buf)
+		return ctl_err(c, -ENOMEM, "out of memory");
+	e = ctl_rpc(c, type, req, len, want, buf, VTL_IPC_MAX_MSG, &got);
+	if (!e && got != outlen)
+		e = ctl_err(c, -VTL_E_PROTO, "bad %s reply from vtld (%zu bytes, expected %zu)",
+			    what, got, outlen);
+	if (!e)
+		memcpy(out, buf, outlen);
+	free(buf);
+	return e;
+}
+
 static int state_rank(__u32 s)
 {
 	return s == VTL_GRAFT_OK ? 0 : s == VTL_GRAFT_REPLACED ? 1 : 2;

@@ -274,11 +274,9 @@ out:
 int ctl_graft_unload(struct ctl *c, int argc, char **argv)
 {
 	struct vtl_ipc_graft_unload_req q = { .step = VTL_UNLOAD_CHECK };
-	struct vtl_ipc_graft_unload o;
+	struct vtl_ipc_graft_unload o, done;   /* CHECK's answer names the graft */
 	char name[VTL_GRAFT_NAME_MAX + 1] = "";
 	struct json *j;
-	void *buf;
-	size_t got;
 	int e;
 
 	if (argc != 2)
@@ -286,16 +284,11 @@ int ctl_graft_unload(struct ctl *c, int argc, char **argv)
 	if (strlen(argv[1]) >= sizeof(q.name) || !argv[1][0])
 		return ctl_err(c, -EINVAL, "'%s': not a graft name or pool file", argv[1]);
 	strcpy(q.name, argv[1]);
-	buf = malloc(VTL_IPC_MAX_MSG);
-	if (!buf)
-		return ctl_err(c, -ENOMEM, "out of memory");
-	e = ctl_rpc(c, VTL_IPC_GRAFT_UNLOAD_REQ, &q, sizeof(q), VTL_IPC_GRAFT_UNLOAD, buf,
-		    VTL_IPC_MAX_MSG, &got);
-	if (!e && (got != sizeof(o) || !memchr(((struct vtl_ipc_graft_unload *)buf)->path, 0,
-					       sizeof(o.path))))
-		e = ctl_err(c, -VTL_E_PROTO, "bad GRAFT_UNLOAD reply from vtld");
+	e = ctl_rpc_fixed(c, VTL_IPC_GRAFT_UNLOAD_REQ, &q, sizeof(q), VTL_IPC_GRAFT_UNLOAD, &o,
+			  sizeof(o), "GRAFT_UNLOAD");
+	if (!e && !memchr(o.path, 0, sizeof(o.path)))
+		e = ctl_err(c, -VTL_E_PROTO, "bad GRAFT_UNLOAD reply from vtld: path");
 	if (!e) {
-		memcpy(&o, buf, sizeof(o));
 		if (unlink(o.path))
 			e = ctl_err(c, -errno, "cannot remove %s: %s; the pool is unchanged", o.path,
 				    strerror(errno));
@@ -306,11 +299,10 @@ int ctl_graft_unload(struct ctl *c, int argc, char **argv)
 			fprintf(stderr, "%s: %s removed; vtld drops it on its own\n", c->prog, o.path);
 		} else {
 			memcpy(q.name, o.path, strlen(o.path) + 1);
-			e = ctl_rpc(c, VTL_IPC_GRAFT_UNLOAD_REQ, &q, sizeof(q), VTL_IPC_GRAFT_UNLOAD,
-				    buf, VTL_IPC_MAX_MSG, &got);
+			e = ctl_rpc_fixed(c, VTL_IPC_GRAFT_UNLOAD_REQ, &q, sizeof(q),
+					  VTL_IPC_GRAFT_UNLOAD, &done, sizeof(done), "GRAFT_UNLOAD");
 		}
 	}
-	free(buf);
 	if (e)
 		return e;
 	memcpy(name, o.name, VTL_GRAFT_NAME_MAX);

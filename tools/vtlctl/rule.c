@@ -113,18 +113,9 @@ static int rule_reply(struct ctl *c, __u16 type, const void *req, size_t len, co
 {
 	struct vtl_ipc_rule r;
 	struct json *j;
-	void *buf = malloc(VTL_IPC_MAX_MSG);
-	size_t got;
 	int e;
 
-	if (!buf)
-		return ctl_err(c, -ENOMEM, "out of memory");
-	e = ctl_rpc(c, type, req, len, VTL_IPC_RULE, buf, VTL_IPC_MAX_MSG, &got);
-	if (!e && got != sizeof(r))
-		e = ctl_err(c, -VTL_E_PROTO, "bad RULE reply from vtld (%zu bytes)", got);
-	if (!e)
-		memcpy(&r, buf, sizeof(r));
-	free(buf);
+	e = ctl_rpc_fixed(c, type, req, len, VTL_IPC_RULE, &r, sizeof(r), "RULE");
 	if (e)
 		return e;
 	r.text[sizeof(r.text) - 1] = '\0';

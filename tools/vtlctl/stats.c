@@ -138,21 +138,11 @@ static void stats_text(const struct vtl_ipc_dstats *s)
 int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	struct vtl_ipc_dstats s;
-	void *buf;
-	size_t got;
 	int e;
 
 	if (argc > 1)
 		return ctl_err(c, -EINVAL, "stats: unexpected argument '%s'", argv[1]);
-	buf = malloc(VTL_IPC_MAX_MSG);
-	if (!buf)
-		return ctl_err(c, -ENOMEM, "out of memory");
-	e = ctl_rpc(c, VTL_IPC_STATS_REQ, NULL, 0, VTL_IPC_STATS, buf, VTL_IPC_MAX_MSG, &got);
-	if (!e && got != sizeof(s))
-		e = ctl_err(c, -VTL_E_PROTO, "bad STATS reply from vtld (%zu bytes)", got);
-	if (!e)
-		memcpy(&s, buf, sizeof(s));
-	free(buf);
+	e = ctl_rpc_fixed(c, VTL_IPC_STATS_REQ, NULL, 0, VTL_IPC_STATS, &s, sizeof(s), "STATS");
 	if (e)
 		return e;
 	if (c->json)

@@ -41,6 +41,10 @@ int ctl_err(struct ctl *c, int code, const char *fmt, ...)
  * ERROR replies are reported. Returns 0 or the exit code (graft.c). */
 int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 	    void *buf, size_t cap, size_t *got);
+/* ctl_rpc for a reply of exactly outlen bytes, copied to out; what names
+ * the reply in the error for any other size. */
+int ctl_rpc_fixed(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+		  void *out, size_t outlen, const char *what);
 /* The same without reporting errors (returns non-zero on any failure). */
 int ctl_rpc_quiet(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 		  void *buf, size_t cap, size_t *got);
