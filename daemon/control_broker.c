@@ -32,8 +32,15 @@ static void note_peer(struct vtld *d, struct session *s);
 
 static void session_end(struct vtld *d, struct session *s)
 {
+	const struct vtl_state *k = launcher_state(&d->l, s->slot);
+
 	note_peer(d, s);
 	swap_abandon(d, s);
+	d->stats.bytes_tx += s->bytes_tx;     /* before the slot's state is cleared */
+	d->stats.bytes_rx += s->bytes_rx;
+	d->stats.pkts_tx += k->tx_data;
+	d->stats.pkts_retx += k->tx_retx;
+	d->stats.pkts_rx += k->rx_data;
 	launcher_session_del(&d->l, s->slot, s->id);
 	if (s->gi)
 		launcher_graft_put(&d->l, s->gi);
@@ -66,6 +73,8 @@ void cb_session_stats(struct vtld *d, struct session *s, struct vtl_ipc_stats *o
 void cb_abort(struct vtld *d, struct session *s, int code, const char *why, bool reset_peer)
 {
 	pr_info("session %08x aborted: %s\n", s->id, why);
+	if (code)
+		d->stats.sessions_aborted++;
 	if (s->cl) {
 		client_send_error(s->cl, code, "%s", why);
 		s->cl->state = CL_DONE;
@@ -174,8 +183,9 @@ static int choose_graft(struct vtld *d, struct client *c, const struct vtl_ipc_o
 	snprintf(name, VTL_GRAFT_NAME_MAX + 1, "%s", ch.graft);
 	*window = ch.window;
 	*max_loss = ch.max_loss_ppm;
-	pr_info("rule at line %d chose %s (window %u, max_loss %u ppm)\n", ch.line, ch.graft,
-		ch.window, ch.max_loss_ppm);
+	d->rules.r[ch.index].hits++;
+	pr_info("rule at line %d chose %s (window %u, max_loss %u ppm; rule %d, id %u)\n",
+		ch.line, ch.graft, ch.window, ch.max_loss_ppm, ch.index, ch.id);
 	return 0;
 }
 
@@ -315,6 +325,7 @@ void cb_open(struct vtld *d, struct client *c, const struct vtl_ipc_open *o)
 		(__u64)(o->timeout_ms ? o->timeout_ms : d->cfg.nego_timeout_ms) * 1000000ull;
 	pr_info("session %08x: NEGO %s v%u window %u to %s\n", sid, name, pg->meta.version,
 		window, inet_ntoa((struct in_addr){ s->peer_addr }));
+	d->stats.nego_sent++;
 	db_send_ctrl(d, s->peer_addr, sid, VTL_T_NEGO, 0, 0, &s->nego, sizeof(s->nego));
 }
 
@@ -358,6 +369,7 @@ void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, cons
 			 r == VTL_NR_NO_RESOURCES ? "no resources" :
 			 r == VTL_NR_BAD_PARAMS ? "parameters out of range" :
 			 r == VTL_NR_SESSION_CLASH ? "session id clash" : "refused");
+		d->stats.nego_nacked++;
 		cb_abort(d, s, nack_code(r), why, false);
 		return;
 	}
@@ -377,6 +389,8 @@ void cb_on_nego_reply(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, cons
 	}
 	s->state = S_OPEN;
 	s->last_progress_ns = now_ns();
+	d->stats.nego_acked++;
+	d->stats.sessions_total++;
 	pr_info("session %08x: NEGO_ACK, %s deployed in slot %u in %llu us\n", s->id,
 		s->pg->meta.name, s->slot, (unsigned long long)(s->last_progress_ns - t0) / 1000);
 	send_session_msg(s);
@@ -392,6 +406,7 @@ static void send_nack(struct vtld *d, __u32 saddr, __u32 sid, const struct vtl_n
 	struct vtl_nego_state ns = { .verdict = VTL_N_REFUSE, .reason = reason };
 
 	n.reason = htonl(reason);
+	d->stats.nego_refused[reason < 8 ? reason : 0]++;
 	bpf_map_update_elem(launcher_map_fd(&d->l, "qos_nego"), &sid_key, &ns, BPF_ANY);
 	pr_info("session %08x: NEGO_NACK (reason %u)\n", sid, reason);
 	db_send_ctrl(d, saddr, sid, VTL_T_NEGO_NACK, 0, 0, &n, sizeof(n));
@@ -485,6 +500,8 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 	s->state = S_OPEN;
 	s->cl = c;
 	c->s = s;
+	d->stats.nego_accepted++;
+	d->stats.sessions_total++;
 	pr_info("session %08x: accepted %s v%u window %u from %s\n", sid, name,
 		pg->meta.version, window, inet_ntoa((struct in_addr){ saddr }));
 	db_send_ctrl(d, saddr, sid, VTL_T_NEGO_ACK, 0, 0, &s->nego, sizeof(s->nego));
@@ -598,6 +615,7 @@ void cb_tick(struct vtld *d)
 		switch (s->state) {
 		case S_NEGOTIATING:
 			if (now >= s->nego_deadline_ns) {
+				d->stats.nego_timeouts++;
 				cb_abort(d, s, -VTL_E_TIMEOUT,
 					 "no answer to NEGO: is vtld running on the peer?", false);
 			} else if (now >= s->nego_next_ns) {

@@ -89,8 +89,13 @@ static void client_free(struct vtld *d, struct client *c)
 	n_clients--;
 }
 
-static void fill_session_info(struct vtld *d, const struct session *s,
-			      struct vtl_ipc_session_info *si)
+int ipc_n_clients(void)
+{
+	return n_clients;
+}
+
+void ctl_fill_session_info(struct vtld *d, const struct session *s,
+			   struct vtl_ipc_session_info *si)
 {
 	const struct vtl_state *k = launcher_state(&d->l, s->slot);
 
@@ -156,7 +161,7 @@ static void send_status(struct vtld *d, struct client *c)
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
 		if (!d->slots[i])
 			continue;
-		fill_session_info(d, d->slots[i], si);
+		ctl_fill_session_info(d, d->slots[i], si);
 		si++;
 		st->n_sessions++;
 	}
@@ -164,9 +169,6 @@ static void send_status(struct vtld *d, struct client *c)
 	client_send(c, VTL_IPC_STATUS, buf, (__u32)((__u8 *)si - buf));
 	free(buf);
 }
-
-static void fill_session_info(struct vtld *d, const struct session *s,
-			      struct vtl_ipc_session_info *si);
 
 /* vtlctl session show ID / session swap ID GRAFT */
 static void session_request(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
@@ -192,7 +194,7 @@ static void session_request(struct vtld *d, struct client *c, const struct vtl_i
 			return;
 		}
 		memset(&o, 0, sizeof(o));
-		fill_session_info(d, s, &o.info);
+		ctl_fill_session_info(d, s, &o.info);
 		netmon_show(d, s, &o);
 		client_send(c, VTL_IPC_SESSION_SHOW, &o, sizeof(o));
 		return;
@@ -267,6 +269,20 @@ static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hd
 	case VTL_IPC_SESSION_SHOW_REQ:
 	case VTL_IPC_SESSION_SWAP_REQ:
 		session_request(d, c, h, body);
+		return;
+	case VTL_IPC_RULE_LIST_REQ:
+	case VTL_IPC_RULE_ADD_REQ:
+	case VTL_IPC_RULE_DEL_REQ:
+		ctl_ipc_rules(d, c, h, body);
+		return;
+	case VTL_IPC_STATS_REQ:
+		ctl_ipc_stats(d, c, body, h->len);
+		return;
+	case VTL_IPC_GRAFT_LOAD_REQ:
+		pool_ipc_load(d, c, body, h->len);
+		return;
+	case VTL_IPC_GRAFT_UNLOAD_REQ:
+		pool_ipc_unload(d, c, body, h->len);
 		return;
 	case VTL_IPC_STATUS_REQ:
 		if (h->len) {

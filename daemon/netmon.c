@@ -42,9 +42,9 @@ static void adapt(struct vtld *d, struct session *s, __u64 now)
 		s->adapt_since_ns = 0;
 		return;
 	}
-	if (!s->adapt_since_ns || s->adapt_line != ch.line) {
+	if (!s->adapt_since_ns || s->adapt_id != ch.id) {  /* ids survive rule edits */
 		s->adapt_since_ns = now;
-		s->adapt_line = ch.line;
+		s->adapt_id = ch.id;
 		return;
 	}
 	hold_ns = (ch.hold_us ? ch.hold_us : NETMON_HOLD_MS * 1000ull) * 1000ull;
@@ -52,7 +52,10 @@ static void adapt(struct vtld *d, struct session *s, __u64 now)
 	    (s->last_swap_ns && now - s->last_swap_ns < NETMON_MIN_GAP_MS * 1000000ull))
 		return;
 	if (swap_start(d, s, ch.graft, ch.max_loss_ppm, VTL_SWAP_BY_RULE, ch.line, err, sizeof(err)))
-		pr_warn("session %08x: rule at line %d wants %s: %s\n", s->id, ch.line, ch.graft, err);
+		pr_warn("session %08x: rule %d (line %d) wants %s: %s\n", s->id, ch.index, ch.line,
+			ch.graft, err);
+	else
+		d->rules.r[ch.index].hits++;
 	s->adapt_since_ns = 0;
 	s->last_swap_ns = now; /* also after a failure: do not retry in a loop */
 }

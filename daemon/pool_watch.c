@@ -38,7 +38,9 @@
 
 struct pw_job {
 	struct pw_job *next;
-	int reply_fd;             /* GRAFT_VERIFY: the client; -1: a pool file */
+	int reply_fd;             /* a request's client; -1: a pool file */
+	enum pw_kind kind;
+	__u32 flags;              /* the request's (GRAFT_LOAD_REQ) */
 	char path[PATH_MAX];
 	struct pool_report rep;
 };
@@ -93,7 +95,8 @@ static void *worker(void *arg)
 
 /* Queue a validation; a queued, not yet started job for the same pool
  * file already covers it. */
-static int queue(struct pool_watch *w, const char *path, int reply_fd)
+static int queue_kind(struct pool_watch *w, const char *path, int reply_fd, enum pw_kind kind,
+		      __u32 flags)
 {
 	struct pw_job *j;
 
@@ -109,6 +112,8 @@ static int queue(struct pool_watch *w, const char *path, int reply_fd)
 	if (!j)
 		return -ENOMEM;
 	j->reply_fd = reply_fd;
+	j->kind = kind;
+	j->flags = flags;
 	snprintf(j->path, sizeof(j->path), "%s", path);
 	pthread_mutex_lock(&w->mu);
 	push(&w->todo, j);
@@ -118,22 +123,18 @@ static int queue(struct pool_watch *w, const char *path, int reply_fd)
 	return 0;
 }
 
-static void send_verify(struct pw_job *j)
+static int queue(struct pool_watch *w, const char *path, int reply_fd)
 {
-	const struct pool_report *r = &j->rep;
-	struct vtl_ipc_graft_verify *v;
-	struct client tmp = { .fd = j->reply_fd };
+	return queue_kind(w, path, reply_fd, reply_fd < 0 ? PW_FILE : PW_VERIFY, 0);
+}
+
+size_t pool_report_ipc(const struct pool_report *r, struct vtl_ipc_graft_verify *v, void *log)
+{
 	size_t loglen = strnlen(r->log, sizeof(r->log));
-	__u8 *buf;
 
 	if (loglen > VTL_IPC_VERIFY_LOG_MAX)
 		loglen = VTL_IPC_VERIFY_LOG_MAX;
-	buf = calloc(1, sizeof(*v) + loglen);
-	if (!buf) {
-		client_send_error(&tmp, -ENOMEM, "out of memory");
-		return;
-	}
-	v = (void *)buf;
+	memset(v, 0, sizeof(*v));
 	v->verdict = r->verdict;
 	v->stage = r->stage;
 	v->roles_found = r->roles_found;
@@ -147,20 +148,38 @@ static void send_verify(struct pw_job *j)
 	/* the wire keeps the reason's first 255 bytes */
 	memcpy(v->reason, r->reason, strnlen(r->reason, sizeof(v->reason) - 1));
 	snprintf(v->prog, sizeof(v->prog), "%s", r->prog);
-	memcpy(v + 1, r->log, loglen);
+	if (log)
+		memcpy(log, r->log, loglen);
+	return loglen;
+}
+
+static void send_verify(struct pw_job *j)
+{
+	struct client tmp = { .fd = j->reply_fd };
+	struct vtl_ipc_graft_verify *v;
+	__u8 *buf = malloc(sizeof(*v) + VTL_IPC_VERIFY_LOG_MAX);
+	size_t loglen;
+
+	if (!buf) {
+		client_send_error(&tmp, -ENOMEM, "out of memory");
+		return;
+	}
+	v = (void *)buf;
+	loglen = pool_report_ipc(&j->rep, v, v + 1);
 	client_send(&tmp, VTL_IPC_GRAFT_VERIFY, buf, (__u32)(sizeof(*v) + loglen));
 	free(buf);
 }
 
-/* A pool file's result: apply it unless the file changed since. */
-static void apply(struct vtld *d, struct pw_job *j)
+/* A pool file's result: apply it unless the file changed since. Returns
+ * false when it was not applied for that reason. */
+static bool apply(struct vtld *d, struct pw_job *j)
 {
 	struct pool_fid now;
 
 	if (!pool_fid_of(j->path, &now) || !pool_fid_eq(&now, &j->rep.fid)) {
 		pr_debug("graft pool: %s changed during validation; a later event covers it\n",
 			 j->path);
-		return;
+		return false;
 	}
 	if (pool_apply(&d->pool, j->path, &j->rep))
 		launcher_graft_retire(&d->l, j->path);
@@ -170,6 +189,7 @@ static void apply(struct vtld *d, struct pw_job *j)
 		if (pg)
 			cb_prewarm(d, pg); /* a few ms on this thread, once per new file */
 	}
+	return true;
 }
 
 static void on_done(struct vtld *d, void *obj, __u32 events)
@@ -188,7 +208,14 @@ static void on_done(struct vtld *d, void *obj, __u32 events)
 	for (; j; j = next) {
 		next = j->next;
 		if (j->reply_fd >= 0) {
-			send_verify(j);
+			struct client tmp = { .fd = j->reply_fd };
+
+			if (j->kind == PW_VERIFY)
+				send_verify(j);
+			else if (j->kind == PW_LOAD_PREPARE)
+				pool_load_prepared(d, &tmp, j->path, j->flags, &j->rep);
+			else
+				pool_load_committed(d, &tmp, j->path, &j->rep, apply(d, j));
 			close(j->reply_fd);
 			pthread_mutex_lock(&w->mu);
 			w->n_verify--;
@@ -420,8 +447,6 @@ void pool_ipc_list(struct vtld *d, struct client *c, const void *body, __u32 len
 void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 len)
 {
 	const struct vtl_ipc_graft_verify_req *q = body;
-	struct pool_watch *w = d->pw;
-	int fd, busy;
 
 	if (len != sizeof(*q)) {
 		client_send_error(c, -VTL_E_PROTO, "GRAFT_VERIFY_REQ body is %u bytes, "
@@ -433,6 +458,15 @@ void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 l
 				  "absolute and NUL-terminated");
 		return;
 	}
+	pool_watch_request(d, c, q->path, PW_VERIFY, 0);
+}
+
+void pool_watch_request(struct vtld *d, struct client *c, const char *path, enum pw_kind kind,
+			__u32 flags)
+{
+	struct pool_watch *w = d->pw;
+	int fd, busy;
+
 	if (!w || !w->thr_up) {
 		client_send_error(c, -VTL_E_DAEMON, "graft validation is not running");
 		return;
@@ -446,7 +480,7 @@ void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 l
 		return;
 	}
 	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0 || queue(w, q->path, fd)) {
+	if (fd < 0 || queue_kind(w, path, fd, kind, flags)) {
 		if (fd >= 0)
 			close(fd);
 		client_send_error(c, -ENOMEM, "cannot queue the verification");

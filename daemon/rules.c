@@ -2,6 +2,7 @@
 /* Control Broker selection rules: see rules.h and docs/control-broker.md. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,10 @@ static int fail(struct cur *c, const char *what)
 
 	while (e[n] && e[n] != '\n' && n < 24)
 		n++;
-	snprintf(c->err, c->errlen, "rules line %d: %s at '%.*s'", c->line, what, n, e);
+	if (c->line > 0)
+		snprintf(c->err, c->errlen, "rules line %d: %s at '%.*s'", c->line, what, n, e);
+	else   /* one rule given on its own (vtlctl rule add) */
+		snprintf(c->err, c->errlen, "rule: %s at '%.*s'", what, n, e);
 	return -1;
 }
 
@@ -123,9 +127,12 @@ static int parse_op(struct cur *c, enum rule_op *op)
 static int parse_match(struct cur *c, struct rule *r)
 {
 	for (;;) {
+		const char *start;
 		char w[32];
 		int v;
 
+		skip_ws(c);
+		start = c->p;
 		if (word(c, w, sizeof(w)))
 			return fail(c, "expected a service or a condition");
 		if (!strcmp(w, "for")) {
@@ -149,8 +156,10 @@ static int parse_match(struct cur *c, struct rule *r)
 			for (v = 0; v < RV_NVARS; v++)
 				if (!strcmp(w, var_names[v]))
 					break;
-			if (v == RV_NVARS)
+			if (v == RV_NVARS) {
+				c->p = start;   /* point at the word itself */
 				return fail(c, "unknown service or variable");
+			}
 			if (r->ncond == RULE_CONDS_MAX)
 				return fail(c, "too many conditions");
 			r->cond[r->ncond].var = (enum rule_var)v;
@@ -224,13 +233,38 @@ static int parse_action(struct cur *c, struct rule *r)
 	}
 }
 
+/* One rule from c->p (not blank, not a comment) up to the end of its line. */
+static int parse_one(struct cur *c, struct rule *r)
+{
+	if (!strncmp(c->p, "adapt", 5) && (c->p[5] == ' ' || c->p[5] == '\t')) {
+		c->p += 5;
+		r->adapt = 1;
+	}
+	if (parse_match(c, r))
+		return -1;
+	skip_ws(c);
+	if (strncmp(c->p, "->", 2))
+		return fail(c, "expected '->'");
+	c->p += 2;
+	if (parse_action(c, r))
+		return -1;
+	skip_ws(c);
+	if (*c->p == '#')
+		while (*c->p && *c->p != '\n')
+			c->p++;
+	if (*c->p && *c->p != '\n')
+		return fail(c, "unexpected text after the rule");
+	return 0;
+}
+
 int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen)
 {
 	struct cur c = { .p = text, .line = 1, .err = err, .errlen = errlen };
 
 	rs->n = 0;
+	rs->next_id = 1;
 	while (*c.p) {
-		struct rule r = { .line = c.line };
+		struct rule r = { .line = c.line, .origin = VTL_RULE_FILE };
 
 		skip_ws(&c);
 		if (*c.p == '#' || *c.p == '\n' || !*c.p) {
@@ -239,24 +273,9 @@ int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen)
 		} else {
 			if (rs->n == RULES_MAX)
 				return fail(&c, "too many rules");
-			if (!strncmp(c.p, "adapt", 5) && (c.p[5] == ' ' || c.p[5] == '\t')) {
-				c.p += 5;
-				r.adapt = 1;
-			}
-			if (parse_match(&c, &r))
+			if (parse_one(&c, &r))
 				return -1;
-			skip_ws(&c);
-			if (strncmp(c.p, "->", 2))
-				return fail(&c, "expected '->'");
-			c.p += 2;
-			if (parse_action(&c, &r))
-				return -1;
-			skip_ws(&c);
-			if (*c.p == '#')
-				while (*c.p && *c.p != '\n')
-					c.p++;
-			if (*c.p && *c.p != '\n')
-				return fail(&c, "unexpected text after the rule");
+			r.id = rs->next_id++;
 			rs->r[rs->n++] = r;
 		}
 		if (*c.p == '\n') {
@@ -271,11 +290,148 @@ int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen)
 	for (int i = 0; i < rs->n; i++)
 		if (!rs->r[i].adapt)
 			return 0;
-	{
-		snprintf(err, errlen, "rules: no selection rule (only adaptation rules)");
+	snprintf(err, errlen, "rules: no selection rule (only adaptation rules)");
+	return -1;
+}
+
+int rules_parse_rule(const char *text, struct rule *out, char *err, size_t errlen)
+{
+	struct cur c = { .p = text, .line = 0, .err = err, .errlen = errlen };
+	struct rule r = { .origin = VTL_RULE_RUNTIME };
+
+	if (strpbrk(text, "\r\n"))
+		return fail(&c, "one rule, without a line break");
+	skip_ws(&c);
+	if (!*c.p || *c.p == '#')
+		return fail(&c, "expected a rule (MATCH -> GRAFT)");
+	if (parse_one(&c, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int rules_insert(struct rules *rs, int at, const struct rule *r, char *err, size_t errlen)
+{
+	if (rs->n >= RULES_MAX) {
+		snprintf(err, errlen, "vtld holds %d rules already, its maximum", RULES_MAX);
 		return -1;
 	}
+	if (at < 0)
+		at = rs->n;
+	if (at > rs->n) {
+		snprintf(err, errlen, "index %d is past the end (there %s %d rule%s: 0..%d)", at,
+			 rs->n == 1 ? "is" : "are", rs->n, rs->n == 1 ? "" : "s", rs->n);
+		return -1;
+	}
+	memmove(&rs->r[at + 1], &rs->r[at], (size_t)(rs->n - at) * sizeof(rs->r[0]));
+	rs->r[at] = *r;
+	rs->r[at].id = rs->next_id++;
+	rs->r[at].hits = 0;
+	rs->n++;
+	return at;
+}
+
+int rules_delete(struct rules *rs, int index, char *err, size_t errlen)
+{
+	int sel = 0;
+
+	if (index < 0 || index >= rs->n) {
+		snprintf(err, errlen, "no rule %d (there %s %d: 0..%d)", index,
+			 rs->n == 1 ? "is" : "are", rs->n, rs->n - 1);
+		return -1;
+	}
+	for (int i = 0; i < rs->n; i++)
+		sel += !rs->r[i].adapt;
+	if (!rs->r[index].adapt && sel == 1) {
+		snprintf(err, errlen, "rule %d is the last selection rule; vtld needs one to "
+			 "choose a graft (add another first)", index);
+		return -1;
+	}
+	memmove(&rs->r[index], &rs->r[index + 1], (size_t)(rs->n - index - 1) * sizeof(rs->r[0]));
+	rs->n--;
 	return 0;
+}
+
+/* ---- formatting: the canonical text of a parsed rule ---- */
+
+static size_t put(char *buf, size_t len, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t put(char *buf, size_t len, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf + (n < len ? n : len), n < len ? len - n : 0, fmt, ap);
+	va_end(ap);
+	return n + (k > 0 ? (size_t)k : 0);
+}
+
+static size_t put_value(char *buf, size_t len, size_t n, enum rule_var v, __u64 x)
+{
+	unsigned long long u = x;
+
+	switch (v) {
+	case RV_MAX_DELAY:
+	case RV_RTT:
+		return u && !(u % 1000000) ? put(buf, len, n, "%llus", u / 1000000) :
+		       u && !(u % 1000) ? put(buf, len, n, "%llums", u / 1000) :
+		       put(buf, len, n, "%lluus", u);
+	case RV_MIN_TPUT:
+		return u && !(u % 1000000) ? put(buf, len, n, "%lluGb/s", u / 1000000) :
+		       u && !(u % 1000) ? put(buf, len, n, "%lluMb/s", u / 1000) :
+		       put(buf, len, n, "%llukb/s", u);
+	default:
+		return !(u % 10000) ? put(buf, len, n, "%llu%%", u / 10000) :
+		       put(buf, len, n, "%lluppm", u);
+	}
+}
+
+void rules_format(const struct rule *r, char *buf, size_t len)
+{
+	static const char *const ops[] = {
+		[RO_LT] = "<", [RO_LE] = "<=", [RO_GT] = ">", [RO_GE] = ">=",
+		[RO_EQ] = "==", [RO_NE] = "!=",
+	};
+	static const struct { __u32 bit; const char *name; } svc[] = {
+		{ VTL_SVC_RELIABLE, "reliable" }, { VTL_SVC_ORDERED, "ordered" },
+		{ VTL_SVC_PARTIAL, "partial" }, { VTL_SVC_CC, "cc" },
+	};
+	size_t n = 0;
+	int items = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (r->adapt)
+		n = put(buf, len, n, "adapt ");
+	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++)
+		if (r->services & svc[i].bit)
+			n = put(buf, len, n, "%s%s", items++ ? ", " : "", svc[i].name);
+	for (int k = 0; k < r->ncond; k++) {
+		n = put(buf, len, n, "%s%s %s ", items++ ? ", " : "", var_names[r->cond[k].var],
+			ops[r->cond[k].op]);
+		n = put_value(buf, len, n, r->cond[k].var, r->cond[k].value);
+	}
+	if (!items)
+		n = put(buf, len, n, "any");
+	if (r->adapt && r->hold_us) {
+		n = put(buf, len, n, " for ");
+		n = put_value(buf, len, n, RV_RTT, r->hold_us);
+	}
+	n = put(buf, len, n, " -> %s", r->graft);
+	if (r->window || r->max_loss_ppm || r->loss_from_request) {
+		n = put(buf, len, n, "(");
+		if (r->window)
+			n = put(buf, len, n, "window=%u", r->window);
+		if (r->loss_from_request)
+			n = put(buf, len, n, "%smax_loss=$max_loss", r->window ? ", " : "");
+		else if (r->max_loss_ppm) {
+			n = put(buf, len, n, "%smax_loss=", r->window ? ", " : "");
+			n = put_value(buf, len, n, RV_MAX_LOSS, r->max_loss_ppm);
+		}
+		put(buf, len, n, ")");
+	}
 }
 
 void rules_default(struct rules *rs)
@@ -284,6 +440,8 @@ void rules_default(struct rules *rs)
 
 	if (rules_parse(rs, default_rules, err, sizeof(err)))
 		abort(); /* the built-in text is covered by the unit tests */
+	for (int i = 0; i < rs->n; i++)
+		rs->r[i].origin = VTL_RULE_BUILTIN;
 }
 
 int rules_load(struct rules *rs, const char *path, char *err, size_t errlen)
@@ -345,6 +503,8 @@ static int match(const struct rules *rs, int adapt, const struct rule_input *in,
 		out->max_loss_ppm = r->loss_from_request ? (__u32)in->v[RV_MAX_LOSS] : r->max_loss_ppm;
 		out->line = r->line;
 		out->hold_us = r->hold_us;
+		out->index = i;
+		out->id = r->id;
 		return 0;
 	}
 	return -ENOENT;

@@ -16,6 +16,7 @@
 #define VTLD_RULES_H
 
 #include <linux/types.h>
+#include <vtl/ipc.h>
 #include <vtl/wire.h>
 
 #define RULES_MAX      64
@@ -41,11 +42,15 @@ struct rule {
 	int line;
 	int adapt;            /* an adaptation rule ("adapt ..."), for running sessions */
 	__u64 hold_us;        /* "for DURATION": must hold this long before it fires */
+	__u32 id;             /* unique in this struct rules' life (rules_insert) */
+	__u32 origin;         /* VTL_RULE_BUILTIN / _FILE / _RUNTIME (ipc.h) */
+	__u64 hits;           /* sessions chosen / swaps started (the broker counts) */
 };
 
 struct rules {
 	struct rule r[RULES_MAX];
 	int n;
+	__u32 next_id;
 };
 
 /* What the broker knows when it chooses. Zero = unknown / no requirement. */
@@ -61,12 +66,27 @@ struct rule_choice {
 	__u32 max_loss_ppm;
 	int line;             /* the rule that matched (0: built-in default) */
 	__u64 hold_us;        /* adaptation rules: the "for" duration, 0 = default */
+	int index;            /* rs->r[index] matched */
+	__u32 id;             /* its id */
 };
 
 void rules_default(struct rules *rs);
 /* Parse text; on error returns -1 with err naming the line and token. */
 int rules_parse(struct rules *rs, const char *text, char *err, size_t errlen);
 int rules_load(struct rules *rs, const char *path, char *err, size_t errlen);
+
+/* Runtime edits (vtlctl rule add|del). One rule in the rules file's
+ * syntax, with the same parser; no newline. Errors read "rule: WHAT at
+ * 'TEXT'", as the file's read "rules line N: WHAT at 'TEXT'". */
+int rules_parse_rule(const char *text, struct rule *out, char *err, size_t errlen);
+/* Insert r at index at (0..n; -1: at the end), giving it an id. Refused
+ * (-1, err says why) when full or at is out of range. Returns the index. */
+int rules_insert(struct rules *rs, int at, const struct rule *r, char *err, size_t errlen);
+/* Delete rule index. Refused when index is out of range, or when it is the
+ * last selection rule (a broker without one could choose nothing). */
+int rules_delete(struct rules *rs, int index, char *err, size_t errlen);
+/* The rule as text the parser reads back to the same rule. */
+void rules_format(const struct rule *r, char *buf, size_t len);
 /* Selection rules (for a new session) and adaptation rules (for a running
  * one, lines starting with "adapt"), first match wins; -ENOENT if none. */
 int rules_select(const struct rules *rs, const struct rule_input *in, struct rule_choice *out);

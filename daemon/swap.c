@@ -132,6 +132,7 @@ int swap_start(struct vtld *d, struct session *s, const char *graft, __u32 max_l
 	s->swap_next_ns = now_ns() + SWAP_FIRST_GAP_MS * 1000000ull;
 	s->swap_deadline_ns = now_ns() + (__u64)d->cfg.nego_timeout_ms * 1000000ull;
 	swap_record(s, s->pg->meta.name, pg->meta.name, cause, rule_line);
+	d->stats.swaps_started++;
 	pr_info("session %08x: swapping %s -> %s (%s)\n", s->id, s->pg->meta.name,
 		pg->meta.name, cause == VTL_SWAP_BY_RULE ? "adaptation rule" : "operator");
 	db_send_ctrl(d, s->peer_addr, s->id, VTL_T_NEGO, 0, 0, &s->swap_nego,
@@ -155,6 +156,7 @@ void swap_tick(struct vtld *d, struct session *s, __u64 now)
 	if (now >= s->swap_deadline_ns) {
 		pr_warn("session %08x: no answer to the swap to %s; staying on %s\n", s->id,
 			s->swap_pg->meta.name, s->pg->meta.name);
+		d->stats.swaps_failed++;
 		swap_abandon(d, s);
 		return;
 	}
@@ -178,10 +180,12 @@ void swap_on_reply(struct vtld *d, struct session *s, const struct vtl_hdr *h,
 	if (h->type == VTL_T_NEGO_NACK) {
 		pr_warn("session %08x: peer refused the swap to %s (reason %u); staying on %s\n",
 			s->id, s->swap_pg->meta.name, ntohl(n->reason), s->pg->meta.name);
+		d->stats.swaps_failed++;
 		swap_abandon(d, s);
 		return;
 	}
 	if (swap_apply(d, s, s->swap_pg, s->swap_gi, s->swap_loss_ppm)) {
+		d->stats.swaps_failed++;
 		cb_abort(d, s, -VTL_E_NORES, "cannot deploy the swapped graft", true);
 		return;
 	}
@@ -190,6 +194,7 @@ void swap_on_reply(struct vtld *d, struct session *s, const struct vtl_hdr *h,
 	s->swap_pg = NULL;
 	if (r)
 		r->done_ms = (now_ns() - s->t_open_ns) / 1000000;
+	d->stats.swaps_done++;
 	pr_info("session %08x: swapped to %s on both ends\n", s->id, s->pg->meta.name);
 	db_kick_all(d);
 }
@@ -242,6 +247,7 @@ void swap_on_nego(struct vtld *d, struct session *s, const struct vtl_nego *n)
 		return;
 	}
 	r->done_ms = r->t_ms;
+	d->stats.swaps_by_peer++;
 	s->nego = *n;
 	s->nego.isn = htonl(s->isn_tx);
 	s->nego.mss = htons((__u16)s->mss);

@@ -95,7 +95,7 @@ struct session {
 	__u32 n_swaps;
 	__u64 last_swap_ns;
 	__u64 adapt_since_ns;         /* an adaptation rule has held since */
-	int adapt_line;
+	__u32 adapt_id;               /* ... that rule (struct rule.id) */
 	/* bookkeeping */
 	__u64 t_open_ns;
 	__u64 last_progress_ns;
@@ -151,6 +151,9 @@ struct vtld {
 	struct session *slots[VTL_MAX_SESSIONS];
 	bool stop;
 	__u64 start_ns;
+	/* daemon-wide counters (vtlctl stats): the session figures here are
+	 * those of ended sessions; ctl_ipc.c adds the live ones */
+	struct vtl_ipc_dstats stats;
 };
 
 __u64 now_ns(void);
@@ -197,6 +200,21 @@ int pool_watch_open(struct vtld *d);
 void pool_watch_close(struct vtld *d);
 void pool_ipc_list(struct vtld *d, struct client *c, const void *body, __u32 len);
 void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 len);
+/* Validate path on the pool worker for a client's request; the result
+ * goes to the client (PW_VERIFY) or to pool_ctl.c (PW_LOAD_*). */
+enum pw_kind { PW_FILE, PW_VERIFY, PW_LOAD_PREPARE, PW_LOAD_COMMIT };
+void pool_watch_request(struct vtld *d, struct client *c, const char *path, enum pw_kind kind,
+			__u32 flags);
+/* A report as GRAFT_VERIFY carries it; the log tail goes to log (may be
+ * NULL; room for VTL_IPC_VERIFY_LOG_MAX). Returns the log's length. */
+size_t pool_report_ipc(const struct pool_report *r, struct vtl_ipc_graft_verify *v, void *log);
+/* pool_ctl.c: vtlctl graft load|unload */
+void pool_load_prepared(struct vtld *d, struct client *c, const char *path, __u32 flags,
+			const struct pool_report *r);
+void pool_load_committed(struct vtld *d, struct client *c, const char *path,
+			 const struct pool_report *r, bool applied);
+void pool_ipc_load(struct vtld *d, struct client *c, const void *body, __u32 len);
+void pool_ipc_unload(struct vtld *d, struct client *c, const void *body, __u32 len);
 
 /* ---- swap.c ---- */
 int swap_start(struct vtld *d, struct session *s, const char *graft, __u32 max_loss_ppm,
@@ -211,10 +229,18 @@ void swap_abandon(struct vtld *d, struct session *s);
 void netmon_tick(struct vtld *d, struct session *s, __u64 now);
 void netmon_show(struct vtld *d, struct session *s, struct vtl_ipc_session_show *o);
 
+/* ---- ctl_ipc.c: vtlctl rule list|add|del, stats ---- */
+void ctl_ipc_rules(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
+		   const void *body);
+void ctl_ipc_stats(struct vtld *d, struct client *c, const void *body, __u32 len);
+void ctl_fill_session_info(struct vtld *d, const struct session *s,
+			   struct vtl_ipc_session_info *si);
+
 /* ---- ipc.c ---- */
 int ipc_open(struct vtld *d);
 void ipc_close(struct vtld *d);
 int client_send(struct client *c, __u16 type, const void *body, __u32 len);
+int ipc_n_clients(void);
 int client_send_error(struct client *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void client_pause_read(struct vtld *d, struct client *c, bool pause);

@@ -294,4 +294,129 @@ struct vtl_ipc_session_show {
 _Static_assert(sizeof(struct vtl_ipc_session_show) == 120 + 48 + 16 + 8 * 80,
 	       "vtl_ipc_session_show");
 
+/* ---- vtlctl rule / stats / graft load|unload (types 19..29) ------------ */
+#define VTL_IPC_RULE_LIST_REQ    19 /* c->d  (empty) */
+#define VTL_IPC_RULE_LIST        20 /* d->c  vtl_ipc_rule_list + n vtl_ipc_rule */
+#define VTL_IPC_RULE_ADD_REQ     21 /* c->d  vtl_ipc_rule_add_req */
+#define VTL_IPC_RULE_DEL_REQ     22 /* c->d  vtl_ipc_rule_del_req */
+#define VTL_IPC_RULE             23 /* d->c  vtl_ipc_rule: the rule added / deleted */
+#define VTL_IPC_STATS_REQ        24 /* c->d  (empty) */
+#define VTL_IPC_STATS            25 /* d->c  vtl_ipc_dstats */
+#define VTL_IPC_GRAFT_LOAD_REQ   26 /* c->d  vtl_ipc_graft_load_req */
+#define VTL_IPC_GRAFT_LOAD       27 /* d->c  vtl_ipc_graft_load + log_len bytes */
+#define VTL_IPC_GRAFT_UNLOAD_REQ 28 /* c->d  vtl_ipc_graft_unload_req */
+#define VTL_IPC_GRAFT_UNLOAD     29 /* d->c  vtl_ipc_graft_unload */
+
+/* Control Broker rules, as vtld holds them (docs/control-broker.md). */
+#define VTL_RULE_TEXT_MAX   256
+#define VTL_RULE_SELECT     0   /* kind: chooses the graft of a new session */
+#define VTL_RULE_ADAPT      1   /* kind: swaps a running session ("adapt ...") */
+#define VTL_RULE_BUILTIN    0   /* origin: vtld's built-in rules */
+#define VTL_RULE_FILE       1   /* origin: vtld --rules FILE */
+#define VTL_RULE_RUNTIME    2   /* origin: vtlctl rule add */
+struct vtl_ipc_rule {
+	__u32 index;         /* position: the first match in index order wins */
+	__u32 id;            /* unique for this vtld's life, never reused */
+	__u32 kind;          /* VTL_RULE_SELECT / VTL_RULE_ADAPT */
+	__u32 origin;        /* VTL_RULE_BUILTIN / _FILE / _RUNTIME */
+	__u32 line;          /* line in the rules file (origin FILE, BUILTIN), else 0 */
+	__u32 reserved;
+	__u64 hits;          /* sessions it chose (select), swaps it started (adapt) */
+	char  text[VTL_RULE_TEXT_MAX]; /* canonical text, NUL-terminated */
+};
+_Static_assert(sizeof(struct vtl_ipc_rule) == 288, "vtl_ipc_rule");
+
+struct vtl_ipc_rule_list {
+	__u32 n;             /* vtl_ipc_rule records that follow (<= max) */
+	__u32 max;           /* rules vtld can hold */
+};
+_Static_assert(sizeof(struct vtl_ipc_rule_list) == 8, "vtl_ipc_rule_list");
+
+#define VTL_RULE_APPEND 0xffffffffu
+struct vtl_ipc_rule_add_req {
+	__u32 at;            /* index to insert at (0..n), VTL_RULE_APPEND: at the end */
+	__u32 reserved;      /* zero */
+	char  text[VTL_RULE_TEXT_MAX]; /* one rule, rules-file syntax, NUL-terminated */
+};
+_Static_assert(sizeof(struct vtl_ipc_rule_add_req) == 264, "vtl_ipc_rule_add_req");
+
+struct vtl_ipc_rule_del_req {
+	__u32 index;
+	__u32 id;            /* 0: any; else the rule at index must have this id */
+};
+_Static_assert(sizeof(struct vtl_ipc_rule_del_req) == 8, "vtl_ipc_rule_del_req");
+
+/* Daemon-wide figures since vtld started. */
+struct vtl_ipc_dstats {
+	__u64 uptime_ms;
+	__u32 sessions_open;     /* now */
+	__u32 sessions_max;      /* slots */
+	__u64 sessions_total;    /* that reached open, both directions */
+	__u64 nego_sent;         /* sessions this host initiated (NEGO sent) */
+	__u64 nego_acked;        /* ... the peer accepted */
+	__u64 nego_nacked;       /* ... the peer refused (NEGO_NACK) */
+	__u64 nego_timeouts;     /* ... nobody answered */
+	__u64 nego_accepted;     /* peers' NEGOs this host accepted */
+	__u64 nego_refused[8];   /* ... refused, by VTL_NR_* reason (index 0 unused) */
+	__u64 sessions_aborted;  /* ended by an error (timeout, reset, peer lost) */
+	__u64 swaps_started;     /* initiator: swaps asked for */
+	__u64 swaps_done;        /* initiator: both ends swapped */
+	__u64 swaps_failed;      /* initiator: refused, no answer, or not deployed */
+	__u64 swaps_by_peer;     /* responder: the peer swapped us */
+	__u64 bytes_tx;          /* payload bytes sent / delivered, all sessions */
+	__u64 bytes_rx;
+	__u64 pkts_tx;           /* DATA packets stamped by the egress KTF */
+	__u64 pkts_retx;         /* retransmitted */
+	__u64 pkts_rx;           /* DATA packets accepted by the ingress KTF */
+	__u32 pool_ok;           /* grafts in the pool */
+	__u32 pool_replaced;     /* old builds kept for running sessions */
+	__u32 pool_rejected;     /* files rejected (remembered) */
+	__u32 pool_max;
+	__u32 rules_select;      /* selection rules */
+	__u32 rules_adapt;       /* adaptation rules */
+	__u32 clients;           /* connections on the control socket, this one included */
+	__u32 reserved;
+	__u64 cnt_xdp[VTL_CNT_PER_DIR]; /* as in vtl_ipc_status */
+	__u64 cnt_tc[VTL_CNT_PER_DIR];
+};
+_Static_assert(sizeof(struct vtl_ipc_dstats) == 240 + 16 * VTL_CNT_PER_DIR, "vtl_ipc_dstats");
+
+/* graft load, in two steps; vtlctl writes the pool file between them (vtld
+ * never writes to its pool: docs/graft-pool.md, "Loading with vtlctl"). */
+#define VTL_LOAD_PREPARE 1   /* validate path (anywhere); say where it would go */
+#define VTL_LOAD_COMMIT  2   /* path is in the pool now: validate, apply, answer */
+#define VTL_LOAD_REPLACE 0x1 /* flags: an existing pool file of that name may be replaced */
+struct vtl_ipc_graft_load_req {
+	__u32 step;          /* VTL_LOAD_* */
+	__u32 flags;         /* VTL_LOAD_REPLACE */
+	char  path[VTL_IPC_VERIFY_PATH_MAX]; /* absolute, NUL-terminated */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_load_req) == 1032, "vtl_ipc_graft_load_req");
+
+struct vtl_ipc_graft_load {
+	struct vtl_ipc_graft_verify v;  /* the validation, as GRAFT_VERIFY; log after */
+	char  dest[VTL_IPC_VERIFY_PATH_MAX]; /* the pool file: NAME.o in the pool dir */
+	__u32 replaces;      /* 1: dest exists (a build of that name is replaced) */
+	__u32 identical;     /* 1: dest already holds these very bytes */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_load) == 432 + 1024 + 8, "vtl_ipc_graft_load");
+
+#define VTL_UNLOAD_CHECK  1  /* may NAME leave the pool? answer with its file */
+#define VTL_UNLOAD_COMMIT 2  /* its file is gone: drop it from the pool now */
+struct vtl_ipc_graft_unload_req {
+	__u32 step;          /* VTL_UNLOAD_* */
+	__u32 reserved;      /* zero */
+	char  name[VTL_IPC_PATH_MAX]; /* graft name, file name or pool path */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_unload_req) == 264, "vtl_ipc_graft_unload_req");
+
+struct vtl_ipc_graft_unload {
+	char  name[VTL_GRAFT_NAME_MAX];
+	__u32 version;
+	__u32 reserved;
+	__u8  hash[VTL_HASH_LEN];
+	char  path[VTL_IPC_VERIFY_PATH_MAX]; /* the pool file */
+};
+_Static_assert(sizeof(struct vtl_ipc_graft_unload) == 24 + 8 + 32 + 1024, "vtl_ipc_graft_unload");
+
 #endif /* VTL_IPC_H */

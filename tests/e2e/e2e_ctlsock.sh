@@ -4,7 +4,9 @@
 # e2e_ctlsock: vtld's control socket survives malformed clients.
 # tests/lib/ipc_fuzz.py sends, each on a fresh connection: random garbage
 # (short and long), a wrong magic, bogus types, headers whose len disagrees
-# with the message size, a 70000-byte message, an empty message; each must
+# with the message size, bad bodies for the vtlctl types 19..29 (rule,
+# stats, graft load/unload: nothing may change), a 70000-byte message, an
+# empty message; each must
 # get a VTL_IPC_ERROR reply. Then 50 connections opened and dropped at once
 # and 50 unread STATUS_REQs. Afterwards vtld must still run, hold no leaked
 # file descriptors, answer `vtlctl status`, and carry a gbn transfer.

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # e2e_vtlctl_json: `vtlctl -j` prints valid JSON for every command, errors
-# included ({"error": ..., "code": N} and a non-zero exit), against a real
+# included (rule, stats and graft load/unload are exercised in depth by
+# e2e_vtlctl_admin) ({"error": ..., "code": N} and a non-zero exit), against a real
 # vtld pair with a session running; prefix matching of objects and verbs.
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -58,6 +59,11 @@ json_ok 0 graft verify daemon "$POOL/sr.o"
 json_ok 0 session list
 json_ok 0 session show "$sid"
 json_ok 0 session swap "$sid" gbn
+json_ok 0 stats
+json_ok 0 rule list
+json_ok 0 ru                      # rule list, by default
+json_ok 0 rule add at 1 'reliable, rtt >= 300ms -> pr(max_loss=10%)'
+json_ok 0 rule del 1
 "$BIN/vtlctl" -j --socket "$SOCK" monitor count 3 interval 50 >"$T/mon.jsonl" ||
 	vtl_fail "vtlctl -j monitor failed"
 vtl_assert_eq "$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), all(x["sessions"] and "srtt_us" in x["sessions"][0]["monitor"] for x in r))' "$T/mon.jsonl")" \
@@ -72,6 +78,12 @@ json_ok fail graft show nosuchgraft
 json_ok fail graft verify /nonexistent.o
 json_ok fail nosuchobject
 json_ok fail graft nosuchverb
+json_ok fail stats now
+json_ok fail rule add 'reliable, rtt >= 300 -> pr'
+json_ok fail rule del 42
+json_ok fail graft load "$BUILD/tests/fixtures/bad_verifier.o"
+json_ok fail graft unload canonical
+json_ok fail graft unload nosuchgraft
 "$BIN/vtlctl" -j --socket "$T/no.sock" status >"$T/out.json" 2>/dev/null && vtl_fail "no daemon: exit 0"
 python3 -m json.tool "$T/out.json" >/dev/null || vtl_fail "no daemon: not JSON"
 n=$((n + 1))

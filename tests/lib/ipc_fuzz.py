@@ -137,6 +137,33 @@ def main():
         ("empty", b""),
     ]
     assert len(cases[-2][1]) == 70000 and 70000 > MAX_MSG
+    # vtlctl rule / stats / graft load|unload (types 19..29): wrong sizes,
+    # replies sent as requests, bad fields; none may change anything
+    for t in range(19, 30):
+        cases.append(("type-%d-3-bytes" % t, hdr(t, 3) + b"\x01\x02\x03"))
+    text = lambda b: b.ljust(256, b"\0")
+    fpath = lambda b: b.ljust(1024, b"\0")
+    cases += [
+        ("rule-add-unterminated", hdr(21, 264) + struct.pack("=II", 0xFFFFFFFF, 0) + b"x" * 256),
+        ("rule-add-reserved", hdr(21, 264) + struct.pack("=II", 0xFFFFFFFF, 1) +
+         text(b"any -> canonical")),
+        ("rule-add-at-1000", hdr(21, 264) + struct.pack("=II", 1000, 0) + text(b"any -> canonical")),
+        ("rule-add-garbage", hdr(21, 264) + struct.pack("=II", 0xFFFFFFFF, 0) +
+         text(bytes(b % 254 + 1 for b in os.urandom(200)))),
+        ("rule-del-1000", hdr(22, 8) + struct.pack("=II", 1000, 0)),
+        ("rule-del-0-wrong-id", hdr(22, 8) + struct.pack("=II", 0, 0xFFFFFFF0)),
+        ("stats-with-body", hdr(24, 4) + bytes(4)),
+        ("load-bad-step", hdr(26, 1032) + struct.pack("=II", 7, 0) + fpath(b"/x.o")),
+        ("load-bad-flags", hdr(26, 1032) + struct.pack("=II", 1, 0x80) + fpath(b"/x.o")),
+        ("load-relative", hdr(26, 1032) + struct.pack("=II", 1, 0) + fpath(b"x.o")),
+        ("load-unterminated", hdr(26, 1032) + struct.pack("=II", 1, 0) + b"/" * 1024),
+        ("load-commit-outside-pool", hdr(26, 1032) + struct.pack("=II", 2, 0) + fpath(b"/etc/passwd")),
+        ("unload-bad-step", hdr(28, 264) + struct.pack("=II", 9, 0) + text(b"gbn")),
+        ("unload-reserved", hdr(28, 264) + struct.pack("=II", 1, 5) + text(b"gbn")),
+        ("unload-unterminated", hdr(28, 264) + struct.pack("=II", 1, 0) + b"g" * 256),
+        ("unload-commit-outside-pool", hdr(28, 264) + struct.pack("=II", 2, 0) + text(b"/etc/passwd")),
+        ("unload-commit-not-a-path", hdr(28, 264) + struct.pack("=II", 2, 0) + text(b"gbn")),
+    ]
     for name, payload in cases:
         expect_error(path, name, payload)
 

@@ -12,6 +12,7 @@
  *                            (a keyword, not an option: vtlctl's options
  *                            come before the object). Exit 0 good, 1 not.
  *   graft new, graft test    the developer kit: graft_kit.c
+ *   graft load FILE [replace], graft unload NAME|FILE: graft_load.c
  * list and show use VTL_IPC_GRAFT_LIST (paged); verify -d uses
  * VTL_IPC_GRAFT_VERIFY. The validation itself is daemon/pool_verify.c.
  */
@@ -117,6 +118,25 @@ int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 			       "older than this vtlctl?)", h.type);
 	*got = h.len;
 	return 0;
+}
+
+int ctl_rpc_fixed(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+		  void *out, size_t outlen, const char *what)
+{
+	void *buf = malloc(VTL_IPC_MAX_MSG);
+	size_t got;
+	int e;
+
+	if (!buf)
+		return ctl_err(c, -ENOMEM, "out of memory");
+	e = ctl_rpc(c, type, req, len, want, buf, VTL_IPC_MAX_MSG, &got);
+	if (!e && got != outlen)
+		e = ctl_err(c, -VTL_E_PROTO, "bad %s reply from vtld (%zu bytes, expected %zu)",
+			    what, got, outlen);
+	if (!e)
+		memcpy(out, buf, outlen);
+	free(buf);
+	return e;
 }
 
 static int state_rank(__u32 s)
@@ -467,22 +487,37 @@ static int verify_remote(struct ctl *c, const char *path, struct pool_report *r)
 		free(buf);
 		return e;
 	}
-	memset(r, 0, sizeof(*r));
-	r->verdict = v.verdict;
-	r->stage = v.stage;
-	r->has_meta = v.has_meta;
-	r->meta = v.meta;
-	r->meta.name[VTL_GRAFT_NAME_MAX - 1] = '\0';
-	r->has_hash = v.has_hash;
-	memcpy(r->hash, v.hash, sizeof(r->hash));
-	r->roles_found = v.roles_found;
-	r->load_us = v.load_us;
-	r->trial = v.load_us > 0;
-	memcpy(r->reason, v.reason, sizeof(v.reason) - 1);
-	memcpy(r->prog, v.prog, sizeof(v.prog) - 1);
-	memcpy(r->log, buf + sizeof(v), v.log_len < sizeof(r->log) ? v.log_len : sizeof(r->log) - 1);
+	ctl_report_from_ipc(&v, buf + sizeof(v), r);
 	free(buf);
 	return 0;
+}
+
+/* v->log_len bytes of log follow in log (checked by the caller). */
+void ctl_report_from_ipc(const struct vtl_ipc_graft_verify *v, const void *log,
+			 struct pool_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->verdict = v->verdict;
+	r->stage = v->stage;
+	r->has_meta = v->has_meta;
+	r->meta = v->meta;
+	r->meta.name[VTL_GRAFT_NAME_MAX - 1] = '\0';
+	r->has_hash = v->has_hash;
+	memcpy(r->hash, v->hash, sizeof(r->hash));
+	r->roles_found = v->roles_found;
+	r->load_us = v->load_us;
+	r->trial = v->load_us > 0;
+	memcpy(r->reason, v->reason, sizeof(v->reason) - 1);
+	memcpy(r->prog, v->prog, sizeof(v->prog) - 1);
+	memcpy(r->log, log, v->log_len < sizeof(r->log) ? v->log_len : sizeof(r->log) - 1);
+}
+
+void ctl_report_print(struct ctl *c, const char *file, const struct pool_report *r)
+{
+	if (c->json)
+		report_json(c, file, r);
+	else
+		report_text(file, r);
 }
 
 static int graft_verify(struct ctl *c, int argc, char **argv)
@@ -518,10 +553,7 @@ static int graft_verify(struct ctl *c, int argc, char **argv)
 	}
 	if (r.verdict && r.stage == VTL_VERIFY_FILE)
 		return ctl_err(c, r.verdict, "%s", r.reason);
-	if (c->json)
-		report_json(c, abs, &r);
-	else
-		report_text(abs, &r);
+	ctl_report_print(c, abs, &r);
 	return r.verdict ? 1 : 0;
 }
 
@@ -535,6 +567,9 @@ static const struct ctl_cmd graft_verbs[] = {
 	{ "test",   cmd_graft_test, "FILE [KEY VALUE]...",
 	  "run FILE through a two-host vtl-netem scenario (root); KEY: loss delay rate "
 	  "jitter size seed timeout pool" },
+	{ "load",   ctl_graft_load, "FILE [replace]",
+	  "validate FILE by vtld and add it to its pool" },
+	{ "unload", ctl_graft_unload, "NAME|FILE", "remove a graft nobody uses from the pool" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -2,7 +2,8 @@
 /*
  * vtlctl: operator CLI for vtld, in the style of bpftool/iproute2:
  *   vtlctl [-j|-p] [--socket PATH] OBJECT [VERB] [ARGS]
- * Objects and verbs match by unique prefix ("st" -> status).
+ * Objects and verbs match by prefix, the first in table order winning
+ * ("st" -> status, listed before stats), as in ip(8).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +15,11 @@
 
 const struct ctl_cmd ctl_objects[] = {
 	{ "status",  cmd_status,  "", "daemon, grafts, sessions and counters" },
-	{ "graft",   cmd_graft,   "[list|show|verify|new|test]", "the graft pool and kit ('graft help')" },
+	{ "graft",   cmd_graft,   "list|show|verify|load|unload|new|test", "the graft pool and kit ('graft help')" },
 	{ "session", cmd_session, "list|show [ID]|swap ID GRAFT", "sessions: NetMonitor figures, swap history, hot swap" },
 	{ "monitor", cmd_monitor, "[count N] [interval MS]", "live view: sessions' RTT, loss, goodput" },
+	{ "rule",    cmd_rule,    "list|add [at N] RULE|del N", "Control Broker rules, edited at runtime" },
+	{ "stats",   cmd_stats,   "", "daemon-wide figures: sessions, negotiations, swaps, drops" },
 	{ "hooker",  cmd_hooker,  "[show|enable|disable] [ctl PATH]", "vtl-hooker: legacy TCP over VTL" },
 	{ "help",    cmd_help,    "", "this list" },
 	{ NULL, NULL, NULL, NULL }
@@ -55,7 +58,6 @@ int ctl_dispatch(struct ctl *c, const struct ctl_cmd *tbl, const char *what,
 {
 	const struct ctl_cmd *t, *hit = NULL;
 	char *word, *dword[1];
-	int n = 0;
 
 	if (argc < 1) {
 		if (!dflt)
@@ -66,23 +68,17 @@ int ctl_dispatch(struct ctl *c, const struct ctl_cmd *tbl, const char *what,
 		argv = dword;
 	}
 	word = argv[0];
+	/* an exact name, else the first in table order that word is a prefix
+	 * of, as ip(8) and bpftool do: "st" is status (listed before stats) */
 	for (t = tbl; t->name; t++) {
-		if (!strcmp(t->name, word)) {
+		if (!strcmp(t->name, word))
+			return t->fn(c, argc, argv);
+		if (!hit && *word && !strncmp(t->name, word, strlen(word)))
 			hit = t;
-			n = 1;
-			break;
-		}
-		if (*word && !strncmp(t->name, word, strlen(word))) {
-			hit = t;
-			n++;
-		}
 	}
-	if (n == 1)
+	if (hit)
 		return hit->fn(c, argc, argv);
-	if (n == 0)
-		return ctl_err(c, -EINVAL, "unknown %s '%s' (try '%s help')",
-			       what, word, c->prog);
-	return ctl_err(c, -EINVAL, "ambiguous %s '%s' (try '%s help')",
+	return ctl_err(c, -EINVAL, "unknown %s '%s' (try '%s help')",
 		       what, word, c->prog);
 }
 
@@ -110,7 +106,7 @@ int cmd_help(struct ctl *c, int argc, char **argv)
 		return 0;
 	}
 	printf("usage: %s [OPTIONS] OBJECT [VERB] [ARGS]\n\n"
-	       "objects (any unique prefix will do):\n", c->prog);
+	       "objects (a prefix will do; the first listed wins):\n", c->prog);
 	for (t = ctl_objects; t->name; t++) {
 		char syn[64];
 

@@ -219,10 +219,9 @@ void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *
 }
 
 /* The value of counter i in one direction (d < 2) or summed (d == 2). */
-static uint64_t cnt(const struct vtl_ipc_status *st, unsigned d, unsigned i)
+static uint64_t cnt(const __u64 *xdp, const __u64 *tc, unsigned d, unsigned i)
 {
-	return d == 0 ? st->cnt_xdp[i] : d == 1 ? st->cnt_tc[i] :
-	       st->cnt_xdp[i] + st->cnt_tc[i];
+	return d == 0 ? xdp[i] : d == 1 ? tc[i] : xdp[i] + tc[i];
 }
 
 /* Name of counter i, or "cnt_N" into buf; NULL: unnamed and v == 0. */
@@ -238,7 +237,7 @@ static const char *cnt_name(unsigned i, uint64_t v, char *buf, size_t len)
 
 /* JSON: "counters": {name: xdp + tc}, then "counters_xdp" and
  * "counters_tc": every named counter, plus any non-zero unnamed one. */
-static void json_counters(struct json *j, const struct vtl_ipc_status *st)
+void ctl_json_counters(struct json *j, const __u64 *xdp, const __u64 *tc)
 {
 	static const char *const keys[3] = { "counters_xdp", "counters_tc",
 					     "counters" };
@@ -251,7 +250,7 @@ static void json_counters(struct json *j, const struct vtl_ipc_status *st)
 		json_key(j, keys[order[k]]);
 		json_obj_open(j);
 		for (i = 0; i < VTL_CNT_PER_DIR; i++) {
-			uint64_t v = cnt(st, order[k], i);
+			uint64_t v = cnt(xdp, tc, order[k], i);
 
 			name = cnt_name(i, v, other, sizeof(other));
 			if (name)
@@ -262,7 +261,7 @@ static void json_counters(struct json *j, const struct vtl_ipc_status *st)
 }
 
 /* Human: the non-zero counters, per direction. */
-static void print_counters(const struct vtl_ipc_status *st)
+void ctl_print_counters(const __u64 *xdp, const __u64 *tc)
 {
 	static const char *const dirs[2] = { "xdp", "tc" };
 	unsigned d, i, shown = 0;
@@ -271,7 +270,7 @@ static void print_counters(const struct vtl_ipc_status *st)
 
 	for (d = 0; d < 2; d++) {
 		for (i = 0; i < VTL_CNT_PER_DIR; i++) {
-			uint64_t v = cnt(st, d, i);
+			uint64_t v = cnt(xdp, tc, d, i);
 
 			name = cnt_name(i, v, other, sizeof(other));
 			if (!v || !name)
@@ -286,7 +285,7 @@ static void print_counters(const struct vtl_ipc_status *st)
 		printf("counters: all zero\n");
 }
 
-static void fmt_uptime(uint64_t ms, char *buf, size_t len)
+void ctl_fmt_uptime(uint64_t ms, char *buf, size_t len)
 {
 	uint64_t s = ms / 1000;
 
@@ -324,7 +323,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return r;
 	st = s.st;
 	if (!c->json) {
-		fmt_uptime(st->uptime_ms, up, sizeof(up));
+		ctl_fmt_uptime(st->uptime_ms, up, sizeof(up));
 		char ifname[sizeof(st->ifname) + 1];
 
 		printf("interface  %s (ifindex %u), %u queue%s\n",
@@ -338,7 +337,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		printf("\nsessions (%u):\n", st->n_sessions);
 		ctl_print_sessions(c, NULL, &s);
 		printf("\n");
-		print_counters(st);
+		ctl_print_counters(st->cnt_xdp, st->cnt_tc);
 		free(s.buf);
 		return 0;
 	}
@@ -359,7 +358,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	ctl_print_grafts(c, j, &s);
 	json_key(j, "sessions");
 	ctl_print_sessions(c, j, &s);
-	json_counters(j, st);
+	ctl_json_counters(j, st->cnt_xdp, st->cnt_tc);
 	json_obj_close(j);
 	ctl_json_close(j);
 	free(s.buf);

@@ -25,9 +25,10 @@ struct ctl_cmd {
 	const char *help;
 };
 
-/* Run the command of tbl that argv[0] names, exactly or by a unique
- * prefix; what names the level ("object", "verb") in errors. argc == 0
- * runs dflt (may be NULL: error). Returns the exit code. */
+/* Run the command of tbl that argv[0] names, exactly or by a prefix (the
+ * first entry in table order wins, as in ip(8)); what names the level
+ * ("object", "verb") in errors. argc == 0 runs dflt (may be NULL: error).
+ * Returns the exit code. */
 int ctl_dispatch(struct ctl *c, const struct ctl_cmd *tbl, const char *what,
 		 const char *dflt, int argc, char **argv);
 
@@ -40,6 +41,10 @@ int ctl_err(struct ctl *c, int code, const char *fmt, ...)
  * ERROR replies are reported. Returns 0 or the exit code (graft.c). */
 int ctl_rpc(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 	    void *buf, size_t cap, size_t *got);
+/* ctl_rpc for a reply of exactly outlen bytes, copied to out; what names
+ * the reply in the error for any other size. */
+int ctl_rpc_fixed(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
+		  void *out, size_t outlen, const char *what);
 /* The same without reporting errors (returns non-zero on any failure). */
 int ctl_rpc_quiet(struct ctl *c, __u16 type, const void *req, size_t len, __u16 want,
 		  void *buf, size_t cap, size_t *got);
@@ -63,6 +68,16 @@ struct vtl_embedded_file {
 	size_t len;
 };
 extern const struct vtl_embedded_file vtl_graft_template[];
+int cmd_rule(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+/* graft_load.c: graft load|unload (verbs of cmd_graft) */
+int ctl_graft_load(struct ctl *c, int argc, char **argv);
+int ctl_graft_unload(struct ctl *c, int argc, char **argv);
+/* graft.c: a validation report (pool_report, daemon/pool.h) */
+struct pool_report;
+void ctl_report_print(struct ctl *c, const char *file, const struct pool_report *r);
+void ctl_report_from_ipc(const struct vtl_ipc_graft_verify *v, const void *log,
+			 struct pool_report *r);
 /* session.c: one session (SESSION_SHOW reply) as a JSON object */
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o);
 
@@ -77,6 +92,11 @@ struct ctl_status {
 int ctl_fetch_status(struct ctl *c, struct ctl_status *out);
 void ctl_print_grafts(struct ctl *c, struct json *j, const struct ctl_status *s);
 void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *s);
+/* the shared counters map (VTL_CNT_PER_DIR per direction), as status and
+ * stats print it: non-zero ones per direction / every one by name */
+void ctl_print_counters(const __u64 *xdp, const __u64 *tc);
+void ctl_json_counters(struct json *j, const __u64 *xdp, const __u64 *tc);
+void ctl_fmt_uptime(uint64_t ms, char *buf, size_t len);
 struct json *ctl_json_open(struct ctl *c);
 void ctl_json_close(struct json *j);
 
