@@ -381,6 +381,8 @@ static size_t put_value(char *buf, size_t len, size_t n, enum rule_var v, __u64 
 		return u && !(u % 1000000) ? put(buf, len, n, "%lluGb/s", u / 1000000) :
 		       u && !(u % 1000) ? put(buf, len, n, "%lluMb/s", u / 1000) :
 		       put(buf, len, n, "%llukb/s", u);
+	case RV_DPORT:
+		return put(buf, len, n, "%llu", u);
 	default:
 		return !(u % 10000) ? put(buf, len, n, "%llu%%", u / 10000) :
 		       put(buf, len, n, "%lluppm", u);

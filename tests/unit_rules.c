@@ -67,6 +67,24 @@ int main(void)
 	CHECK(rules_parse(&rs, "adapt rtt > 1s -> pr\n", err, sizeof(err)) &&
 	      strstr(err, "no selection rule"), "only adapt rules: %s", err);
 
+	/* dport: the application's port (the Hooker passes the TCP destination) */
+	CHECK(rules_parse(&rs, "reliable, dport == 5201 -> gbn\nreliable -> sr\n", err,
+			  sizeof(err)) == 0, "dport rule: %s", err);
+	{
+		struct rule_input in = { .services = VTL_SVC_RELIABLE };
+
+		in.v[RV_DPORT] = 5201;
+		in.known[RV_DPORT] = 1;
+		CHECK(rules_select(&rs, &in, &ch) == 0 && !strcmp(ch.graft, "gbn"), "dport 5201 -> gbn");
+		in.v[RV_DPORT] = 80;
+		CHECK(rules_select(&rs, &in, &ch) == 0 && !strcmp(ch.graft, "sr"), "dport 80 -> sr");
+		in.known[RV_DPORT] = 0;
+		CHECK(rules_select(&rs, &in, &ch) == 0 && !strcmp(ch.graft, "sr"),
+		      "no application port: the dport rule does not hold");
+	}
+	CHECK(rules_parse(&rs, "reliable, dport == 70000 -> gbn\n", err, sizeof(err)) &&
+	      strstr(err, "port"), "dport out of range: %s", err);
+
 	/* errors name the line and the token */
 	CHECK(rules_parse(&rs, "reliable -> sr\nreliable, rtt >= 300 -> pr\n", err, sizeof(err)) &&
 	      strstr(err, "line 2") && strstr(err, "unit"), "missing unit: %s", err);

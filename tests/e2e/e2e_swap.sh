@@ -9,7 +9,7 @@
 #      timestamps.
 #   2. Adaptation: vtld runs the paper's rule
 #         adapt reliable, rtt >= 300ms for 50ms -> pr(max_loss=10%)
-#      (with a 50 ms hold). A transfer starts at RTT 20 ms on gbn (0.5 % loss); the emulator's delay is raised
+#      (with a 50 ms hold). A 32 MB transfer starts at RTT 20 ms on gbn (0.5 % loss); the emulator's delay is raised
 #      to 160 ms each way (RTT 320 ms); the rule swaps gbn -> pr on both ends
 #      within 2 s of the change; pr keeps its budget (whole packets given up,
 #      at most 10 % of those after the swap, reported exactly).
@@ -66,11 +66,12 @@ vtl_assert_same_file "$T/f.in" "$T/f.out" "8 MB gbn -> sr mid-transfer at 2 % lo
 
 # ---- 2. adaptation rule: RTT 20 -> 320 ms swaps gbn -> pr -----------------------
 vtl_netem_set loss 0.5% delay 10ms
+vtl_mkfile "$T/f32.in" 32M  # the paper's scenario: a 32 MB transfer
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/g.out" "$T/rx2.log"
 rx=$VTL_BG_PID
 vtl_bg "$NS_A" "$T/tx2.log" "$BIN/vtlcat" -p "$port" --socket "$(vtld_sock "$NS_A")" -v \
-	"$IP_B" <"$T/f.in"
+	"$IP_B" <"$T/f32.in"
 tx=$VTL_BG_PID
 wait_for 20 have_sid
 sid=$(sid_of "$NS_A")
@@ -95,9 +96,9 @@ vtl_expect_exit "$tx" 300 "sender across the adaptation" "$T/tx2.log"
 vtl_expect_exit "$rx" 60 "receiver across the adaptation" "$T/rx2.log"
 lost=$(sed -nE 's/.*lost ([0-9]+) packets.*/\1/p' "$T/rx2.log" | tail -n 1)
 mss=$(sed -nE 's/.*mss ([0-9]+).*/\1/p' "$T/tx2.log" | head -n 1)
-python3 "$(dirname "$0")/../lib/pr_check.py" "$T/f.in" "$T/g.out" "$mss" "$lost" ||
+python3 "$(dirname "$0")/../lib/pr_check.py" "$T/f32.in" "$T/g.out" "$mss" "$lost" ||
 	vtl_fail "the data delivered across gbn -> pr does not match the loss report"
-total=$(( ($(stat -c %s "$T/f.in") + mss - 1) / mss ))
+total=$(( ($(stat -c %s "$T/f32.in") + mss - 1) / mss ))
 (( lost * 10 <= total )) || vtl_fail "gave up $lost of $total packets: over the 10 % budget"
 vtl_pass "pr after the swap gave up $lost of $total packets, reported exactly"
 vtl_pass "graft hot swap"
