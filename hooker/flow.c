@@ -150,7 +150,7 @@ static struct vtl_sock *race(struct flow *f, int *tcp_fd, int *verr, bool known_
 
 /* Returns true if VTL carried the flow (or it failed after the point of
  * no return); false: carry it over TCP (*tcp_fd may already be connected). */
-static bool try_vtl(struct flow *f, int *tcp_fd)
+static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 {
 	struct vtl_hk_hello h = {
 		.magic = htonl(VTL_HK_MAGIC), .version = VTL_HK_VERSION, .kind = VTL_HK_OPEN,
@@ -162,6 +162,7 @@ static bool try_vtl(struct flow *f, int *tcp_fd)
 	struct hk_waiter w;
 	struct vtl_sock *s, *s2;
 	uint32_t status = 0;
+	int64_t t0 = hk_now_us(), t_nego;
 
 	*tcp_fd = -1;
 	if (st == VTL_HK_PEER_NOVTL) {
@@ -180,16 +181,17 @@ static bool try_vtl(struct flow *f, int *tcp_fd)
 			f->dst, ntohs(f->orig.dport), vtl_strerror(err));
 		return false;
 	}
+	t_nego = hk_now_us();
 	hk_reply_expect(&w, f->id);
 	if (vtl_send_data(s, &h, sizeof(h)) < 0) {
-		hk_reply_wait(&w, 0, &status);
+		hk_reply_wait(&w, 0, &status, -1);
 		vtl_abort(s);
 		hk_cnt_add(VTL_HK_U_TCP_FALLBACK, 1);
 		return false;
 	}
 	/* the peer connects to the server first: as long as its connect may take */
 	s2 = hk_reply_wait(&w, hk->o.nego_ms + (hk->o.connect_ms ? hk->o.connect_ms : 135000) + 1000,
-			   &status);
+			   &status, vtl_fd(s));
 	if (!s2) {
 		hk_info("flow %016llx to %s:%u: no reverse stream from the peer Hooker: "
 			"over TCP\n", (unsigned long long)f->id, f->dst, ntohs(f->orig.dport));
@@ -210,13 +212,43 @@ static bool try_vtl(struct flow *f, int *tcp_fd)
 		return true;
 	}
 	hk_cnt_add(VTL_HK_U_VTL, 1);
-	hk_dbg("flow %016llx to %s:%u: over VTL\n", (unsigned long long)f->id, f->dst,
-	       ntohs(f->orig.dport));
+	hk_dbg("flow %016llx to %s:%u: over VTL (negotiated in %lld us, reverse stream %lld us later)\n",
+	       (unsigned long long)f->id, f->dst, ntohs(f->orig.dport), (long long)(t_nego - t0),
+	       (long long)(hk_now_us() - t_nego));
 	hk_pump_vtl(&(struct hk_pipe){ .fd = f->fd, .out = s, .in = s2,
 		.up = (uint64_t *)&hk->cnt[VTL_HK_U_BYTES_UP],
 		.down = (uint64_t *)&hk->cnt[VTL_HK_U_BYTES_DOWN],
 		.who = "app", .flow_id = f->id });
 	return true;
+}
+
+bool hk_vtl_slot_get(void)
+{
+	if (atomic_fetch_add(&hk->vtl_flows, 1) < hk->o.max_vtl)
+		return true;
+	atomic_fetch_sub(&hk->vtl_flows, 1);
+	return false;
+}
+
+void hk_vtl_slot_put(void)
+{
+	atomic_fetch_sub(&hk->vtl_flows, 1);
+}
+
+/* try_vtl_slot within --max-vtl-flows: past it, TCP at once (vtld's
+ * session slots are shared with every other application). */
+static bool try_vtl(struct flow *f, int *tcp_fd)
+{
+	bool r;
+
+	*tcp_fd = -1;
+	if (!hk_vtl_slot_get()) {
+		hk_cnt_add(VTL_HK_U_TCP_BUSY, 1);
+		return false;
+	}
+	r = try_vtl_slot(f, tcp_fd);
+	hk_vtl_slot_put();
+	return r;
 }
 
 static void *flow_main(void *arg)

@@ -35,6 +35,7 @@ struct hk_opts {
 	int connect_ms;           /* TCP connect timeout (both sides) */
 	int novtl_ttl_s;          /* how long "no VTL there" is believed */
 	int listeners;            /* VTL listeners kept open */
+	int max_vtl;              /* flows on VTL at once (each holds 2 vtld slots) */
 	int lowat;                /* TCP_NOTSENT_LOWAT on hooked sockets (0: none) */
 	int rcvbuf;               /* SO_RCVBUF of the loopback listener (0: auto) */
 	bool disabled;            /* start disabled */
@@ -55,6 +56,7 @@ struct hk {
 	atomic_bool stopping;
 	_Atomic uint64_t cnt[VTL_HK_U_MAX];
 	atomic_uint flows_live;   /* threads still running flows */
+	atomic_int vtl_flows;     /* flows holding VTL sessions (both sides) */
 };
 
 extern struct hk *hk;
@@ -77,6 +79,10 @@ void hk_bpf_counters(__u64 out[VTL_HK_CNT_MAX], __u64 *live);
 /* flow.c: takes ownership of the accepted fd */
 void hk_flow_start(int fd);
 
+/* flow.c: a place among --max-vtl-flows */
+bool hk_vtl_slot_get(void);
+void hk_vtl_slot_put(void);
+
 /* serve.c */
 int hk_serve_start(void);        /* the VTL listener threads */
 struct hk_waiter {                /* a flow waiting for its reverse stream */
@@ -87,7 +93,10 @@ struct hk_waiter {                /* a flow waiting for its reverse stream */
 	struct hk_waiter *next;
 };
 void hk_reply_expect(struct hk_waiter *w, uint64_t flow_id);
-struct vtl_sock *hk_reply_wait(struct hk_waiter *w, int timeout_ms, uint32_t *status);
+/* The reverse stream of w's flow, or NULL after timeout_ms or as soon as
+ * watch_fd (the forward stream's vtl_fd, or -1) has news. */
+struct vtl_sock *hk_reply_wait(struct hk_waiter *w, int timeout_ms, uint32_t *status,
+			       int watch_fd);
 int hk_recv_exact(struct vtl_sock *s, void *buf, size_t n, int timeout_ms);
 struct vtl_sock *hk_vtl_connect(const char *peer, uint16_t port, uint16_t app_port, int *err);
 
@@ -116,5 +125,6 @@ void hk_ctl_serve(int fd);       /* one request on the listening socket */
 void hk_ctl_close(void);
 
 int64_t hk_now_ms(void);
+int64_t hk_now_us(void);
 
 #endif

@@ -25,12 +25,17 @@ static struct hk the_hk = { .listen_fd = -1, .ctl_fd = -1 };
 struct hk *hk = &the_hk;
 static bool use_syslog;
 
-int64_t hk_now_ms(void)
+int64_t hk_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t hk_now_ms(void)
+{
+	return hk_now_us() / 1000;
 }
 
 void hk_log(int level, const char *fmt, ...)
@@ -84,6 +89,8 @@ static void usage(FILE *f)
 "                           as for a blocking connect)\n"
 "      --novtl-ttl S        remember a peer without VTL this long (default 30)\n"
 "      --listeners N        VTL listeners kept open (default 4)\n"
+"      --max-vtl-flows N    flows on VTL at once, ours and served (default 100;\n"
+"                           each holds 2 of vtld's 255 session slots); more: TCP\n"
 "      --lowat BYTES        TCP_NOTSENT_LOWAT on hooked sockets (default 131072;\n"
 "                           0: leave them alone)\n"
 "      --rcvbuf BYTES       receive buffer of hooked connections at the Hooker\n"
@@ -138,7 +145,7 @@ static int parse_dst(const char *s)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_ROOT = 256, O_VTLPORT, O_LPORT, O_RACE, O_NEGO, O_CONN, O_TTL, O_LIS, O_DIS,
-	       O_LOWAT, O_RCVBUF };
+	       O_LOWAT, O_RCVBUF, O_MAXVTL };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, 'g' }, { "root-cgroup", no_argument, 0, O_ROOT },
 		{ "port", required_argument, 0, 'p' }, { "dst", required_argument, 0, 'd' },
@@ -150,6 +157,7 @@ static int parse_args(int argc, char **argv)
 		{ "connect-timeout", required_argument, 0, O_CONN },
 		{ "novtl-ttl", required_argument, 0, O_TTL },
 		{ "listeners", required_argument, 0, O_LIS },
+		{ "max-vtl-flows", required_argument, 0, O_MAXVTL },
 		{ "lowat", required_argument, 0, O_LOWAT }, { "rcvbuf", required_argument, 0, O_RCVBUF }, { "disabled", no_argument, 0, O_DIS },
 		{ "pidfile", required_argument, 0, 'P' }, { "foreground", no_argument, 0, 'f' },
 		{ "verbose", no_argument, 0, 'v' }, { "log", required_argument, 0, 'L' }, { "help", no_argument, 0, 'h' }, {}
@@ -160,7 +168,7 @@ static int parse_args(int argc, char **argv)
 
 	*o = (struct hk_opts){ .ctl_path = VTL_HK_CTL_PATH, .vtl_port = 7400, .race_ms = 100,
 			       .nego_ms = 2000, .connect_ms = 0, .novtl_ttl_s = 30,
-			       .listeners = 4, .lowat = 131072, .rcvbuf = 262144 };
+			       .listeners = 4, .max_vtl = 100, .lowat = 131072, .rcvbuf = 262144 };
 	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:L:fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->cgroup = optarg; break;
@@ -191,6 +199,7 @@ static int parse_args(int argc, char **argv)
 		case O_TTL: if (num("--novtl-ttl", optarg, 0, 86400, &v)) return -1; o->novtl_ttl_s = (int)v; break;
 		case O_LIS: if (num("--listeners", optarg, 1, 64, &v)) return -1; o->listeners = (int)v; break;
 		case O_DIS: o->disabled = true; break;
+		case O_MAXVTL: if (num("--max-vtl-flows", optarg, 0, 127, &v)) return -1; o->max_vtl = (int)v; break;
 		case O_LOWAT: if (num("--lowat", optarg, 0, 1 << 30, &v)) return -1; o->lowat = (int)v; break;
 		case O_RCVBUF: if (num("--rcvbuf", optarg, 0, 1 << 30, &v)) return -1; o->rcvbuf = (int)v; break;
 		case 'P': o->pidfile = optarg; break;

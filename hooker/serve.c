@@ -38,23 +38,35 @@ void hk_reply_expect(struct hk_waiter *w, uint64_t id)
 	pthread_mutex_unlock(&wlock);
 }
 
-struct vtl_sock *hk_reply_wait(struct hk_waiter *w, int timeout_ms, uint32_t *status)
+/* A message from vtld on a sender's socket can only be bad news (the
+ * peer reset the forward stream, vtld went away). */
+static bool fwd_broken(int fd)
 {
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+struct vtl_sock *hk_reply_wait(struct hk_waiter *w, int timeout_ms, uint32_t *status,
+			       int watch_fd)
+{
+	int64_t deadline = hk_now_ms() + timeout_ms;
 	struct hk_waiter **pp;
 	struct timespec ts;
 	struct vtl_sock *s;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&wlock);
-	while (!w->done && !atomic_load(&hk->stopping))
-		if (pthread_cond_timedwait(&wcond, &wlock, &ts) == ETIMEDOUT)
-			break;
+	/* in slices, so that a broken forward stream ends the wait at once */
+	while (!w->done && !atomic_load(&hk->stopping) && hk_now_ms() < deadline &&
+	       !fwd_broken(watch_fd)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&wcond, &wlock, &ts);
+	}
 	for (pp = &waiters; *pp; pp = &(*pp)->next)
 		if (*pp == w) {
 			*pp = w->next;
@@ -166,6 +178,8 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 
 	inet_ntop(AF_INET, &da, dst, sizeof(dst));
 	hk_cnt_add(VTL_HK_U_SERVED, 1);
+	/* the reverse stream negotiates while we connect to the server */
+	s2 = hk_vtl_connect(peer, ntohs(h->reply_port), ntohs(h->dport), &err);
 	if (!is_local(h->daddr)) {
 		hk_info("flow %016llx from %s: %s is not an address of this host: refused\n",
 			(unsigned long long)id, peer, dst);
@@ -173,7 +187,6 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 	} else {
 		fd = hk_connect_tcp(h->daddr, h->dport, hk->o.connect_ms);
 	}
-	s2 = hk_vtl_connect(peer, ntohs(h->reply_port), ntohs(h->dport), &err);
 	if (s2 && (err = vtl_validate(s2, NULL)) < 0) {
 		vtl_abort(s2);
 		s2 = NULL;
@@ -225,8 +238,14 @@ static void *serve_main(void *arg)
 				(unsigned long long)be64toh(h.flow_id), info.peer);
 			vtl_abort(s);
 		}
+	} else if (!hk_vtl_slot_get()) {
+		/* the peer's Hooker sees the reset at once and uses TCP */
+		hk_info("flow %016llx from %s: --max-vtl-flows (%d) reached: refused\n",
+			(unsigned long long)be64toh(h.flow_id), info.peer, hk->o.max_vtl);
+		vtl_abort(s);
 	} else {
 		serve_open(s, &h, info.peer);
+		hk_vtl_slot_put();
 	}
 	atomic_fetch_sub(&hk->flows_live, 1);
 	return NULL;

@@ -122,6 +122,7 @@ enum {
 	VTL_HK_U_TCP_FALLBACK,    /* tried VTL, carried over TCP */
 	VTL_HK_U_TCP_CACHED,      /* peer known to lack VTL: TCP at once */
 	VTL_HK_U_TCP_NO_VTLD,     /* no local vtld: TCP */
+	VTL_HK_U_TCP_BUSY,        /* --max-vtl-flows reached: TCP */
 	VTL_HK_U_FAILED,          /* neither path reached the server */
 	VTL_HK_U_SERVED,          /* flows accepted from peer Hookers */
 	VTL_HK_U_RESETS,          /* flows that ended in a reset */

@@ -6,6 +6,9 @@
 #      (sha256 equal) over TCP; the first fetch pays the VTL head start,
 #      the next ones go straight to TCP (A's capability cache).
 #   2. vtld on B but no Hooker there (NEGO_NACK: nobody listens): TCP.
+#   2b. B's Hooker at its --max-vtl-flows refuses: A falls back to TCP at
+#      once (the reset of the forward stream ends its wait) without marking
+#      B as lacking VTL; A at its own cap uses TCP without trying VTL.
 #   3. vtlctl hooker disable: new connections are not hooked; enable: they
 #      are again (over VTL now that B has a Hooker).
 #   4. A's Hooker killed (SIGKILL) while a hooked transfer runs: the
@@ -69,6 +72,23 @@ hk_show "$NS_A" "$T/peers2.json"
 err=$(vtl_json "$T/peers2.json" "d['peers'][0]['last_error']")
 vtl_assert_eq "$err" -1006 "A's last error for B (-VTL_E_NOLISTENER)"
 vtl_pass "no Hooker on B: TCP after a refused NEGO ($ms ms)"
+
+# ---- 2b. out of VTL capacity: B refuses, then A's own cap ----------------------------
+hk_stop "$NS_A"
+hk_start "$NS_A"
+hk_start "$NS_B" --max-vtl-flows 0
+ms=$(fetch "B at its --max-vtl-flows")
+vtl_assert_eq "$(count tcp_fallback)" 1 "B refused the flow (capacity): TCP"
+(( ms < 2000 )) || vtl_fail "fallback after B's refusal took $ms ms"
+hk_show "$NS_A" "$T/peers3.json"
+vtl_assert_eq "$(vtl_json "$T/peers3.json" "d['peers'][0]['state']")" unknown \
+	"a peer out of capacity is not marked no-vtl"
+hk_stop "$NS_B"
+hk_stop "$NS_A"
+hk_start "$NS_A" --max-vtl-flows 0
+fetch "A at its --max-vtl-flows" >/dev/null
+vtl_assert_eq "$(count tcp_busy)" 1 "A's own cap: TCP at once"
+vtl_pass "out of VTL capacity on either side: TCP (B's refusal cost $ms ms in all)"
 
 # ---- 3. disable / enable -----------------------------------------------------------
 hk_stop "$NS_A"

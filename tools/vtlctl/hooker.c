@@ -20,7 +20,7 @@ static const char *const bpf_names[VTL_HK_CNT_MAX] = {
 	"diverted", "filtered", "no_storage", "established", "peername_rewrites",
 };
 static const char *const user_names[VTL_HK_U_MAX] = {
-	"accepted", "via_vtl", "tcp_fallback", "tcp_cached", "tcp_no_vtld", "failed",
+	"accepted", "via_vtl", "tcp_fallback", "tcp_cached", "tcp_no_vtld", "tcp_busy", "failed",
 	"served", "resets", "bytes_up", "bytes_down", "active",
 };
 static const char *const peer_states[] = { "unknown", "vtl", "no-vtl" };
