@@ -601,6 +601,26 @@ void cb_app_gone(struct vtld *d, struct session *s)
 	cb_abort(d, s, 0, "application closed its socket", true);
 }
 
+/* The peer host answered one of our packets with ICMP protocol
+ * unreachable: no vtld runs there (any more). Fail the session now rather
+ * than after the negotiation or peer timeout. */
+void cb_on_unreachable(struct vtld *d, __u32 peer, __u32 sid)
+{
+	struct session *s = session_by_id(d, sid);
+	char why[96];
+
+	if (!s || s->peer_addr != peer)
+		return;
+	snprintf(why, sizeof(why), "peer %s has no VTL (it answered protocol unreachable)",
+		 inet_ntoa((struct in_addr){ peer }));
+	if (s->state == S_NEGOTIATING && s->initiator) {
+		d->stats.nego_timeouts++;
+		cb_abort(d, s, -VTL_E_NOVTL, why, false);
+	} else if (s->state == S_OPEN) {
+		cb_abort(d, s, -VTL_E_PEER_LOST, why, false);
+	}
+}
+
 void cb_tick(struct vtld *d)
 {
 	__u64 now = now_ns(), peer_to = (__u64)d->cfg.peer_timeout_ms * 1000000ull;

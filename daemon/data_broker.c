@@ -6,6 +6,7 @@
  * KTF stamps what it sends. Reacts to KTF events from the ring buffer.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <linux/ethtool.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
+#include <linux/errqueue.h>
 #include <linux/ip.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -149,11 +151,46 @@ static void raw_block(struct vtld *d)
 	ep_mod(d, db->raw_fd, EPOLLOUT, &db->raw_ep);
 }
 
+/* Drain the raw socket's error queue. An ICMP protocol unreachable quotes
+ * the start of our packet: the VTL header, whose session id says which
+ * session's peer has no VTL. Reading the queue also clears the socket's
+ * pending error, which would otherwise fail the next unrelated send. */
+static void raw_errors(struct vtld *d, int fd)
+{
+	for (int i = 0; i < 64; i++) {
+		char ctl[512], data[64];
+		struct sockaddr_in dst = {};
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl) };
+		const struct sock_extended_err *ee = NULL;
+		struct cmsghdr *c;
+		ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+		struct vtl_hdr h;
+
+		if (n < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)
+				ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		if (!ee || ee->ee_origin != SO_EE_ORIGIN_ICMP || ee->ee_type != 3 /* unreach */ ||
+		    ee->ee_code != 2 /* protocol */ || (size_t)n < offsetof(struct vtl_hdr, seq) ||
+		    m.msg_namelen < sizeof(dst))
+			continue;
+		memcpy(&h, data, (size_t)n < sizeof(h) ? (size_t)n : sizeof(h));
+		cb_on_unreachable(d, dst.sin_addr.s_addr, ntohl(h.session_id));
+	}
+}
+
 static void raw_writable(struct vtld *d, void *obj, __u32 events)
 {
 	struct data_broker *db = obj;
 
-	(void)events;
+	if (events & EPOLLERR)
+		raw_errors(d, db->raw_fd);
+	if (!(events & EPOLLOUT))
+		return;
 	db->raw_blocked = false;
 	ep_mod(d, db->raw_fd, 0, &db->raw_ep);
 	db_kick_all(d);
@@ -646,7 +683,7 @@ static int raw_open(struct vtld *d)
 {
 	struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct sock_fprog prog = { .len = 1, .filter = drop_all };
-	int fd, sz = 4 << 20;
+	int fd, sz = 4 << 20, one = 1;
 
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, VTL_IPPROTO);
 	if (fd < 0) {
@@ -662,6 +699,10 @@ static int raw_open(struct vtld *d)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	/* ICMP errors about what we sent come to the error queue (EPOLLERR):
+	 * a host without vtld answers "protocol unreachable" */
+	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))
+		pr_warn("raw socket IP_RECVERR: %s (no early 'no VTL there')\n", strerror(errno));
 	return fd;
 }
 

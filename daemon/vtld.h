@@ -193,6 +193,7 @@ void cb_app_shutdown(struct vtld *d, struct session *s);
 void cb_app_gone(struct vtld *d, struct session *s);
 void cb_abort(struct vtld *d, struct session *s, int code, const char *why, bool reset_peer);
 void cb_tick(struct vtld *d);
+void cb_on_unreachable(struct vtld *d, __u32 peer, __u32 sid);
 void cb_session_stats(struct vtld *d, struct session *s, struct vtl_ipc_stats *st);
 
 /* ---- pool_watch.c ---- */

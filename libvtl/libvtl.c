@@ -322,6 +322,7 @@ const char *vtl_strerror(int err)
 	case VTL_E_NORES:      return "no free session slot or buffers";
 	case VTL_E_RESET:      return "peer reset the session";
 	case VTL_E_BADPARAM:   return "bad argument (address, window, name)";
+	case VTL_E_NOVTL:      return "the peer host has no VTL (it answered protocol unreachable)";
 	case VTL_E_BASE:       return "unknown VTL error";
 	}
 	return strerror(e);

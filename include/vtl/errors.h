@@ -17,6 +17,8 @@
 #define VTL_E_NORES       1010 /* no free session slot or buffers */
 #define VTL_E_RESET       1011 /* peer reset the session */
 #define VTL_E_BADPARAM    1012 /* bad argument (address, window, name) */
-#define VTL_E_MAX         1012
+#define VTL_E_NOVTL       1013 /* the peer host has no VTL: it answered
+                                * ICMP protocol unreachable to our packets */
+#define VTL_E_MAX         1013
 
 #endif /* VTL_ERRORS_H */

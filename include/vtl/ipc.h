@@ -355,7 +355,8 @@ struct vtl_ipc_dstats {
 	__u64 nego_sent;         /* sessions this host initiated (NEGO sent) */
 	__u64 nego_acked;        /* ... the peer accepted */
 	__u64 nego_nacked;       /* ... the peer refused (NEGO_NACK) */
-	__u64 nego_timeouts;     /* ... nobody answered */
+	__u64 nego_timeouts;     /* ... nobody answered (or the host answered
+	                          * ICMP protocol unreachable: no vtld there) */
 	__u64 nego_accepted;     /* peers' NEGOs this host accepted */
 	__u64 nego_refused[8];   /* ... refused, by VTL_NR_* reason (index 0 unused) */
 	__u64 sessions_aborted;  /* ended by an error (timeout, reset, peer lost) */

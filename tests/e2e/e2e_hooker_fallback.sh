@@ -3,8 +3,10 @@
 #
 # e2e_hooker_fallback: the Hooker falls back to TCP and fails open.
 #   1. No vtld on B: curl in A's hooked cgroup still fetches the file
-#      (sha256 equal) over TCP; the first fetch pays the VTL head start,
-#      the next ones go straight to TCP (A's capability cache).
+#      (sha256 equal) over TCP. B's kernel answers the NEGO with ICMP
+#      protocol unreachable, so the first fetch falls back at once (no
+#      waiting for the race's head start); the next ones go straight to TCP
+#      (A's capability cache).
 #   2. vtld on B but no Hooker there (NEGO_NACK: nobody listens): TCP.
 #   2b. B's Hooker at its --max-vtl-flows refuses: A falls back to TCP at
 #      once (the reset of the forward stream ends its wait) without marking
@@ -60,6 +62,8 @@ vtl_assert_eq "$(count tcp_cached)" 2 "next fetches: straight to TCP (peer cache
 vtl_assert_eq "$(count via_vtl)" 0 "flows over VTL"
 hk_show "$NS_A" "$T/peers.json"
 vtl_assert_eq "$(vtl_json "$T/peers.json" "d['peers'][0]['state']")" no-vtl "A's view of B"
+vtl_assert_eq "$(vtl_json "$T/peers.json" "d['peers'][0]['last_error']")" -1013 \
+	"why: B's kernel answered protocol unreachable (-VTL_E_NOVTL), no waiting for the race"
 vtl_pass "no vtld on B: TCP fallback (first fetch $ms1 ms, then $ms2 and $ms3 ms from the cache)"
 
 # ---- 2. vtld on B, no Hooker there ------------------------------------------------

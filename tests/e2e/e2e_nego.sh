@@ -7,8 +7,10 @@
 #   2. Asking for a graft the peer does not have: NEGO_NACK, and the sender
 #      fails with a clear "not in its pool" error; the responder's qos_nego
 #      map is not needed for that, but the sender's error text is asserted.
-#   3. No vtld on the peer: the sender fails with a timeout error, within
-#      the negotiation timeout it asked for (1000 ms) plus 300 ms.
+#   3. No vtld on the peer host: its kernel answers the NEGO with ICMP
+#      protocol unreachable and the sender fails at once with "has no VTL"
+#      (well before its 1000 ms timeout). A silent peer (an address nobody
+#      answers for): a timeout error within the 1000 ms asked for + 300 ms.
 #   4. The Control Broker's rules choose the graft when none is named:
 #      partial -> pr, reliable -> sr (built-in rules).
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
@@ -81,17 +83,27 @@ drops=$(in_ns "$NS_R" "$BIN/vtl_loss" --stats "$IF_RA" | awk 'NR == 1 { print $4
 vtl_assert_gt "$drops" 0 "packets dropped on $IF_RA"
 vtl_pass "30 sessions under 5 % loss of all types in $(( (t1 - t0) / 1000000 )) ms ($drops drops on A's side)"
 
-# ---- 3. no vtld on the peer: timeout within the bound -----------------------------
+# ---- 3. no vtld on the peer: at once; a silent peer: timeout within the bound -------
 for ifc in "$IF_RA" "$IF_RB"; do in_ns "$NS_R" "$BIN/vtl_loss" --detach "$ifc" >/dev/null; done
 vtld_stop "$NS_B"
 t0=$(date +%s%N)
 rc=0
 in_ns_t 20 "$NS_A" "$BIN/vtlcat" -g gbn -t 1000 --socket "$(vtld_sock "$NS_A")" "$IP_B" \
+	<"$T/small" >"$T/novtl.log" 2>&1 || rc=$?
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[[ $rc -ne 0 ]] || vtl_fail "vtlcat succeeded with no vtld on the peer"
+grep -qi "has no VTL" "$T/novtl.log" || { cat "$T/novtl.log" >&2; vtl_fail "no clear 'no VTL there' error"; }
+(( ms < 700 )) || vtl_fail "'no VTL there' took $ms ms (the ICMP answer was not used)"
+vtl_pass "no vtld at the peer host: '$(head -n 1 "$T/novtl.log")' after $ms ms"
+t0=$(date +%s%N)
+rc=0
+in_ns_t 20 "$NS_A" "$BIN/vtlcat" -g gbn -t 1000 --socket "$(vtld_sock "$NS_A")" "${IP_B%.*}.77" \
 	<"$T/small" >"$T/timeout.log" 2>&1 || rc=$?
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 [[ $rc -ne 0 ]] || vtl_fail "vtlcat succeeded with no vtld on the peer"
 grep -qi "no answer" "$T/timeout.log" || { cat "$T/timeout.log" >&2; vtl_fail "no clear timeout error"; }
 (( ms >= 1000 && ms <= 1300 )) || vtl_fail "timeout after $ms ms, expected 1000..1300"
-vtl_pass "no vtld at the peer: '$(head -n 1 "$T/timeout.log")' after $ms ms"
+vtl_pass "silent peer: '$(head -n 1 "$T/timeout.log")' after $ms ms"
 vtl_pass "negotiation"
