@@ -82,23 +82,15 @@ static void fill_status(struct vtl_hk_status *st)
 	st->npeers = (uint32_t)hk_peer_snapshot(st->peers, VTL_HK_MAX_PEERS);
 }
 
-void hk_ctl_serve(int lfd)
+/* Answer the one request of client fd (it is readable), then close it. */
+static void ctl_answer(int fd)
 {
 	struct vtl_hk_status st;
 	struct vtl_hk_req rq;
-	struct pollfd p;
 	ssize_t n;
-	int fd, r;
+	int r;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	memset(&st, 0, sizeof(st));
-	if (poll(&p, 1, 1000) != 1) {
-		close(fd);  /* a client that says nothing */
-		return;
-	}
 	n = recv(fd, &rq, sizeof(rq), MSG_DONTWAIT | MSG_TRUNC);
 	if (n != (ssize_t)sizeof(rq) || rq.magic != VTL_HK_CTL_MAGIC) {
 		st.error = -EPROTO;
@@ -128,4 +120,59 @@ void hk_ctl_serve(int lfd)
 		fill_status(&st);
 	send(fd, &st, sizeof(st), MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
+}
+
+#define CTL_CLIENTS 32
+#define CTL_WAIT_MS 1000  /* a client that says nothing for this long is dropped */
+
+/* Its own thread, and every client in one poll set: neither a slow nor a
+ * silent control client holds up the others or the hooked connections. */
+static void *ctl_main(void *arg)
+{
+	struct { int fd; int64_t until; } cl[CTL_CLIENTS];
+	struct pollfd p[CTL_CLIENTS + 1];
+	int n = 0, i, fd;
+
+	(void)arg;
+	while (!atomic_load(&hk->stopping)) {
+		int64_t now = hk_now_ms();
+
+		p[0] = (struct pollfd){ .fd = hk->ctl_fd, .events = POLLIN };
+		for (i = 0; i < n; i++)
+			p[i + 1] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
+		if (poll(p, (nfds_t)n + 1, 200) < 0)
+			continue;
+		now = hk_now_ms();
+		for (i = n - 1; i >= 0; i--) {
+			if (!p[i + 1].revents && cl[i].until > now)
+				continue;
+			if (p[i + 1].revents & POLLIN)
+				ctl_answer(cl[i].fd);
+			else
+				close(cl[i].fd);  /* hung up, or silent too long */
+			cl[i] = cl[--n];
+		}
+		while ((fd = accept4(hk->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+			if (n == CTL_CLIENTS) {  /* full: one waiting client goes */
+				close(cl[0].fd);
+				cl[0] = cl[--n];
+			}
+			cl[n].fd = fd;
+			cl[n].until = now + CTL_WAIT_MS;
+			n++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		close(cl[i].fd);
+	return NULL;
+}
+
+int hk_ctl_start(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, ctl_main, NULL))
+		return -errno;
+	pthread_detach(t);
+	return 0;
 }

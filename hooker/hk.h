@@ -121,7 +121,7 @@ int hk_peer_snapshot(struct vtl_hk_peer *out, int max);
 
 /* ctl.c */
 int hk_ctl_open(void);
-void hk_ctl_serve(int fd);       /* one request on the listening socket */
+int hk_ctl_start(void);          /* the thread that answers vtlctl */
 void hk_ctl_close(void);
 
 int64_t hk_now_ms(void);

@@ -284,7 +284,7 @@ static void drain(void)
 
 int main(int argc, char **argv)
 {
-	struct pollfd p[3];
+	struct pollfd p[2];
 	sigset_t ss;
 	int sfd, r, ready_fd = -1;
 	FILE *pf;
@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	r = hk_bpf_setup();
 	if (r)
 		goto fail;
-	if (hk_serve_start())
+	if (hk_serve_start() || hk_ctl_start())
 		goto fail;
 	if (hk->o.pidfile) {
 		pf = fopen(hk->o.pidfile, "w");
@@ -335,16 +335,13 @@ int main(int argc, char **argv)
 	}
 	for (;;) {
 		p[0] = (struct pollfd){ .fd = hk->listen_fd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = hk->ctl_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		p[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (p[2].revents)
+		if (p[1].revents)
 			break;
 		if (p[0].revents)
 			accept_all();
-		if (p[1].revents)
-			hk_ctl_serve(hk->ctl_fd);
 	}
 	hk_info("stopping\n");
 	drain();
