@@ -82,6 +82,21 @@ static void fill_status(struct vtl_hk_status *st)
 	st->npeers = (uint32_t)hk_peer_snapshot(st->peers, VTL_HK_MAX_PEERS);
 }
 
+static void send_flows(int fd)
+{
+	static struct {
+		struct vtl_hk_flows h;
+		struct vtl_hk_flow f[VTL_HK_MAX_FLOWS];
+	} m;  /* only the control thread uses it */
+	int n;
+
+	memset(&m.h, 0, sizeof(m.h));
+	m.h.magic = VTL_HK_CTL_MAGIC;
+	n = hk_flow_snapshot(m.f, VTL_HK_MAX_FLOWS, &m.h.total);
+	m.h.n = (uint32_t)n;
+	send(fd, &m, sizeof(m.h) + (size_t)n * sizeof(m.f[0]), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Answer the one request of client fd (it is readable), then close it. */
 static void ctl_answer(int fd)
 {
@@ -99,6 +114,10 @@ static void ctl_answer(int fd)
 		switch (rq.op) {
 		case VTL_HK_REQ_SHOW:
 			break;
+		case VTL_HK_REQ_FLOWS:
+			send_flows(fd);
+			close(fd);
+			return;
 		case VTL_HK_REQ_ENABLE:
 		case VTL_HK_REQ_DISABLE:
 			r = hk_bpf_set_enabled(rq.op == VTL_HK_REQ_ENABLE);

@@ -30,6 +30,7 @@
 #include "hk.h"
 
 struct flow {
+	struct hk_flowrec rec;        /* what vtlctl hooker flows shows */
 	int fd;                       /* the application's connection (accepted) */
 	struct sockaddr_in app;       /* its address */
 	struct vtl_hk_orig orig;      /* where it wanted to go */
@@ -215,9 +216,10 @@ static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 	hk_dbg("flow %016llx to %s:%u: over VTL (negotiated in %lld us, reverse stream %lld us later)\n",
 	       (unsigned long long)f->id, f->dst, ntohs(f->orig.dport), (long long)(t_nego - t0),
 	       (long long)(hk_now_us() - t_nego));
+	hk_flow_set_path(&f->rec, VTL_HK_PATH_VTL);
 	hk_pump_vtl(&(struct hk_pipe){ .fd = f->fd, .out = s, .in = s2,
-		.up = (uint64_t *)&hk->cnt[VTL_HK_U_BYTES_UP],
-		.down = (uint64_t *)&hk->cnt[VTL_HK_U_BYTES_DOWN],
+		.fd_out = { &hk->cnt[VTL_HK_U_BYTES_UP], &f->rec.up },
+		.in_fd = { &hk->cnt[VTL_HK_U_BYTES_DOWN], &f->rec.down },
 		.who = "app", .flow_id = f->id });
 	return true;
 }
@@ -267,8 +269,13 @@ static void *flow_main(void *arg)
 	}
 	hk_cnt_add(VTL_HK_U_ACCEPTED, 1);
 	inet_ntop(AF_INET, &f->orig.daddr, f->dst, sizeof(f->dst));
+	f->rec.f = (struct vtl_hk_flow){ .id = f->id, .side = VTL_HK_SIDE_CLIENT,
+		.path = VTL_HK_PATH_NEGO, .peer = f->orig.daddr,
+		.app_addr = f->app.sin_addr.s_addr, .app_port = ntohs(f->app.sin_port),
+		.daddr = f->orig.daddr, .dport = ntohs(f->orig.dport) };
+	hk_flow_register(&f->rec);
 	if (try_vtl(f, &tfd))
-		goto out;
+		goto out_registered;
 	if (tfd < 0)
 		tfd = hk_connect_tcp(f->orig.daddr, f->orig.dport, hk->o.connect_ms);
 	if (tfd < 0) {
@@ -276,9 +283,12 @@ static void *flow_main(void *arg)
 			ntohs(f->orig.dport), strerror(-tfd));
 		hk_cnt_add(VTL_HK_U_FAILED, 1);
 		hk_reset_fd(f->fd);
-		goto out;
+		goto out_registered;
 	}
-	hk_pump_tcp(f->fd, tfd, f->id);
+	hk_flow_set_path(&f->rec, VTL_HK_PATH_TCP);
+	hk_pump_tcp(f->fd, tfd, &f->rec);
+out_registered:
+	hk_flow_unregister(&f->rec);
 out:
 	atomic_fetch_sub(&hk->flows_live, 1);
 	atomic_fetch_sub(&hk->cnt[VTL_HK_U_ACTIVE], 1);

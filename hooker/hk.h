@@ -100,17 +100,30 @@ struct vtl_sock *hk_reply_wait(struct hk_waiter *w, int timeout_ms, uint32_t *st
 int hk_recv_exact(struct vtl_sock *s, void *buf, size_t n, int timeout_ms);
 struct vtl_sock *hk_vtl_connect(const char *peer, uint16_t port, uint16_t app_port, int *err);
 
+/* flows.c: the registry of open flows (vtlctl hooker flows) */
+struct hk_flowrec {
+	struct vtl_hk_flow f;     /* fixed fields; bytes and age filled at listing */
+	_Atomic uint64_t up, down;
+	int64_t start_ms;
+	struct hk_flowrec *prev, *next;
+};
+void hk_flow_register(struct hk_flowrec *r);
+void hk_flow_unregister(struct hk_flowrec *r);
+void hk_flow_set_path(struct hk_flowrec *r, uint8_t path);
+int hk_flow_snapshot(struct vtl_hk_flow *out, int max, uint32_t *total);
+
 /* pump.c: both directions of one flow; takes ownership of everything. */
 struct hk_pipe {
 	int fd;                   /* the TCP socket (application or server) */
 	struct vtl_sock *out;     /* fd's bytes go here (SEND) */
 	struct vtl_sock *in;      /* its bytes go to fd (RECV) */
-	uint64_t *up, *down;      /* counters to add bytes to */
+	_Atomic uint64_t *fd_out[2];  /* counters for fd -> out bytes (global, flow) */
+	_Atomic uint64_t *in_fd[2];   /* counters for in -> fd bytes */
 	const char *who;          /* for logs */
 	uint64_t flow_id;
 };
 void hk_pump_vtl(struct hk_pipe *p);
-void hk_pump_tcp(int a, int b, uint64_t flow_id);  /* plain TCP splice */
+void hk_pump_tcp(int a, int b, struct hk_flowrec *r);  /* plain TCP splice */
 int hk_connect_tcp(uint32_t addr, uint16_t port, int timeout_ms);  /* -errno */
 void hk_reset_fd(int fd);        /* close with RST */
 

@@ -130,7 +130,8 @@ static void *pump_down(void *arg)
 			pump_abort(pp, "TCP write", r);
 			break;
 		}
-		atomic_fetch_add((_Atomic uint64_t *)pp->p.down, (uint64_t)n);
+		atomic_fetch_add(pp->p.in_fd[0], (uint64_t)n);
+		atomic_fetch_add(pp->p.in_fd[1], (uint64_t)n);
 	}
 	free(buf);
 	return NULL;
@@ -168,7 +169,8 @@ static void pump_up(struct pump *pp)
 			pump_abort(pp, vtl_strerror(r), r);
 			break;
 		}
-		atomic_fetch_add((_Atomic uint64_t *)pp->p.up, (uint64_t)n);
+		atomic_fetch_add(pp->p.fd_out[0], (uint64_t)n);
+		atomic_fetch_add(pp->p.fd_out[1], (uint64_t)n);
 	}
 	free(buf);
 }
@@ -205,7 +207,7 @@ struct dir {
 	char *buf;
 	size_t off, len;
 	bool eof, done;
-	_Atomic uint64_t *bytes;
+	_Atomic uint64_t *bytes, *flow_bytes;
 };
 
 /* Move what can be moved without blocking; -errno on a hard error. */
@@ -232,6 +234,7 @@ static int dir_step(struct dir *d, short rev_from, short rev_to)
 			d->off += (size_t)n;
 			d->len -= (size_t)n;
 			atomic_fetch_add(d->bytes, (uint64_t)n);
+			atomic_fetch_add(d->flow_bytes, (uint64_t)n);
 		}
 	}
 	if (d->eof && !d->len && !d->done) {
@@ -241,12 +244,14 @@ static int dir_step(struct dir *d, short rev_from, short rev_to)
 	return 0;
 }
 
-void hk_pump_tcp(int a, int b, uint64_t flow_id)
+void hk_pump_tcp(int a, int b, struct hk_flowrec *rec)
 {
 	struct dir d[2] = {
-		{ .from = a, .to = b, .bytes = &hk->cnt[VTL_HK_U_BYTES_UP] },
-		{ .from = b, .to = a, .bytes = &hk->cnt[VTL_HK_U_BYTES_DOWN] },
+		{ .from = a, .to = b, .bytes = &hk->cnt[VTL_HK_U_BYTES_UP], .flow_bytes = &rec->up },
+		{ .from = b, .to = a, .bytes = &hk->cnt[VTL_HK_U_BYTES_DOWN],
+		  .flow_bytes = &rec->down },
 	};
+	uint64_t flow_id = rec->f.id;
 	struct pollfd p[2];
 	int r = 0, i;
 

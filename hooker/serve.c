@@ -172,6 +172,7 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 				    .kind = VTL_HK_REPLY, .flow_id = h->flow_id };
 	struct in_addr da = { .s_addr = h->daddr };
 	uint64_t id = be64toh(h->flow_id);
+	struct hk_flowrec rec = {};
 	struct vtl_sock *s2;
 	int fd, err;
 	char dst[INET_ADDRSTRLEN];
@@ -211,10 +212,16 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 	}
 	hk_dbg("flow %016llx from %s: serving %s:%u\n", (unsigned long long)id, peer, dst,
 	       ntohs(h->dport));
+	rec.f = (struct vtl_hk_flow){ .id = id, .side = VTL_HK_SIDE_SERVER,
+		.path = VTL_HK_PATH_VTL, .app_addr = h->saddr, .app_port = ntohs(h->sport),
+		.daddr = h->daddr, .dport = ntohs(h->dport) };
+	inet_pton(AF_INET, peer, &rec.f.peer);
+	hk_flow_register(&rec);
 	hk_pump_vtl(&(struct hk_pipe){ .fd = fd, .out = s2, .in = s,
-		.up = (uint64_t *)&hk->cnt[VTL_HK_U_BYTES_DOWN],
-		.down = (uint64_t *)&hk->cnt[VTL_HK_U_BYTES_UP],
+		.fd_out = { &hk->cnt[VTL_HK_U_BYTES_DOWN], &rec.down },
+		.in_fd = { &hk->cnt[VTL_HK_U_BYTES_UP], &rec.up },
 		.who = "server", .flow_id = id });
+	hk_flow_unregister(&rec);
 }
 
 static void *serve_main(void *arg)

@@ -92,6 +92,7 @@ _Static_assert(sizeof(struct vtl_hk_hello) == 32, "vtl_hk_hello");
 #define VTL_HK_REQ_SHOW    1
 #define VTL_HK_REQ_ENABLE  2
 #define VTL_HK_REQ_DISABLE 3
+#define VTL_HK_REQ_FLOWS   4  /* answer: struct vtl_hk_flows + n x vtl_hk_flow */
 
 struct vtl_hk_req {
 	__u32 magic;         /* VTL_HK_CTL_MAGIC */
@@ -154,5 +155,37 @@ struct vtl_hk_status {
 _Static_assert(sizeof(struct vtl_hk_status) ==
 	       4 * 10 + 32 + 256 + 8 * (VTL_HK_CNT_MAX + VTL_HK_U_MAX + 1) +
 	       24 * VTL_HK_MAX_PEERS + 128, "vtl_hk_status");
+
+/* One hooked connection, as VTL_HK_REQ_FLOWS lists it. */
+#define VTL_HK_MAX_FLOWS   256
+#define VTL_HK_SIDE_CLIENT 1  /* the application is on this host */
+#define VTL_HK_SIDE_SERVER 2  /* served for a peer Hooker: the server is here */
+#define VTL_HK_PATH_NEGO   0  /* choosing */
+#define VTL_HK_PATH_VTL    1
+#define VTL_HK_PATH_TCP    2
+
+struct vtl_hk_flow {
+	__u64 id;            /* flow id (the same on both hosts) */
+	__u64 bytes_up;      /* application -> server, so far */
+	__u64 bytes_down;    /* server -> application */
+	__u32 age_ms;
+	__u32 peer;          /* the other host, network order */
+	__u32 app_addr;      /* the application's address, network order */
+	__u32 daddr;         /* the real destination, network order */
+	__u16 app_port;      /* host order */
+	__u16 dport;         /* host order */
+	__u8  side;          /* VTL_HK_SIDE_* */
+	__u8  path;          /* VTL_HK_PATH_* */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct vtl_hk_flow) == 48, "vtl_hk_flow");
+
+struct vtl_hk_flows {
+	__u32 magic;         /* VTL_HK_CTL_MAGIC */
+	__s32 error;         /* always 0 (errors come as a vtl_hk_status) */
+	__u32 n;             /* entries that follow */
+	__u32 total;         /* flows open (n is at most VTL_HK_MAX_FLOWS) */
+};
+_Static_assert(sizeof(struct vtl_hk_flows) == 16, "vtl_hk_flows");
 
 #endif /* VTL_HOOKER_H */

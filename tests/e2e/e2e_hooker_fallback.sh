@@ -13,7 +13,9 @@
 #      B as lacking VTL; A at its own cap uses TCP without trying VTL.
 #   3. vtlctl hooker disable: new connections are not hooked; enable: they
 #      are again (over VTL now that B has a Hooker).
-#   4. A's Hooker killed (SIGKILL) while a hooked transfer runs: the
+#   4. `vtlctl hooker flows` lists the running hooked transfer on both
+#      hosts (client on A, server on B, the same flow id). Then A's Hooker
+#      killed (SIGKILL) while that transfer runs: the
 #      transfer's process is not wedged (it ends, with an error, within
 #      seconds); no program stays attached to the cgroup; new connections
 #      from the cgroup succeed over plain TCP.
@@ -114,6 +116,14 @@ hk_run_bg "$NS_A" "$T/slow.log" curl -sS --limit-rate 2M -o "$T/slow.out" "http:
 slow=$VTL_BG_PID
 wait_for 10 test -s "$T/slow.out" || vtl_fail "the slow transfer did not start"
 [[ $("$BPFTOOL" cgroup show "$cg" | grep -c vtl_hk) -eq 3 ]] || vtl_fail "Hooker programs not attached to $cg"
+# the running flow, as each side lists it
+in_ns "$NS_A" "$BIN/vtlctl" -j hooker flows ctl "$(hk_ctl "$NS_A")" >"$T/flows-a.json"
+in_ns "$NS_B" "$BIN/vtlctl" -j hooker flows ctl "$(hk_ctl "$NS_B")" >"$T/flows-b.json"
+vtl_assert_eq "$(vtl_json "$T/flows-a.json" "(d['total'], d['flows'][0]['side'], d['flows'][0]['path'], d['flows'][0]['destination'])")" \
+	"(1, 'client', 'vtl', '$IP_B:$hport')" "A's vtlctl hooker flows"
+vtl_assert_eq "$(vtl_json "$T/flows-b.json" "(d['total'], d['flows'][0]['side'], d['flows'][0]['id'] == $(vtl_json "$T/flows-a.json" "repr(d['flows'][0]['id'])"))")" \
+	"(1, 'server', True)" "B's vtlctl hooker flows (the same flow id)"
+vtl_assert_gt "$(vtl_json "$T/flows-a.json" "d['flows'][0]['bytes_down']")" 0 "bytes the running flow brought down"
 hk_stop "$NS_A" KILL
 rc=0
 vtl_wait_pid "$slow" 15 || rc=$?

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * vtlctl hooker show|enable|disable [ctl PATH]: vtl-hooker's state over
+ * vtlctl hooker show|flows|enable|disable [ctl PATH]: vtl-hooker's state over
  * its own control socket (default VTL_HK_CTL_PATH, or $VTL_HOOKER_CTL).
  */
 #include <arpa/inet.h>
@@ -25,7 +25,10 @@ static const char *const user_names[VTL_HK_U_MAX] = {
 };
 static const char *const peer_states[] = { "unknown", "vtl", "no-vtl" };
 
-static int hk_rpc(struct ctl *c, const char *path, __u32 op, struct vtl_hk_status *st)
+/* One request; the answer (up to cap bytes) into buf. An error answer
+ * (a vtl_hk_status with .error) is reported. Returns the answer's length,
+ * or -(exit code) after reporting. */
+static ssize_t hk_call(struct ctl *c, const char *path, __u32 op, void *buf, size_t cap)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vtl_hk_req rq = { .magic = VTL_HK_CTL_MAGIC, .op = op };
@@ -34,38 +37,49 @@ static int hk_rpc(struct ctl *c, const char *path, __u32 op, struct vtl_hk_statu
 	int fd, e;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return ctl_err(c, -ENAMETOOLONG, "control socket path too long: %s", path);
+		return -ctl_err(c, -ENAMETOOLONG, "control socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return ctl_err(c, -errno, "socket: %s", strerror(errno));
+		return -ctl_err(c, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		e = errno;
 		close(fd);
-		return ctl_err(c, -e, "cannot reach vtl-hooker at %s: %s (is it running? "
+		return -ctl_err(c, -e, "cannot reach vtl-hooker at %s: %s (is it running? "
 			       "see 'ctl PATH' or $VTL_HOOKER_CTL)", path, strerror(e));
 	}
 	if (send(fd, &rq, sizeof(rq), MSG_NOSIGNAL) != (ssize_t)sizeof(rq)) {
 		e = errno;
 		close(fd);
-		return ctl_err(c, -e, "send to %s: %s", path, strerror(e));
+		return -ctl_err(c, -e, "send to %s: %s", path, strerror(e));
 	}
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, 5000) != 1) {
 		close(fd);
-		return ctl_err(c, -ETIMEDOUT, "vtl-hooker at %s did not answer in 5 s", path);
+		return -ctl_err(c, -ETIMEDOUT, "vtl-hooker at %s did not answer in 5 s", path);
 	}
-	n = recv(fd, st, sizeof(*st), MSG_TRUNC);
+	n = recv(fd, buf, cap, MSG_TRUNC);
 	close(fd);
+	if (n == (ssize_t)sizeof(struct vtl_hk_status) && ((struct vtl_hk_status *)buf)->error) {
+		struct vtl_hk_status *st = buf;
+
+		st->msg[sizeof(st->msg) - 1] = 0;
+		return -ctl_err(c, st->error, "vtl-hooker: %s", st->msg);
+	}
+	if (n < 4 || (size_t)n > cap || *(__u32 *)buf != VTL_HK_CTL_MAGIC)
+		return -ctl_err(c, -EPROTO, "malformed answer from %s (%zd bytes)", path, n);
+	return n;
+}
+
+static int hk_rpc(struct ctl *c, const char *path, __u32 op, struct vtl_hk_status *st)
+{
+	ssize_t n = hk_call(c, path, op, st, sizeof(*st));
+
+	if (n < 0)
+		return (int)-n;
 	if (n != (ssize_t)sizeof(*st))
 		return ctl_err(c, -EPROTO, "malformed answer from %s (%zd bytes, want %zu)", path,
 			       n, sizeof(*st));
-	if (st->error) {
-		st->msg[sizeof(st->msg) - 1] = 0;
-		return ctl_err(c, st->error, "vtl-hooker: %s", st->msg);
-	}
-	if (st->magic != VTL_HK_CTL_MAGIC)
-		return ctl_err(c, -EPROTO, "malformed answer from %s (magic %#x)", path, st->magic);
 	return 0;
 }
 
@@ -210,6 +224,79 @@ static int run(struct ctl *c, int argc, char **argv, __u32 op)
 	return 0;
 }
 
+static const char *const path_names[] = { "choosing", "vtl", "tcp" };
+
+static int hk_flows(struct ctl *c, int argc, char **argv)
+{
+	static struct {
+		struct vtl_hk_flows h;
+		struct vtl_hk_flow f[VTL_HK_MAX_FLOWS];
+	} m;
+	const char *path = ctl_path(&argc, argv);
+	char app[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	struct json *j;
+	ssize_t n;
+	__u32 i;
+
+	if (argc > 1)
+		return ctl_err(c, -EINVAL, "hooker flows: unexpected '%s' (only 'ctl PATH')", argv[1]);
+	n = hk_call(c, path, VTL_HK_REQ_FLOWS, &m, sizeof(m));
+	if (n < 0)
+		return (int)-n;
+	if ((size_t)n < sizeof(m.h) || m.h.n > VTL_HK_MAX_FLOWS ||
+	    (size_t)n != sizeof(m.h) + m.h.n * sizeof(m.f[0]))
+		return ctl_err(c, -EPROTO, "malformed flow list from %s (%zd bytes)", path, n);
+	j = c->json ? ctl_json_open(c) : NULL;
+	if (j) {
+		json_obj_open(j);
+		json_kv_uint(j, "total", m.h.total);
+		json_key(j, "flows");
+		json_arr_open(j);
+	} else {
+		printf("%u flow(s)%s\n", m.h.total, m.h.total > m.h.n ? " (first ones listed)" : "");
+		if (m.h.n)
+			printf("  %-16s %-6s %-8s %-21s %-21s %-15s %12s %12s %8s\n", "id", "side",
+			       "path", "application", "destination", "peer", "up B", "down B",
+			       "age s");
+	}
+	for (i = 0; i < m.h.n; i++) {
+		const struct vtl_hk_flow *f = &m.f[i];
+		const char *side = f->side == VTL_HK_SIDE_SERVER ? "server" : "client";
+		const char *p = f->path < 3 ? path_names[f->path] : "?";
+		char id[20], a[32], d[32];
+
+		ip_str(f->app_addr, app);
+		ip_str(f->daddr, dst);
+		ip_str(f->peer, peer);
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long)f->id);
+		snprintf(a, sizeof(a), "%s:%u", app, f->app_port);
+		snprintf(d, sizeof(d), "%s:%u", dst, f->dport);
+		if (j) {
+			json_obj_open(j);
+			json_kv_str(j, "id", id);
+			json_kv_str(j, "side", side);
+			json_kv_str(j, "path", p);
+			json_kv_str(j, "application", a);
+			json_kv_str(j, "destination", d);
+			json_kv_str(j, "peer", peer);
+			json_kv_uint(j, "bytes_up", f->bytes_up);
+			json_kv_uint(j, "bytes_down", f->bytes_down);
+			json_kv_uint(j, "age_ms", f->age_ms);
+			json_obj_close(j);
+		} else {
+			printf("  %-16s %-6s %-8s %-21s %-21s %-15s %12llu %12llu %8.1f\n", id, side, p,
+			       a, d, peer, (unsigned long long)f->bytes_up,
+			       (unsigned long long)f->bytes_down, f->age_ms / 1000.0);
+		}
+	}
+	if (j) {
+		json_arr_close(j);
+		json_obj_close(j);
+		ctl_json_close(j);
+	}
+	return 0;
+}
+
 static int hk_show(struct ctl *c, int argc, char **argv)
 {
 	return run(c, argc, argv, VTL_HK_REQ_SHOW);
@@ -229,6 +316,7 @@ int cmd_hooker(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_cmd verbs[] = {
 		{ "show",    hk_show,    "[ctl PATH]", "state, counters and peers" },
+		{ "flows",   hk_flows,   "[ctl PATH]", "the hooked connections open now" },
 		{ "enable",  hk_enable,  "[ctl PATH]", "hook new connections" },
 		{ "disable", hk_disable, "[ctl PATH]", "new connections stay plain TCP" },
 		{ NULL, NULL, NULL, NULL }

@@ -20,7 +20,7 @@ const struct ctl_cmd ctl_objects[] = {
 	{ "monitor", cmd_monitor, "[count N] [interval MS]", "live view: sessions' RTT, loss, goodput" },
 	{ "rule",    cmd_rule,    "list|add [at N] RULE|del N", "Control Broker rules, edited at runtime" },
 	{ "stats",   cmd_stats,   "", "daemon-wide figures: sessions, negotiations, swaps, drops" },
-	{ "hooker",  cmd_hooker,  "[show|enable|disable] [ctl PATH]", "vtl-hooker: legacy TCP over VTL" },
+	{ "hooker",  cmd_hooker,  "[show|flows|enable|disable] [ctl PATH]", "vtl-hooker: legacy TCP over VTL" },
 	{ "help",    cmd_help,    "", "this list" },
 	{ NULL, NULL, NULL, NULL }
 };
