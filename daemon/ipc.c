@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <vtl/errors.h>
 #include "log.h"
+#include "unixsock.h"
 #include "vtld.h"
 
 #define MAX_CLIENTS 1024
@@ -395,45 +396,13 @@ static void accept_clients(struct vtld *d, void *obj, __u32 events)
 
 int ipc_open(struct vtld *d)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.socket_path;
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
+	char err[256];
+	int fd = vtl_unix_listen(d->cfg.socket_path, 128, 0660, err, sizeof(err));
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		pr_warn("socket path %s is too long\n", path);
-		return -ENAMETOOLONG;
+	if (fd < 0) {
+		pr_warn("%s\n", err);
+		return fd;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		mkdir(dir, 0755);
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* a live vtld answers on the path: refuse; a dead one left a file */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		pr_warn("%s: another vtld is serving this socket\n", path);
-		close(fd);
-		return -EADDRINUSE;
-	}
-	close(fd);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
-		int err = -errno;
-
-		pr_warn("control socket %s: %s\n", path, strerror(errno));
-		close(fd);
-		return err;
-	}
-	chmod(path, 0660);
 	d->listen_fd = fd;
 	d->listen_ep = (struct ep_item){ accept_clients, NULL };
 	return ep_add(d, fd, EPOLLIN, &d->listen_ep);

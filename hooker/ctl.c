@@ -13,41 +13,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "hk.h"
+#include "unixsock.h"
 
 int hk_ctl_open(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = hk->o.ctl_path;
-	char dir[sizeof(sa.sun_path)], *slash;
-	int fd;
+	char err[256];
+	int fd = vtl_unix_listen(hk->o.ctl_path, 16, 0, err, sizeof(err));
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		hk_err("control socket path too long: %s\n", path);
-		return -ENAMETOOLONG;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		mkdir(dir, 0755);
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	/* a socket file left by a killed Hooker: nobody answers on it */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		hk_err("another vtl-hooker answers on %s\n", path);
-		close(fd);
-		return -EADDRINUSE;
-	}
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
-		int e = -errno;
-
-		hk_err("control socket %s: %s\n", path, strerror(-e));
-		close(fd);
-		return e;
+	if (fd < 0) {
+		hk_err("%s\n", err);
+		return fd;
 	}
 	hk->ctl_fd = fd;
 	return fd;
