@@ -88,7 +88,8 @@ static void usage(FILE *f)
 "      --connect-timeout MS TCP connect timeout (default 0: the kernel's own,\n"
 "                           as for a blocking connect)\n"
 "      --novtl-ttl S        remember a peer without VTL this long (default 30)\n"
-"      --listeners N        VTL listeners kept open (default 4)\n"
+"      --listeners N        VTL listeners kept open, i.e. peers' flows that may\n"
+"                           start at the same instant (default 8)\n"
 "      --max-vtl-flows N    flows on VTL at once, ours and served (default 100;\n"
 "                           each holds 2 of vtld's 255 session slots); more: TCP\n"
 "      --lowat BYTES        TCP_NOTSENT_LOWAT on hooked sockets (default 131072;\n"
@@ -168,7 +169,7 @@ static int parse_args(int argc, char **argv)
 
 	*o = (struct hk_opts){ .ctl_path = VTL_HK_CTL_PATH, .vtl_port = 7400, .race_ms = 100,
 			       .nego_ms = 2000, .connect_ms = 0, .novtl_ttl_s = 30,
-			       .listeners = 4, .max_vtl = 100, .lowat = 131072, .rcvbuf = 262144 };
+			       .listeners = 8, .max_vtl = 100, .lowat = 131072, .rcvbuf = 262144 };
 	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:L:fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->cgroup = optarg; break;

@@ -75,8 +75,14 @@ void hk_peer_result(uint32_t addr, int err, bool via_vtl)
 		p->flows++;
 	} else {
 		p->fallbacks++;
-		if (err == -VTL_E_TIMEOUT || err == -VTL_E_NOLISTENER || err == -VTL_E_NOVTL ||
-		    err == -VTL_E_NOGRAFT || err == -VTL_E_REFUSED) {
+		/* "nobody listens" from a peer whose Hooker served us before
+		 * means its listeners were all taken by a burst of flows, not
+		 * that it has none: this flow goes over TCP, the next tries VTL */
+		bool busy = err == -VTL_E_NOLISTENER && p->state == VTL_HK_PEER_VTL;
+
+		if (!busy && (err == -VTL_E_TIMEOUT || err == -VTL_E_NOLISTENER ||
+			      err == -VTL_E_NOVTL || err == -VTL_E_NOGRAFT ||
+			      err == -VTL_E_REFUSED)) {
 			p->state = VTL_HK_PEER_NOVTL;
 			p->until_ms = p->used_ms + (int64_t)hk->o.novtl_ttl_s * 1000;
 		}
