@@ -664,6 +664,8 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	st->rcv_acked = s->isn_rx;
 	st->isn_rx = s->isn_rx;
 	st->pr_skip = s->isn_rx;
+	st->hole_seq = s->isn_rx;  /* no hole yet (zero would be a random */
+	st->hole_hi = s->isn_rx;   /* sequence number, maybe above the ISN) */
 	st->cwnd = s->window < VTL_INIT_CWND ? s->window : VTL_INIT_CWND;
 	st->ssthresh = 0xffffffff;
 	st->sack_hi = s->isn_tx;

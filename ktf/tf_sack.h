@@ -122,8 +122,10 @@ static __always_inline __u32 vtl_rx_hole_age_us(struct vtl_kctx *k)
 	}
 	if (st->hole_seq != acked) {            /* the delivery point moved */
 		st->hole_seq = acked;
-		if (!vtl_after(st->hole_hi, acked))
-			st->hole_hi = acked;    /* the reference is behind: none */
+		/* a reference behind the delivery point, or beyond the window
+		 * (never set: state starts zeroed, the ISN is random), is none */
+		if (!vtl_after(st->hole_hi, acked) || vtl_after(st->hole_hi, acked + vtl_window))
+			st->hole_hi = acked;
 	}
 	if (vtl_after(seq, acked) &&
 	    (!vtl_after(st->hole_hi, acked) || vtl_before(ts, st->hole_ts))) {

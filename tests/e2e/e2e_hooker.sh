@@ -14,6 +14,7 @@
 #      EOF, and nothing after it.
 #      The Control Broker's rule "reliable, dport == PORT -> gbn" puts the
 #      curl flows on gbn (both directions); the others get sr.
+#      20 curls at the same instant: each byte-exact.
 #   4. curl outside the hooked cgroup: not hooked (A's Hooker accepted
 #      nothing more) and its bytes are plain TCP on the veth.
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
@@ -111,6 +112,22 @@ vtl_pass "curl: 50 x 10 MB through the Hooker, sha256 $want each time"
 vtl_assert_gt "$(grep -c 'accepted gbn ' "$T/vtld-$NS_B.log")" 49 "B's vtld: gbn sessions (rule dport == $hport)"
 vtl_assert_gt "$(grep -c 'accepted gbn ' "$T/vtld-$NS_A.log")" 49 "A's vtld: gbn reverse sessions"
 vtl_assert_gt "$(grep -c 'accepted sr ' "$T/vtld-$NS_B.log")" 2 "B's vtld: sr sessions for the other ports"
+
+# 20 fetches at the same instant: every one whole, whichever path it took
+before=$(hk_count "$NS_A" accepted)
+pids=()
+for i in $(seq 1 20); do
+	hk_run_bg "$NS_A" "$T/par-$i.log" curl -sS --fail -o "$T/par-$i.out" "http://$IP_B:$hport/f10m"
+	pids+=("$VTL_BG_PID")
+done
+for i in $(seq 1 20); do
+	vtl_wait_pid "${pids[i - 1]}" 120 || { cat "$T/par-$i.log" >&2; vtl_fail "parallel curl #$i failed"; }
+	[[ $(vtl_sha256 "$T/par-$i.out") == "$want" ]] || vtl_fail "parallel curl #$i: sha256 differs"
+	rm -f "$T/par-$i.out"
+done
+hk_show "$NS_A" "$T/par.json"
+vtl_assert_eq "$(( $(vtl_json "$T/par.json" "d['counters']['accepted']") - before ))" 20 "parallel connections hooked"
+vtl_pass "20 parallel curls through the Hooker, each byte-exact ($(vtl_json "$T/par.json" "d['counters']['via_vtl']") flows over VTL so far, $(vtl_json "$T/par.json" "d['counters']['tcp_fallback']") fell back)"
 
 port=$(vtl_rand_port)
 vtl_bg "$NS_B" "$T/sink.log" python3 -u "$NETTOOL" tcp-sink --bind "$IP_B" --port "$port" \

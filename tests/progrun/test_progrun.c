@@ -462,6 +462,59 @@ static void case_pr_delay(void)
 	launcher_graft_put(&L, g);
 }
 
+/* ---- case 3c: pr-delay with an ISN in the upper half ----------------------
+ * Regression: the hole reference started zeroed, and with a random ISN
+ * above 2^31 sequence 0 counts as "above the delivery point", so every hole
+ * looked as old as the sender's clock and was given up at once. Zeroed
+ * again here after the Launcher's setup, so the KTF's own guard is tested. */
+#define ISN_HI 0x90000000u
+#define TS0    0x40000000u        /* a sender clock ~18 minutes after boot */
+
+static void case_pr_delay_high_isn(void)
+{
+	struct vtl_state *st = launcher_state(&L, 3);
+	struct graft_inst *g = NULL;
+	struct vtl_spec sp = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_PRD,
+			       .type = VTL_T_DATA, .pay_len = 100 };
+	char err[512];
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	if (launcher_graft_get_tun(&L, VTL_POOL_DIR "/pr-delay.o", WINDOW, 0, PRD_MS, &g, err,
+				   sizeof(err)) || launcher_slot_set(&L, 3, g) ||
+	    launcher_session_add(&L, 3, &(struct launcher_sess){ .session_id = SID_PRD,
+		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = ISN_HI, .mss = 1400 })) {
+		CHECK(0, "cannot deploy pr-delay in slot 3: %s", err);
+		return;
+	}
+	CHECK(st->hole_seq == ISN_HI && st->hole_hi == ISN_HI, "Launcher: hole reference at the ISN");
+	st->hole_seq = st->hole_hi = st->hole_ts = 0;
+#define PRD_DATA(_what, _seq, _ts, ...) do {                                        \
+	sp.seq = (_seq); sp.tsval = (_ts); sp.tsecr = 0; sp.pay_seed = (__u8)(_seq);     \
+	len = pktgen_vtl(f, &sp);                                                       \
+	RUN_EXPECT(_what, true, f, len, &r, redirect_verdict, VTL_CNT_VTL, 1,          \
+		   VTL_CNT_TO_XSK, 1, ##__VA_ARGS__);                                 \
+} while (0)
+	PRD_DATA("DATA ISN", ISN_HI, TS0);
+	st->rcv_acked = ISN_HI + 1;     /* SETUP: delivered; ISN+1 is lost */
+	PRD_DATA("DATA ISN+2 above the hole", ISN_HI + 2, TS0 + 10);
+	CHECK(st->hole_hi == ISN_HI + 2 && st->hole_ts == TS0 + 10,
+	      "hole reference: hi %#x ts %#x (a stale zero reference was kept?)", st->hole_hi,
+	      st->hole_ts);
+	PRD_DATA("DATA ISN+3, hole 1 us younger than max delay", ISN_HI + 3,
+		 TS0 + 10 + PRD_MS * 1000 - 1);
+	CHECK(!st->pr_late && st->pr_skip == ISN_HI, "given up too early: pr_skip %#x pr_late %u",
+	      st->pr_skip, st->pr_late);
+	PRD_DATA("DATA ISN+4, hole as old as max delay", ISN_HI + 4, TS0 + 10 + PRD_MS * 1000,
+		 VTL_CNT_GIVEUP_LATE, 1);
+	CHECK(st->pr_late == 1 && st->pr_skip == ISN_HI + 2, "after ISN+4: pr_skip %#x pr_late %u",
+	      st->pr_skip, st->pr_late);
+#undef PRD_DATA
+	launcher_session_del(&L, 3, SID_PRD);
+	launcher_graft_put(&L, g);
+}
+
 /* ---- case 4: fuzz --------------------------------------------------------- */
 #define FUZZ_N      20000
 #define FUZZ_SAMPLE 5      /* every 5th frame: snapshots around the call */
@@ -745,6 +798,8 @@ int main(void)
 	run_case("3 gbn sender: window full (tc)", case_window);
 	run_case("3 pr-delay receiver: a hole older than max delay is given up (xdp)",
 		 case_pr_delay);
+	run_case("3 pr-delay receiver with an ISN above 2^31: no instant give-up (xdp)",
+		 case_pr_delay_high_isn);
 	run_case("4 fuzz (xdp root)", c4x);
 	run_case("4 fuzz (tc root)", c4t);
 
