@@ -109,6 +109,20 @@ static struct vtl_sock *race(struct flow *f, int *tcp_fd, int *verr, bool known_
 		}
 		if (n <= 0)
 			continue;
+		/* TCP first: once its handshake is done the server has (or will)
+		 * accept it, and taking VTL would leave it a spurious connection;
+		 * a VTL session left over is harmless (no flow header follows) */
+		if (tfd >= 0 && p[1].revents) {
+			tfd = tcp_finish(tfd);
+			if (tfd >= 0) {  /* TCP first: VTL did not answer in head start + 1 RTT */
+				*tcp_fd = tfd;
+				*verr = -VTL_E_TIMEOUT;
+				break;
+			}
+			tcp_at = deadline;  /* refused: VTL may still answer */
+			tfd = -1;
+			p[1].revents = 0;
+		}
 		if (p[0].revents) {
 			r = vtl_validate(s, NULL);
 			if (r == 0) {
@@ -130,16 +144,6 @@ static struct vtl_sock *race(struct flow *f, int *tcp_fd, int *verr, bool known_
 			}
 			*tcp_fd = tcp_finish(tfd);
 			return NULL;
-		}
-		if (tfd >= 0 && p[1].revents) {
-			tfd = tcp_finish(tfd);
-			if (tfd >= 0) {  /* TCP first: VTL did not answer in head start + 1 RTT */
-				*tcp_fd = tfd;
-				*verr = -VTL_E_TIMEOUT;
-				break;
-			}
-			tcp_at = deadline;  /* refused: VTL may still answer */
-			tfd = -1;
 		}
 	}
 	if (s)

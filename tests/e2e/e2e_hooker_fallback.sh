@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # e2e_hooker_fallback: the Hooker falls back to TCP and fails open.
+#   0. A silent peer (a raw protocol-253 socket on B swallows the NEGOs):
+#      TCP wins the race after VTL's 100 ms head start.
 #   1. No vtld on B: curl in A's hooked cgroup still fetches the file
 #      (sha256 equal) over TCP. B's kernel answers the NEGO with ICMP
 #      protocol unreachable, so the first fetch falls back at once (no
@@ -54,6 +56,23 @@ fetch() {
 	echo $(( (t1 - t0) / 1000 ))
 }
 count() { hk_count "$NS_A" "$1"; }
+
+# ---- 0. a silent peer: the race ---------------------------------------------------
+# a raw protocol-253 socket on B swallows the NEGOs, so B's kernel sends no
+# "protocol unreachable": nothing answers, and TCP must win the race
+vtl_bg "$NS_B" "$T/silent.log" python3 -u "$NETTOOL" raw-recv --timeout 120
+silent=$VTL_BG_PID
+wait_for_line "$T/silent.log" '^ready' 10 "$silent"
+ms0=$(fetch "silent peer")
+vtl_assert_eq "$(count tcp_fallback)" 1 "silent peer: TCP won the race"
+hk_show "$NS_A" "$T/peers0.json"
+vtl_assert_eq "$(vtl_json "$T/peers0.json" "(d['peers'][0]['state'], d['peers'][0]['last_error'])")" \
+	"('no-vtl', -1003)" "A's view of a silent B (-VTL_E_TIMEOUT)"
+(( ms0 >= 100 )) || vtl_fail "silent peer: the fetch took $ms0 ms, less than the 100 ms head start"
+vtl_pass "silent peer: TCP after the 100 ms head start ($ms0 ms)"
+kill "$silent"
+hk_stop "$NS_A"
+hk_start "$NS_A" --race 100    # a fresh cache
 
 # ---- 1. no VTL at all on B ---------------------------------------------------------
 ms1=$(fetch "no vtld on B, first")
