@@ -407,31 +407,45 @@ static void case_window(void)
 #define SID_PRD  0x44440003u      /* slot 3: pr-delay, we receive (isn_rx 2000) */
 #define PRD_MS   50               /* its max delay (tunable set by the Launcher) */
 
-static void case_pr_delay(void)
-{
-	struct vtl_state *st = launcher_state(&L, 3);
-	struct graft_inst *g = NULL;
-	struct vtl_spec sp = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_PRD,
-			       .type = VTL_T_DATA, .pay_len = 100 };
-	char err[512];
-	__u8 f[PKT_MAX];
-	struct run r;
-	size_t len;
-	__u32 now;
-
-	if (launcher_graft_get_tun(&L, VTL_POOL_DIR "/pr-delay.o", WINDOW, 0, PRD_MS, &g, err,
-				   sizeof(err)) || launcher_slot_set(&L, 3, g) ||
-	    launcher_session_add(&L, 3, &(struct launcher_sess){ .session_id = SID_PRD,
-		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = 2000, .mss = 1400 })) {
-		CHECK(0, "cannot deploy pr-delay in slot 3: %s", err);
-		return;
-	}
+/* one DATA frame from the peer into slot 3, delivered to the XSK */
 #define PRD_DATA(_what, _seq, _ts, _ecr, ...) do {                                  \
 	sp.seq = (_seq); sp.tsval = (_ts); sp.tsecr = (_ecr); sp.pay_seed = (__u8)(_seq); \
 	len = pktgen_vtl(f, &sp);                                                       \
 	RUN_EXPECT(_what, true, f, len, &r, redirect_verdict, VTL_CNT_VTL, 1,          \
 		   VTL_CNT_TO_XSK, 1, ##__VA_ARGS__);                                 \
 } while (0)
+
+/* pr-delay in slot 3, receiving from PEER, the peer's ISN isn_rx */
+static struct graft_inst *prd_deploy(__u32 isn_rx)
+{
+	struct graft_inst *g = NULL;
+	char err[512] = "";
+
+	if (launcher_graft_get_tun(&L, VTL_POOL_DIR "/pr-delay.o", WINDOW, 0, PRD_MS, &g, err,
+				   sizeof(err)) || launcher_slot_set(&L, 3, g) ||
+	    launcher_session_add(&L, 3, &(struct launcher_sess){ .session_id = SID_PRD,
+		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = isn_rx, .mss = 1400 })) {
+		CHECK(0, "cannot deploy pr-delay in slot 3: %s", err);
+		if (g)
+			launcher_graft_put(&L, g);
+		return NULL;
+	}
+	return g;
+}
+
+static void case_pr_delay(void)
+{
+	struct vtl_state *st = launcher_state(&L, 3);
+	struct graft_inst *g = prd_deploy(2000);
+	struct vtl_spec sp = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_PRD,
+			       .type = VTL_T_DATA, .pay_len = 100 };
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+	__u32 now;
+
+	if (!g)
+		return;
 	PRD_DATA("DATA 2000", 2000, 1000, 0);
 	st->rcv_acked = 2001;           /* SETUP: vtld delivered 2000; 2001 is lost */
 	PRD_DATA("DATA 2002 above the hole", 2002, 1010, 0);
@@ -457,7 +471,6 @@ static void case_pr_delay(void)
 		 200000 + PRD_MS * 1000 - st->rtt_min_us / 2, 0, VTL_CNT_GIVEUP_LATE, 1);
 	CHECK(st->pr_skip == 2006 && st->pr_late == 2, "after 2008: pr_skip %u pr_late %u",
 	      st->pr_skip, st->pr_late);
-#undef PRD_DATA
 	launcher_session_del(&L, 3, SID_PRD);
 	launcher_graft_put(&L, g);
 }
@@ -473,47 +486,36 @@ static void case_pr_delay(void)
 static void case_pr_delay_high_isn(void)
 {
 	struct vtl_state *st = launcher_state(&L, 3);
-	struct graft_inst *g = NULL;
+	struct graft_inst *g = prd_deploy(ISN_HI);
 	struct vtl_spec sp = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_PRD,
 			       .type = VTL_T_DATA, .pay_len = 100 };
-	char err[512];
 	__u8 f[PKT_MAX];
 	struct run r;
 	size_t len;
 
-	if (launcher_graft_get_tun(&L, VTL_POOL_DIR "/pr-delay.o", WINDOW, 0, PRD_MS, &g, err,
-				   sizeof(err)) || launcher_slot_set(&L, 3, g) ||
-	    launcher_session_add(&L, 3, &(struct launcher_sess){ .session_id = SID_PRD,
-		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = ISN_HI, .mss = 1400 })) {
-		CHECK(0, "cannot deploy pr-delay in slot 3: %s", err);
+	if (!g)
 		return;
-	}
 	CHECK(st->hole_seq == ISN_HI && st->hole_hi == ISN_HI, "Launcher: hole reference at the ISN");
 	st->hole_seq = st->hole_hi = st->hole_ts = 0;
-#define PRD_DATA(_what, _seq, _ts, ...) do {                                        \
-	sp.seq = (_seq); sp.tsval = (_ts); sp.tsecr = 0; sp.pay_seed = (__u8)(_seq);     \
-	len = pktgen_vtl(f, &sp);                                                       \
-	RUN_EXPECT(_what, true, f, len, &r, redirect_verdict, VTL_CNT_VTL, 1,          \
-		   VTL_CNT_TO_XSK, 1, ##__VA_ARGS__);                                 \
-} while (0)
-	PRD_DATA("DATA ISN", ISN_HI, TS0);
+	PRD_DATA("DATA ISN", ISN_HI, TS0, 0);
 	st->rcv_acked = ISN_HI + 1;     /* SETUP: delivered; ISN+1 is lost */
-	PRD_DATA("DATA ISN+2 above the hole", ISN_HI + 2, TS0 + 10);
+	PRD_DATA("DATA ISN+2 above the hole", ISN_HI + 2, TS0 + 10, 0);
 	CHECK(st->hole_hi == ISN_HI + 2 && st->hole_ts == TS0 + 10,
 	      "hole reference: hi %#x ts %#x (a stale zero reference was kept?)", st->hole_hi,
 	      st->hole_ts);
 	PRD_DATA("DATA ISN+3, hole 1 us younger than max delay", ISN_HI + 3,
-		 TS0 + 10 + PRD_MS * 1000 - 1);
+		 TS0 + 10 + PRD_MS * 1000 - 1, 0);
 	CHECK(!st->pr_late && st->pr_skip == ISN_HI, "given up too early: pr_skip %#x pr_late %u",
 	      st->pr_skip, st->pr_late);
-	PRD_DATA("DATA ISN+4, hole as old as max delay", ISN_HI + 4, TS0 + 10 + PRD_MS * 1000,
+	PRD_DATA("DATA ISN+4, hole as old as max delay", ISN_HI + 4, TS0 + 10 + PRD_MS * 1000, 0,
 		 VTL_CNT_GIVEUP_LATE, 1);
 	CHECK(st->pr_late == 1 && st->pr_skip == ISN_HI + 2, "after ISN+4: pr_skip %#x pr_late %u",
 	      st->pr_skip, st->pr_late);
-#undef PRD_DATA
 	launcher_session_del(&L, 3, SID_PRD);
 	launcher_graft_put(&L, g);
 }
+
+#undef PRD_DATA
 
 /* ---- case 4: fuzz --------------------------------------------------------- */
 #define FUZZ_N      20000
