@@ -4,7 +4,7 @@
 # Hooker helpers for e2e tests; source after netns.sh and vtl_test_init.
 #   hk_start NS [ARGS...]   vtl-hooker in NS, hooking its own new cgroup
 #   hk_cgroup NS            that cgroup's path
-#   hk_run NS CMD...        run CMD in NS inside the hooked cgroup
+#   hk_run_t SECS NS CMD... run CMD in NS inside the hooked cgroup, time-limited
 #   hk_run_bg NS LOG CMD... the same in the background (VTL_BG_PID)
 #   hk_show NS OUT          vtlctl hooker show -j > OUT
 #   hk_stop NS [SIGNAL]     stop it and wait
@@ -66,15 +66,9 @@ hk_stop() {
 	vtl_log "vtl-hooker in $ns stopped (SIG$sig)"
 }
 
-# hk_run NS CMD...: CMD in NS, inside the hooked cgroup (it joins the
-# cgroup before exec, so every socket it makes is hooked).
-hk_run() {
-	local ns=$1 cg
-	shift
-	cg=${_HK_CG[$ns]:?hk_run: no hooked cgroup in $ns}
-	in_ns "$ns" sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@"
-}
-
+# hk_run_t SECS NS CMD...: CMD in NS, inside the hooked cgroup (it joins
+# the cgroup before exec, so every socket it makes is hooked), with a time
+# limit as in_ns_t.
 hk_run_t() {
 	local secs=$1 ns=$2 cg
 	shift 2
