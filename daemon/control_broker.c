@@ -46,8 +46,10 @@ static void session_end(struct vtld *d, struct session *s)
 		launcher_graft_put(&d->l, s->gi);
 	if (s->pg && s->pg->users > 0)
 		s->pg->users--;
-	if (s->cl)
+	if (s->cl) {
+		stream_close(d, s->cl);
 		s->cl->s = NULL;
+	}
 	pr_debug("session %08x ended\n", s->id);
 	session_free(d, s);
 }
@@ -567,11 +569,12 @@ void cb_on_close(struct vtld *d, struct session *s, __u32 seq)
 	if (seq != s->rx_nxt)
 		return; /* data before it is missing: the sender will ask again */
 	s->peer_closed = true;
-	if (s->rxq.len) {
+	if (s->rxq.len || stream_held(s->cl)) {
 		db_flush_rx(d, s); /* comes back here once drained */
 		return;
 	}
 	if (!s->eof_sent) {
+		stream_eof(d, s); /* an attached stream gets its FIN first */
 		cb_session_stats(d, s, &st);
 		if (s->cl)
 			client_send(s->cl, VTL_IPC_EOF, &st, sizeof(st));

@@ -244,7 +244,8 @@ static bool client_has_more(struct client *c)
 		return false;
 	if (c->rd_paused)
 		return true;
-	p = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+	/* an attached stream: what the application wrote is in its socket */
+	p = (struct pollfd){ .fd = c->sfd >= 0 ? c->sfd : c->fd, .events = POLLIN };
 	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
@@ -318,6 +319,7 @@ void db_send_data(struct vtld *d, struct session *s)
 	/* room in the queue again: read more from the application */
 	if (s->cl && s->cl->rd_paused && bb_room(&s->txq) >= VTL_IPC_MAX_DATA)
 		client_pause_read(d, s->cl, false);
+	stream_resume(d, s);
 	if (s->app_shut && !s->txq.len)
 		cb_maybe_close(d, s);
 }
@@ -424,6 +426,8 @@ void db_flush_rx(struct vtld *d, struct session *s)
 {
 	struct client *c = s->cl;
 
+	if (stream_held(c))
+		return; /* the client is writing what it took before: START resumes */
 	while (c && s->rxq.len) {
 		const unsigned char *p;
 		size_t n = bb_contig(&s->rxq, &p);
@@ -431,15 +435,23 @@ void db_flush_rx(struct vtld *d, struct session *s)
 		struct iovec iov[2];
 		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
 
-		if (n > VTL_IPC_MAX_DATA)
-			n = VTL_IPC_MAX_DATA;
-		h.len = (__u32)n;
-		iov[0] = (struct iovec){ &h, sizeof(h) };
-		iov[1] = (struct iovec){ (void *)p, n };
-		if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				client_want_write(d, c, true);
-			return;
+		if (c->sfd >= 0) { /* attached: straight into the application's socket */
+			ssize_t w = stream_write(d, s, p, n);
+
+			if (w <= 0)
+				return; /* full (EPOLLOUT armed), or aborted: s is gone */
+			n = (size_t)w;
+		} else {
+			if (n > VTL_IPC_MAX_DATA)
+				n = VTL_IPC_MAX_DATA;
+			h.len = (__u32)n;
+			iov[0] = (struct iovec){ &h, sizeof(h) };
+			iov[1] = (struct iovec){ (void *)p, n };
+			if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					client_want_write(d, c, true);
+				return;
+			}
 		}
 		bb_consume(&s->rxq, n);
 		if (s->rob_len && s->rob_len[s->rx_nxt % s->window]) {

@@ -47,6 +47,7 @@ int client_send_error(struct client *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
 	va_end(ap);
+	pr_debug("client %d: error %d: %s\n", c->fd, code, e.msg);
 	return client_send(c, VTL_IPC_ERROR, &e, sizeof(e));
 }
 
@@ -77,6 +78,7 @@ static void client_free(struct vtld *d, struct client *c)
 
 	if (c->s)
 		cb_app_gone(d, c->s);
+	stream_close(d, c);
 	ep_del(d, c->fd);
 	close(c->fd);
 	for (pp = &d->clients; *pp; pp = &(*pp)->next) {
@@ -228,8 +230,13 @@ static void session_request(struct vtld *d, struct client *c, const struct vtl_i
 }
 
 static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
-		       const __u8 *body)
+		       const __u8 *body, int *fdp)
 {
+	if (*fdp >= 0 && h->type != VTL_IPC_ATTACH) {
+		client_send_error(c, -VTL_E_PROTO, "message type %u carries a file descriptor",
+				  h->type);
+		return;
+	}
 	switch (h->type) {
 	case VTL_IPC_OPEN:
 		if (h->len != sizeof(struct vtl_ipc_open)) {
@@ -243,6 +250,11 @@ static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hd
 		if (!c->s || c->state != CL_SESSION || !c->s->initiator || c->s->app_shut ||
 		    c->s->state != S_OPEN) {
 			client_send_error(c, -VTL_E_STATE, "DATA outside an open sending session");
+			return;
+		}
+		if (c->sfd >= 0) {
+			client_send_error(c, -VTL_E_STATE, "DATA on a session with an attached "
+					  "stream");
 			return;
 		}
 		if (bb_room(&c->s->txq) < h->len) {
@@ -259,7 +271,15 @@ static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hd
 			client_send_error(c, -VTL_E_STATE, "SHUTDOWN outside a sending session");
 			return;
 		}
+		if (c->sfd >= 0) {
+			client_send_error(c, -VTL_E_STATE, "SHUTDOWN on a session with an attached "
+					  "stream (its end is the stream's EOF)");
+			return;
+		}
 		cb_app_shutdown(d, c->s);
+		return;
+	case VTL_IPC_ATTACH:
+		stream_attach(d, c, body, h->len, fdp);
 		return;
 	case VTL_IPC_GRAFT_LIST_REQ:
 		pool_ipc_list(d, c, body, h->len);
@@ -297,6 +317,45 @@ static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hd
 	}
 }
 
+/* One message into c->buf (MSG_TRUNC: the real length). A descriptor that
+ * came with it (SCM_RIGHTS, only ATTACH may carry one) goes to *fdp; any
+ * further ones are closed, and a message whose descriptors did not fit
+ * gets -1 in *fdp and an error from handle_msg's check (they were closed
+ * by the kernel). */
+static ssize_t recv_msg(struct client *c, int *fdp)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { c->buf, VTL_IPC_MAX_MSG + 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		size_t nfd;
+		int fds[4];
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfd > 4)
+			nfd = 4;
+		memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
+		for (size_t i = 0; i < nfd; i++) {
+			if (*fdp < 0)
+				*fdp = fds[i];
+			else
+				close(fds[i]);
+		}
+	}
+	return n;
+}
+
 static void client_io(struct vtld *d, void *obj, __u32 events)
 {
 	struct client *c = obj;
@@ -310,7 +369,8 @@ static void client_io(struct vtld *d, void *obj, __u32 events)
 	}
 	while (!c->rd_paused && budget--) {
 		struct vtl_ipc_hdr h;
-		ssize_t n = recv(c->fd, c->buf, VTL_IPC_MAX_MSG + 1, MSG_DONTWAIT | MSG_TRUNC);
+		int fd = -1;
+		ssize_t n = recv_msg(c, &fd);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -318,43 +378,31 @@ static void client_io(struct vtld *d, void *obj, __u32 events)
 			client_free(d, c);
 			return;
 		}
-		if (n == 0) {
+		if (n == 0 && fd < 0 && (events & (EPOLLHUP | EPOLLRDHUP))) {
 			/* orderly close, or an empty message: SEQPACKET can't tell; a
 			 * closed peer also shows EPOLLHUP/RDHUP */
-			if (events & (EPOLLHUP | EPOLLRDHUP)) {
-				client_free(d, c);
-				return;
-			}
-			client_send_error(c, -VTL_E_PROTO, "empty message");
-			continue;
+			client_free(d, c);
+			return;
 		}
-		if (n > VTL_IPC_MAX_MSG) {
+		if (n == 0)
+			client_send_error(c, -VTL_E_PROTO, "empty message");
+		else if (n > VTL_IPC_MAX_MSG)
 			client_send_error(c, -VTL_E_TOOBIG, "message of %zd bytes exceeds %d",
 					  n, VTL_IPC_MAX_MSG);
-			continue;
-		}
-		if ((size_t)n < sizeof(h)) {
+		else if ((size_t)n < sizeof(h))
 			client_send_error(c, -VTL_E_PROTO, "message of %zd bytes is shorter than "
 					  "the %zu-byte header", n, sizeof(h));
-			continue;
-		}
-		memcpy(&h, c->buf, sizeof(h));
-		if (h.magic != VTL_IPC_MAGIC) {
+		else if (memcpy(&h, c->buf, sizeof(h)), h.magic != VTL_IPC_MAGIC)
 			client_send_error(c, -VTL_E_PROTO, "bad magic 0x%08x", h.magic);
-			continue;
-		}
-		if (h.len != (size_t)n - sizeof(h)) {
+		else if (h.len != (size_t)n - sizeof(h))
 			client_send_error(c, -VTL_E_PROTO, "header says %u body bytes, message "
 					  "has %zu", h.len, (size_t)n - sizeof(h));
-			continue;
-		}
-		if (h.flags || h.reserved) {
+		else if (h.flags || h.reserved)
 			client_send_error(c, -VTL_E_PROTO, "reserved header fields are not zero");
-			continue;
-		}
-		handle_msg(d, c, &h, c->buf + sizeof(h));
-		if (c->state == CL_DONE && !c->s)
-			continue;
+		else
+			handle_msg(d, c, &h, c->buf + sizeof(h), &fd);
+		if (fd >= 0)
+			close(fd); /* not taken: nobody else will */
 	}
 }
 
@@ -386,6 +434,7 @@ static void accept_clients(struct vtld *d, void *obj, __u32 events)
 		/* the socket is non-blocking for reads; replies use sendmsg
 		 * without MSG_DONTWAIT and SO_SNDTIMEO bounds them */
 		c->fd = fd;
+		c->sfd = -1;
 		c->ep = (struct ep_item){ client_io, c };
 		c->next = d->clients;
 		d->clients = c;

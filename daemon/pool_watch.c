@@ -155,7 +155,7 @@ size_t pool_report_ipc(const struct pool_report *r, struct vtl_ipc_graft_verify 
 
 static void send_verify(struct pw_job *j)
 {
-	struct client tmp = { .fd = j->reply_fd };
+	struct client tmp = { .fd = j->reply_fd, .sfd = -1 };
 	struct vtl_ipc_graft_verify *v;
 	__u8 *buf = malloc(sizeof(*v) + VTL_IPC_VERIFY_LOG_MAX);
 	size_t loglen;
@@ -208,7 +208,7 @@ static void on_done(struct vtld *d, void *obj, __u32 events)
 	for (; j; j = next) {
 		next = j->next;
 		if (j->reply_fd >= 0) {
-			struct client tmp = { .fd = j->reply_fd };
+			struct client tmp = { .fd = j->reply_fd, .sfd = -1 };
 
 			if (j->kind == PW_VERIFY)
 				send_verify(j);

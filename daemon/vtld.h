@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include <vtl/ipc.h>
 #include <vtl/shared.h>
@@ -117,6 +118,10 @@ struct client {
 	struct session *s;
 	bool rd_paused;            /* not reading: session tx queue full */
 	bool wr_waiting;           /* EPOLLOUT armed: app not reading */
+	int sfd;                   /* attached stream (stream.c), -1: none */
+	struct ep_item sep;
+	bool s_polled;             /* sfd is in the epoll set */
+	bool s_held;               /* receiver: attached, waiting for START */
 	struct client *next;
 	__u8 *buf;                 /* receive buffer, VTL_IPC_MAX_MSG + 1 */
 };
@@ -236,6 +241,15 @@ void ctl_ipc_rules(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h
 void ctl_ipc_stats(struct vtld *d, struct client *c, const void *body, __u32 len);
 void ctl_fill_session_info(struct vtld *d, const struct session *s,
 			   struct vtl_ipc_session_info *si);
+
+/* ---- stream.c: attached streams ---- */
+void stream_attach(struct vtld *d, struct client *c, const void *body, __u32 len, int *fdp);
+void stream_pull(struct vtld *d, struct session *s);
+void stream_resume(struct vtld *d, struct session *s);
+ssize_t stream_write(struct vtld *d, struct session *s, const void *p, size_t n);
+void stream_eof(struct vtld *d, struct session *s);
+void stream_close(struct vtld *d, struct client *c);
+bool stream_held(const struct client *c);
 
 /* ---- ipc.c ---- */
 int ipc_open(struct vtld *d);

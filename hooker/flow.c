@@ -224,7 +224,7 @@ static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 	hk_pump_vtl(&(struct hk_pipe){ .fd = f->fd, .out = s, .in = s2,
 		.fd_out = { &hk->cnt[VTL_HK_U_BYTES_UP], &f->rec.up },
 		.in_fd = { &hk->cnt[VTL_HK_U_BYTES_DOWN], &f->rec.down },
-		.who = "app", .flow_id = f->id });
+		.who = "app", .flow_id = f->id, .rec = &f->rec });
 	return true;
 }
 

@@ -44,6 +44,25 @@ void hk_flow_set_path(struct hk_flowrec *r, uint8_t path)
 	pthread_mutex_unlock(&lock);
 }
 
+void hk_flow_set_vtl(struct hk_flowrec *r, struct vtl_sock *up, struct vtl_sock *down)
+{
+	pthread_mutex_lock(&lock);
+	r->v_up = up;
+	r->v_down = down;
+	pthread_mutex_unlock(&lock);
+}
+
+/* A flow's counter: vtld's figure while vtld moves its bytes (asked over
+ * a control connection of its own; the lock keeps the session open). */
+static uint64_t bytes_of(_Atomic uint64_t *c, struct vtl_sock *s)
+{
+	uint64_t b;
+
+	if (s && vtl_get_progress(s, &b) == 0)
+		return b;
+	return atomic_load(c);
+}
+
 int hk_flow_snapshot(struct vtl_hk_flow *out, int max, uint32_t *total)
 {
 	int64_t now = hk_now_ms();
@@ -54,8 +73,8 @@ int hk_flow_snapshot(struct vtl_hk_flow *out, int max, uint32_t *total)
 	*total = count;
 	for (r = head; r && n < max; r = r->next) {
 		out[n] = r->f;
-		out[n].bytes_up = atomic_load(&r->up);
-		out[n].bytes_down = atomic_load(&r->down);
+		out[n].bytes_up = bytes_of(&r->up, r->v_up);
+		out[n].bytes_down = bytes_of(&r->down, r->v_down);
 		out[n].age_ms = (uint32_t)(now - r->start_ms);
 		n++;
 	}

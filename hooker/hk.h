@@ -38,6 +38,8 @@ struct hk_opts {
 	int max_vtl;              /* flows on VTL at once (each holds 2 vtld slots) */
 	int lowat;                /* TCP_NOTSENT_LOWAT on hooked sockets (0: none) */
 	int rcvbuf;               /* SO_RCVBUF of the loopback listener (0: auto) */
+	bool copy_pump;           /* --pump copy: bytes through the Hooker (else
+	                           * vtld moves them: vtl_attach) */
 	bool disabled;            /* start disabled */
 	bool foreground;
 	const char *log;          /* "stderr", "syslog", NULL: by foreground */
@@ -104,12 +106,15 @@ struct vtl_sock *hk_vtl_connect(const char *peer, uint16_t port, uint16_t app_po
 struct hk_flowrec {
 	struct vtl_hk_flow f;     /* fixed fields; bytes and age filled at listing */
 	_Atomic uint64_t up, down;
+	struct vtl_sock *v_up, *v_down;  /* attached sessions: bytes are vtld's */
 	int64_t start_ms;
 	struct hk_flowrec *prev, *next;
 };
 void hk_flow_register(struct hk_flowrec *r);
 void hk_flow_unregister(struct hk_flowrec *r);
 void hk_flow_set_path(struct hk_flowrec *r, uint8_t path);
+/* Attached sessions (NULL, NULL: no longer; before they are closed). */
+void hk_flow_set_vtl(struct hk_flowrec *r, struct vtl_sock *up, struct vtl_sock *down);
 int hk_flow_snapshot(struct vtl_hk_flow *out, int max, uint32_t *total);
 
 /* pump.c: both directions of one flow; takes ownership of everything. */
@@ -120,6 +125,8 @@ struct hk_pipe {
 	_Atomic uint64_t *fd_out[2];  /* counters for fd -> out bytes (global, flow) */
 	_Atomic uint64_t *in_fd[2];   /* counters for in -> fd bytes */
 	const char *who;          /* for logs */
+	struct hk_flowrec *rec;   /* its record in the registry */
+	bool server;              /* fd is the server's: out carries bytes down */
 	uint64_t flow_id;
 };
 void hk_pump_vtl(struct hk_pipe *p);

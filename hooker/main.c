@@ -96,6 +96,9 @@ static void usage(FILE *f)
 "                           0: leave them alone)\n"
 "      --rcvbuf BYTES       receive buffer of hooked connections at the Hooker\n"
 "                           (default 262144; 0: the kernel's autotuning)\n"
+"      --pump attach|copy   who moves a VTL flow's bytes: vtld itself, from and\n"
+"                           to the connection (attach, the default), or the\n"
+"                           Hooker, through libvtl (copy: slower)\n"
 "      --disabled           start with hooking off (vtlctl hooker enable)\n"
 "  -P, --pidfile FILE       write our pid there once ready\n"
 "  -f, --foreground         do not daemonize; log to stderr\n"
@@ -146,7 +149,7 @@ static int parse_dst(const char *s)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_ROOT = 256, O_VTLPORT, O_LPORT, O_RACE, O_NEGO, O_CONN, O_TTL, O_LIS, O_DIS,
-	       O_LOWAT, O_RCVBUF, O_MAXVTL };
+	       O_LOWAT, O_RCVBUF, O_MAXVTL, O_PUMP };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, 'g' }, { "root-cgroup", no_argument, 0, O_ROOT },
 		{ "port", required_argument, 0, 'p' }, { "dst", required_argument, 0, 'd' },
@@ -159,7 +162,8 @@ static int parse_args(int argc, char **argv)
 		{ "novtl-ttl", required_argument, 0, O_TTL },
 		{ "listeners", required_argument, 0, O_LIS },
 		{ "max-vtl-flows", required_argument, 0, O_MAXVTL },
-		{ "lowat", required_argument, 0, O_LOWAT }, { "rcvbuf", required_argument, 0, O_RCVBUF }, { "disabled", no_argument, 0, O_DIS },
+		{ "lowat", required_argument, 0, O_LOWAT }, { "rcvbuf", required_argument, 0, O_RCVBUF },
+		{ "pump", required_argument, 0, O_PUMP }, { "disabled", no_argument, 0, O_DIS },
 		{ "pidfile", required_argument, 0, 'P' }, { "foreground", no_argument, 0, 'f' },
 		{ "verbose", no_argument, 0, 'v' }, { "log", required_argument, 0, 'L' }, { "help", no_argument, 0, 'h' }, {}
 	};
@@ -200,6 +204,14 @@ static int parse_args(int argc, char **argv)
 		case O_TTL: if (num("--novtl-ttl", optarg, 0, 86400, &v)) return -1; o->novtl_ttl_s = (int)v; break;
 		case O_LIS: if (num("--listeners", optarg, 1, 64, &v)) return -1; o->listeners = (int)v; break;
 		case O_DIS: o->disabled = true; break;
+		case O_PUMP:
+			if (strcmp(optarg, "attach") && strcmp(optarg, "copy")) {
+				fprintf(stderr, "vtl-hooker: --pump: '%s' is neither attach nor copy\n",
+					optarg);
+				return -1;
+			}
+			o->copy_pump = !strcmp(optarg, "copy");
+			break;
 		case O_MAXVTL: if (num("--max-vtl-flows", optarg, 0, 127, &v)) return -1; o->max_vtl = (int)v; break;
 		case O_LOWAT: if (num("--lowat", optarg, 0, 1 << 30, &v)) return -1; o->lowat = (int)v; break;
 		case O_RCVBUF: if (num("--rcvbuf", optarg, 0, 1 << 30, &v)) return -1; o->rcvbuf = (int)v; break;

@@ -3,10 +3,14 @@
  * Byte movers. A hooked connection is a TCP socket on each end (the
  * application's on the initiating host, the server's on the other) and
  * two one-way VTL sessions between the Hookers. Close ordering is the
- * point: a FIN becomes vtl_shutdown(), which returns only once the peer
- * has every byte, and the peer turns the VTL end of stream into
+ * point: a FIN becomes the session's end, which completes only once the
+ * peer has every byte, and the peer turns the VTL end of stream into
  * shutdown(SHUT_WR) after the last byte was written. A reset on either
  * side becomes a reset on the other (vtl_abort / RST).
+ *
+ * By default vtld moves the bytes itself: the socket is attached to both
+ * sessions (vtl_attach) and the Hooker only waits for their ends. With
+ * --pump copy they go through here (two threads, libvtl send/recv).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +74,7 @@ fail:
 struct pump {
 	struct hk_pipe p;
 	atomic_bool aborted;
+	bool attached;
 };
 
 static void pump_abort(struct pump *pp, const char *why, int err)
@@ -79,10 +84,19 @@ static void pump_abort(struct pump *pp, const char *why, int err)
 	hk_info("flow %016llx (%s): reset: %s (%d)\n", (unsigned long long)pp->p.flow_id,
 		pp->p.who, why, err);
 	/* wake whoever is blocked: the TCP reader, and libvtl on either
-	 * session (vtld sees its client go and resets the peer) */
-	shutdown(pp->p.fd, SHUT_RDWR);
+	 * session (vtld sees its client go and resets the peer). Attached,
+	 * the socket is left alone: vtld would read its shutdown as a FIN,
+	 * i.e. a clean end; it is reset once vtld has let go of it. */
+	if (!pp->attached)
+		shutdown(pp->p.fd, SHUT_RDWR);
 	shutdown(vtl_fd(pp->p.out), SHUT_RDWR);
 	shutdown(vtl_fd(pp->p.in), SHUT_RDWR);
+}
+
+static void count(_Atomic uint64_t *const c[2], uint64_t n)
+{
+	atomic_fetch_add(c[0], n);
+	atomic_fetch_add(c[1], n);
 }
 
 static int write_all(int fd, const char *b, size_t n)
@@ -130,8 +144,7 @@ static void *pump_down(void *arg)
 			pump_abort(pp, "TCP write", r);
 			break;
 		}
-		atomic_fetch_add(pp->p.in_fd[0], (uint64_t)n);
-		atomic_fetch_add(pp->p.in_fd[1], (uint64_t)n);
+		count(pp->p.in_fd, (uint64_t)n);
 	}
 	free(buf);
 	return NULL;
@@ -169,25 +182,76 @@ static void pump_up(struct pump *pp)
 			pump_abort(pp, vtl_strerror(r), r);
 			break;
 		}
-		atomic_fetch_add(pp->p.fd_out[0], (uint64_t)n);
-		atomic_fetch_add(pp->p.fd_out[1], (uint64_t)n);
+		count(pp->p.fd_out, (uint64_t)n);
 	}
 	free(buf);
 }
 
+/* Attached: the end of `out` (the socket's FIN reached the peer). */
+static void *wait_out(void *arg)
+{
+	struct pump *pp = arg;
+	struct vtl_stats st;
+	int r = vtl_shutdown(pp->p.out, &st);
+
+	if (r < 0) {
+		if (!atomic_load(&pp->aborted))
+			pump_abort(pp, vtl_strerror(r), r);
+		return NULL;
+	}
+	count(pp->p.fd_out, st.bytes);
+	return NULL;
+}
+
+/* Attached: the end of `in` (vtld wrote every byte, then a FIN). */
+static void wait_in(struct pump *pp)
+{
+	struct vtl_stats st;
+	char b[1];
+	ssize_t n = vtl_recv_data(pp->p.in, b, sizeof(b));
+
+	if (n != 0) {
+		if (!atomic_load(&pp->aborted))
+			pump_abort(pp, n < 0 ? vtl_strerror((int)n) : "data on an attached session",
+				   n < 0 ? (int)n : -EPROTO);
+		return;
+	}
+	if (vtl_get_stats(pp->p.in, &st) == 0)
+		count(pp->p.in_fd, st.bytes);
+}
+
 void hk_pump_vtl(struct hk_pipe *p)
 {
-	struct pump pp = { .p = *p };
+	struct pump pp = { .p = *p, .attached = !hk->o.copy_pump };
+	void *(*bg)(void *) = pp.attached ? wait_out : pump_down;
 	pthread_t down;
 	bool threaded;
+	int r;
 
-	threaded = pthread_create(&down, NULL, pump_down, &pp) == 0;
+	if (pp.attached) {
+		r = vtl_attach(p->out, p->fd);
+		if (!r)
+			r = vtl_attach(p->in, p->fd);
+		if (r) {
+			pump_abort(&pp, vtl_strerror(r), r);
+			goto out;
+		}
+		if (p->rec)
+			hk_flow_set_vtl(p->rec, p->server ? p->in : p->out,
+					p->server ? p->out : p->in);
+	}
+	threaded = pthread_create(&down, NULL, bg, &pp) == 0;
 	if (!threaded)
 		pump_abort(&pp, "cannot start a thread", -errno);
+	else if (pp.attached)
+		wait_in(&pp);
 	else
 		pump_up(&pp);
 	if (threaded)
 		pthread_join(down, NULL);
+out:
+	if (pp.attached && p->rec)
+		hk_flow_set_vtl(p->rec, NULL, NULL);  /* before they are closed */
 	if (atomic_load(&pp.aborted)) {
 		hk_cnt_add(VTL_HK_U_RESETS, 1);
 		hk_reset_fd(p->fd);

@@ -220,7 +220,7 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 	hk_pump_vtl(&(struct hk_pipe){ .fd = fd, .out = s2, .in = s,
 		.fd_out = { &hk->cnt[VTL_HK_U_BYTES_DOWN], &rec.down },
 		.in_fd = { &hk->cnt[VTL_HK_U_BYTES_UP], &rec.up },
-		.who = "server", .flow_id = id });
+		.who = "server", .flow_id = id, .rec = &rec, .server = true });
 	hk_flow_unregister(&rec);
 }
 

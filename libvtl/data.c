@@ -89,6 +89,11 @@ static int pending(struct vtl_sock *s)
 
 int vtl__put(struct vtl_sock *s, unsigned type, const void *body, size_t len)
 {
+	return vtl__put_fd(s, type, body, len, -1);
+}
+
+int vtl__put_fd(struct vtl_sock *s, unsigned type, const void *body, size_t len, int passfd)
+{
 	int r, ev;
 
 	if (s->state == VTL_ST_FAILED)
@@ -97,7 +102,7 @@ int vtl__put(struct vtl_sock *s, unsigned type, const void *body, size_t len)
 		r = pending(s);
 		if (r < 0)
 			return r;
-		r = vtl__send(s->fd, type, body, len, MSG_DONTWAIT);
+		r = vtl__send_fd(s->fd, type, body, len, MSG_DONTWAIT, passfd);
 		if (r == 0)
 			return 0;
 		if (conn_lost(r)) {  /* an ERROR may be queued before the close */
@@ -150,7 +155,7 @@ ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len)
 	}
 	if (s->state == VTL_ST_FAILED)
 		return s->err;
-	if (s->state != VTL_ST_OPEN)
+	if (s->state != VTL_ST_OPEN || s->attached)
 		return -VTL_E_STATE;
 	for (off = 0; off < len; off += n) {
 		n = len - off < VTL_IPC_MAX_DATA ? len - off : VTL_IPC_MAX_DATA;
@@ -196,6 +201,8 @@ ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len)
 		return r;
 	switch (h.type) {
 	case VTL_IPC_DATA:
+		if (s->attached)  /* vtld writes into the attached stream */
+			break;
 		if (direct)
 			return r;
 		n = len < (size_t)r ? len : (size_t)r;
@@ -228,7 +235,8 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 	if (s->state < VTL_ST_OPEN)
 		return -VTL_E_STATE;
 	if (s->state == VTL_ST_OPEN) {
-		r = vtl__put(s, VTL_IPC_SHUTDOWN, NULL, 0);
+		/* attached: the stream's EOF is the shutdown; vtld sends it */
+		r = s->attached ? 0 : vtl__put(s, VTL_IPC_SHUTDOWN, NULL, 0);
 		if (r < 0)
 			return r;
 		s->state = VTL_ST_SHUT;
@@ -248,4 +256,107 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 	if (st)
 		*st = s->stats;
 	return 0;
+}
+
+/* All of n bytes to a stream socket, blocking or not. */
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int ev = vtl__wait(fd, POLLOUT, -1);
+
+			if (ev < 0)
+				return ev;
+			continue;
+		}
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* SEND: as any message (an ERROR already waiting comes first). RECV: DATA
+ * may be waiting, and must stay there (vtl_attach writes it to fd). */
+static int put_attach(struct vtl_sock *s, const struct vtl_ipc_attach *a, int fd)
+{
+	int r;
+
+	if (s->mode == VTL_MODE_SEND)
+		return vtl__put_fd(s, VTL_IPC_ATTACH, a, sizeof(*a), fd);
+	r = vtl__send_fd(s->fd, VTL_IPC_ATTACH, a, sizeof(*a), 0, fd);
+	if (r < 0 && conn_lost(r))
+		return vtl__fail(s, -VTL_E_DAEMON);
+	return r;
+}
+
+int vtl_attach(vtl_sock *s, int fd)
+{
+	struct vtl_ipc_attach a = { .step = VTL_ATTACH_FD };
+	struct vtl_ipc_hdr h;
+	socklen_t tl = sizeof(int);
+	int type = 0, r;
+
+	if (!s || fd < 0)
+		return -VTL_E_BADPARAM;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM)
+		return -VTL_E_BADPARAM;
+	if (s->state < VTL_ST_OPEN) {
+		r = vtl_validate(s, NULL);
+		if (r < 0)
+			return r;
+	}
+	if (s->state == VTL_ST_FAILED)
+		return s->err;
+	if (s->attached || (s->mode == VTL_MODE_SEND && s->state != VTL_ST_OPEN))
+		return -VTL_E_STATE;
+	if (s->mode == VTL_MODE_RECV && s->rlen) {  /* left by vtl_recv_data() */
+		r = write_all(fd, s->rbuf + s->roff, s->rlen);
+		if (r < 0)
+			return r;
+		s->rlen = 0;
+	}
+	if (s->state == VTL_ST_DONE) {  /* RECV: EOF seen, everything written */
+		s->attached = 1;
+		shutdown(fd, SHUT_WR);
+		return 0;
+	}
+	r = put_attach(s, &a, fd);
+	if (r < 0)
+		return r;
+	/* RECV: what vtld delivered before it took the stream comes first */
+	for (;;) {
+		r = vtl__get(s, &h, NULL, 0, -1, 0);
+		if (r < 0)
+			return r;
+		if (h.type == VTL_IPC_ATTACHED)
+			break;
+		if (s->mode == VTL_MODE_RECV && h.type == VTL_IPC_DATA) {
+			r = write_all(fd, s->rbuf, (size_t)r);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (s->mode == VTL_MODE_RECV && h.type == VTL_IPC_EOF) {
+			vtl__take_stats(s, (const void *)s->rbuf);
+			continue;
+		}
+		return vtl__unexpected(s, &h);
+	}
+	s->attached = 1;
+	vtl__dbg(s, "stream attached (%s)", s->mode == VTL_MODE_SEND ? "vtld reads it" :
+		 "vtld writes it");
+	if (s->mode == VTL_MODE_SEND)
+		return 0;
+	if (s->state == VTL_ST_DONE) {  /* EOF came first: vtld kept no copy */
+		shutdown(fd, SHUT_WR);
+		return 0;
+	}
+	a.step = VTL_ATTACH_START;
+	return put_attach(s, &a, -1);
 }

@@ -209,6 +209,11 @@ int vtl__open_control(const char *explicit_path, const char *src_ip,
 
 int vtl__send(int fd, unsigned type, const void *body, size_t len, int flags)
 {
+	return vtl__send_fd(fd, type, body, len, flags, -1);
+}
+
+int vtl__send_fd(int fd, unsigned type, const void *body, size_t len, int flags, int passfd)
+{
 	struct vtl_ipc_hdr h = {
 		.magic = VTL_IPC_MAGIC, .type = type, .len = len,
 	};
@@ -216,11 +221,27 @@ int vtl__send(int fd, unsigned type, const void *body, size_t len, int flags)
 		{ .iov_base = &h, .iov_len = sizeof(h) },
 		{ .iov_base = (void *)body, .iov_len = len },
 	};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	ssize_t n;
 
 	if (len > VTL_IPC_MAX_MSG - sizeof(h))
 		return -VTL_E_TOOBIG;
+	if (passfd >= 0) {  /* SCM_RIGHTS: vtld gets its own copy of passfd */
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_control = ctl.buf;
+		m.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
+	}
 	do {
 		n = sendmsg(fd, &m, MSG_NOSIGNAL | flags);
 	} while (n < 0 && errno == EINTR);
@@ -241,11 +262,14 @@ const char *vtl__body_ok(unsigned type, const void *body, size_t len)
 
 	switch (type) {
 	case VTL_IPC_LISTENING:
+	case VTL_IPC_ATTACHED:
 	case VTL_IPC_SHUTDOWN:
 	case VTL_IPC_STATUS_REQ:
 		return len == 0 ? NULL : "body must be empty";
 	case VTL_IPC_OPEN:
 		return len == sizeof(struct vtl_ipc_open) ? NULL : "bad OPEN size";
+	case VTL_IPC_ATTACH:
+		return len == sizeof(struct vtl_ipc_attach) ? NULL : "bad ATTACH size";
 	case VTL_IPC_SESSION:
 		return len == sizeof(struct vtl_ipc_session) ? NULL :
 			"bad SESSION size";
@@ -304,7 +328,7 @@ int vtl__recv(int fd, struct vtl_ipc_hdr *h, void *body, size_t cap,
 		bad = "message shorter than its header";
 	else if (h->magic != VTL_IPC_MAGIC)
 		bad = "bad magic";
-	else if (h->type == 0 || h->type > VTL_IPC_TYPE_MAX)
+	else if ((h->type == 0 || h->type > VTL_IPC_TYPE_MAX) && h->type != VTL_IPC_ATTACHED)
 		bad = "unknown message type";
 	else if (h->flags || h->reserved)
 		bad = "non-zero flags/reserved in header";
@@ -364,6 +388,7 @@ const char *vtl__type_name(unsigned type)
 		[VTL_IPC_SHUTDOWN] = "SHUTDOWN", [VTL_IPC_DONE] = "DONE",
 		[VTL_IPC_EOF] = "EOF", [VTL_IPC_ERROR] = "ERROR",
 		[VTL_IPC_STATUS_REQ] = "STATUS_REQ", [VTL_IPC_STATUS] = "STATUS",
+		[VTL_IPC_ATTACH] = "ATTACH", [VTL_IPC_ATTACHED] = "ATTACHED",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])

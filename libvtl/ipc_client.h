@@ -39,6 +39,8 @@ int vtl__open_control(const char *explicit_path, const char *src_ip,
  * MSG_NOSIGNAL (e.g. MSG_DONTWAIT). EINTR is retried. Returns 0, -EAGAIN
  * (MSG_DONTWAIT only), -VTL_E_TOOBIG or -errno. */
 int vtl__send(int fd, unsigned type, const void *body, size_t len, int flags);
+/* The same, with passfd (>= 0) riding along as SCM_RIGHTS. */
+int vtl__send_fd(int fd, unsigned type, const void *body, size_t len, int flags, int passfd);
 
 /* Receive one message: header into *h, body into body (cap must be at
  * least VTL_IPC_MAX_DATA). The header and the body length for its type

@@ -123,7 +123,10 @@ int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	s->rbuf = malloc(VTL_IPC_MAX_DATA);
 	if (!s->rbuf)
 		goto fail;
-	r = vtl__open_control(o.socket_path, src_ip, err, sizeof(err));
+	r = vtl__resolve_socket(o.socket_path, src_ip, s->path, sizeof(s->path), err,
+				sizeof(err));
+	if (r >= 0)
+		r = vtl__connect(s->path, err, sizeof(err));
 	if (r < 0) {
 		vtl__dbg(s, "%s", err);
 		goto fail;
@@ -269,6 +272,54 @@ int vtl_get_stats(vtl_sock *s, struct vtl_stats *st)
 		return s->state == VTL_ST_FAILED ? s->err : -VTL_E_STATE;
 	*st = s->stats;
 	return 0;
+}
+
+int vtl_get_progress(vtl_sock *s, uint64_t *bytes)
+{
+	const struct vtl_ipc_session_info *si;
+	struct vtl_ipc_status st;
+	struct vtl_ipc_hdr h;
+	uint32_t sid;
+	uint8_t *buf;
+	char err[160];
+	int fd, r;
+
+	if (!s || !bytes)
+		return -VTL_E_BADPARAM;
+	sid = s->info.session_id;  /* set once, when the session opened */
+	if (!sid)
+		return -VTL_E_STATE;
+	buf = malloc(VTL_IPC_MAX_MSG);
+	if (!buf)
+		return -ENOMEM;
+	fd = vtl__connect(s->path, err, sizeof(err));
+	r = fd;
+	if (fd >= 0)
+		r = vtl__send(fd, VTL_IPC_STATUS_REQ, NULL, 0, 0);
+	if (r >= 0)
+		r = vtl__recv(fd, &h, buf, VTL_IPC_MAX_MSG, 0, NULL);
+	if (r >= 0 && h.type != VTL_IPC_STATUS)
+		r = h.type == VTL_IPC_ERROR ? -VTL_E_DAEMON : -VTL_E_PROTO;
+	if (r >= 0) {  /* vtl__recv checked the lengths against the counts */
+		memcpy(&st, buf, sizeof(st));
+		si = (const void *)(buf + sizeof(st) +
+				    st.n_grafts * sizeof(struct vtl_ipc_graft_info));
+		r = -VTL_E_STATE;  /* not (or no longer) a session of vtld's */
+		for (uint32_t i = 0; i < st.n_sessions; i++, si++) {
+			struct vtl_ipc_session_info x;
+
+			memcpy(&x, si, sizeof(x));
+			if (x.session_id != sid)
+				continue;
+			*bytes = s->mode == VTL_MODE_SEND ? x.bytes_tx : x.bytes_rx;
+			r = 0;
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
 }
 
 int vtl_fd(const vtl_sock *s)

@@ -44,6 +44,8 @@ struct vtl_sock {
 	struct vtl_info info;
 	struct vtl_stats stats;
 	int have_stats;
+	int attached;              /* vtl_attach(): vtld moves the bytes */
+	char path[108];            /* vtld's control socket (vtl_get_progress) */
 	uint8_t *rbuf;             /* VTL_IPC_MAX_DATA: receive buffer */
 	size_t roff, rlen;         /* RECV: undelivered DATA in rbuf */
 };
@@ -63,6 +65,8 @@ int vtl__unexpected(struct vtl_sock *s, const struct vtl_ipc_hdr *h);
 /* Send one message, blocking under backpressure, but returning early
  * with the daemon's error if one arrives meanwhile. */
 int vtl__put(struct vtl_sock *s, unsigned type, const void *body, size_t len);
+/* The same, passing passfd (>= 0) along (SCM_RIGHTS). */
+int vtl__put_fd(struct vtl_sock *s, unsigned type, const void *body, size_t len, int passfd);
 void vtl__take_stats(struct vtl_sock *s, const struct vtl_ipc_stats *st);
 
 #endif /* VTL_LIBVTL_INT_H */

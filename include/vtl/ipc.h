@@ -420,4 +420,24 @@ struct vtl_ipc_graft_unload {
 };
 _Static_assert(sizeof(struct vtl_ipc_graft_unload) == 24 + 8 + 32 + 1024, "vtl_ipc_graft_unload");
 
+/* ---- attached streams (type 30, 31) ------------------------------------
+ * A client hands vtld a connected stream socket (SCM_RIGHTS, one fd, with
+ * ATTACH step 1) and vtld moves the session's bytes between it and the
+ * wire itself (docs/architecture.md, "Attached streams"). Sending session: vtld reads
+ * the socket until EOF, then closes the session; DONE follows as after
+ * SHUTDOWN. Receiving session: after ATTACHED the client writes into the
+ * socket whatever DATA it took before, then sends step 2; vtld writes from
+ * then on, shuts the socket down for writing after the last byte and sends
+ * EOF. A reset or error on the socket aborts the session (ERROR). */
+#define VTL_IPC_ATTACH   30 /* c->d  vtl_ipc_attach (+ SCM_RIGHTS fd at step 1) */
+#define VTL_IPC_ATTACHED 31 /* d->c  (empty) step 1 done */
+
+#define VTL_ATTACH_FD    1  /* here is the socket (sender: vtld starts reading) */
+#define VTL_ATTACH_START 2  /* receiver: earlier DATA is written, vtld may write */
+struct vtl_ipc_attach {
+	__u32 step;          /* VTL_ATTACH_* */
+	__u32 reserved;      /* zero */
+};
+_Static_assert(sizeof(struct vtl_ipc_attach) == 8, "vtl_ipc_attach");
+
 #endif /* VTL_IPC_H */

@@ -105,8 +105,31 @@ ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len);
  * grafts). Receiver: no-op. Fills *st when non-NULL. */
 int vtl_shutdown(vtl_sock *s, struct vtl_stats *st);
 
+/* Hand vtld a connected stream socket (e.g. TCP), so that vtld moves the
+ * session's bytes between it and the network itself, without a copy
+ * through the caller. The caller keeps fd; vtld uses its own copy, which
+ * it closes when done. After this call:
+ *  SEND: vtld reads fd until its EOF and sends what it reads (the socket's
+ *        FIN is the session's end); vtl_send_data() is refused, and
+ *        vtl_shutdown()/vtl_close() wait until the peer has every byte.
+ *  RECV: what an earlier vtl_recv_data() left is written to fd first; then
+ *        vtld writes what arrives, and shuts fd down for writing (FIN)
+ *        after the last byte; vtl_recv_data() returns 0 from then on.
+ * A read or write error on fd (e.g. a reset) aborts the session and resets
+ * the peer; the caller then sees that error from vtl_shutdown() or
+ * vtl_recv_data(). Blocks for one exchange with vtld (RECV: and while
+ * earlier data is written to fd). -VTL_E_BADPARAM: fd is not a stream
+ * socket; -VTL_E_STATE: the session is not open or already attached. */
+int vtl_attach(vtl_sock *s, int fd);
+
 /* Statistics as of the end of the session (after shutdown or EOF). */
 int vtl_get_stats(vtl_sock *s, struct vtl_stats *st);
+
+/* Bytes the session has carried so far (SEND: sent, RECV: delivered),
+ * asked of vtld over a control connection of its own: it may be called
+ * from another thread while s is in use elsewhere (not while, or after,
+ * it is closed). -VTL_E_STATE before the session opened. */
+int vtl_get_progress(vtl_sock *s, uint64_t *bytes);
 
 /* Close the socket and free everything. A sender that did not call
  * vtl_shutdown() is shut down first, and its result returned. */
