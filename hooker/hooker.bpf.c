@@ -11,8 +11,15 @@
  *   sockops             when the diverted socket is ESTABLISHED, publish
  *                       "local address -> real destination" in hk_flows
  *                       (vtl-hooker looks its accepted connection up
- *                       there) and add the socket to the hk_socks SOCKHASH,
- *                       the kernel's live list of hooked connections.
+ *                       there) and add the socket to hk_socks, the live
+ *                       list of hooked connections; its close (the state
+ *                       callback) takes it out again.
+ *
+ * hk_socks is a plain hash, not a SOCKHASH: membership in a sockmap gives
+ * the socket a psock and tcp_bpf's recvmsg, under which a blocking recv()
+ * that an RST wakes returns EAGAIN instead of ECONNRESET (measured here,
+ * kernel 6.18; docs/hooker.md). No program of ours redirects, so nothing
+ * needs the psock.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -53,10 +60,10 @@ struct {
 } hk_flows SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct vtl_hk_tuple);
-	__type(value, __u64);
+	__type(value, __u64);   /* socket cookie */
 } hk_socks SEC(".maps");
 
 struct {
@@ -141,9 +148,24 @@ int vtl_hk_sockops(struct bpf_sock_ops *skops)
 	__u32 zero = 0;
 	struct vtl_hk_orig *o;
 	struct bpf_sock *sk;
+	__u64 cookie;
 	__u32 rp;
 
-	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB || skops->family != 2 /* AF_INET */)
+	if (skops->family != 2 /* AF_INET */)
+		return 1;
+	/* remote_port holds the port in network order; older kernels put it
+	 * in the upper 16 bits. */
+	rp = skops->remote_port;
+	t.saddr = skops->local_ip4;
+	t.sport = bpf_htons((__u16)skops->local_port);
+	t.daddr = skops->remote_ip4;
+	t.dport = (__u16)(rp > 0xffff ? rp >> 16 : rp);
+	if (skops->op == BPF_SOCK_OPS_STATE_CB) {
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			bpf_map_delete_elem(&hk_socks, &t);
+		return 1;
+	}
+	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
 		return 1;
 	sk = skops->sk;
 	if (!sk)
@@ -152,16 +174,12 @@ int vtl_hk_sockops(struct bpf_sock_ops *skops)
 	if (!o || !o->daddr)
 		return 1;
 	key.addr = skops->local_ip4;
-	key.port = bpf_htons((__u16)skops->local_port);
+	key.port = t.sport;
 	bpf_map_update_elem(&hk_flows, &key, o, BPF_ANY);
-	/* remote_port holds the port in network order; older kernels put it
-	 * in the upper 16 bits. */
-	rp = skops->remote_port;
-	t.saddr = skops->local_ip4;
-	t.sport = key.port;
-	t.daddr = skops->remote_ip4;
-	t.dport = (__u16)(rp > 0xffff ? rp >> 16 : rp);
-	bpf_sock_hash_update(skops, &hk_socks, &t, BPF_ANY);
+	cookie = bpf_get_socket_cookie(skops);
+	if (bpf_map_update_elem(&hk_socks, &t, &cookie, BPF_ANY) == 0)
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+					  BPF_SOCK_OPS_STATE_CB_FLAG);
 	/* The Hooker is slower than loopback: keep what the application has
 	 * written but the Hooker not yet taken small, as the path's own
 	 * window would (its receive buffer is bounded too). */

@@ -12,6 +12,12 @@
 #      address that is not B's (never contacted: the Hooker is no relay).
 #      Each is dropped with a log line naming why; B's Hooker then still
 #      serves a real hooked connection.
+#   3. Resets cross the Hooker both ways (vtld moves the bytes of a hooked
+#      connection itself, and a reset of the application's socket aborts
+#      its session): a client that resets its connection after the server
+#      has read 100 kB leaves the server with ECONNRESET, not an EOF; a
+#      server that resets after sending leaves the client with ECONNRESET.
+#      Both flows went over VTL.
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/hooker.sh
@@ -121,3 +127,69 @@ hk_run_t 60 "$NS_A" curl -sS --fail -o "$T/got" "http://$IP_B:$hport/f" || vtl_f
 [[ $(vtl_sha256 "$T/got") == "$want" ]] || vtl_fail "curl after the bad headers: sha256 differs"
 vtl_assert_eq "$(hk_count "$NS_A" via_vtl)" 2 "hooked fetches over VTL (during the fuzz and after)"
 vtl_pass "B's Hooker serves hooked connections after the bad input"
+
+# ---- 3. resets cross the Hooker ---------------------------------------------------
+rport=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/rst-server.log" python3 -u - "$IP_B" "$rport" <<'EOF'
+import socket, struct, sys
+l = socket.create_server((sys.argv[1], int(sys.argv[2])))
+print("listening", flush=True)
+def result(c, got):
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                return "eof after %d" % got
+            got += len(b)
+    except ConnectionResetError:
+        return "reset after %d" % got
+# 1: the client resets after we read 100 kB (we say "k" then)
+c, _ = l.accept()
+got = 0
+while got < 100000:
+    b = c.recv(65536)
+    if not b:
+        break
+    got += len(b)
+c.sendall(b"k")
+print("server saw", result(c, got), flush=True)
+# 2: we send 50 kB after the client's "x", then reset
+c, _ = l.accept()
+c.recv(1)
+c.sendall(b"y" * 50000)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+print("server reset its connection", flush=True)
+EOF
+rsrv=$VTL_BG_PID
+wait_for_line "$T/rst-server.log" '^listening' 10 "$rsrv"
+vtl0=$(hk_count "$NS_A" via_vtl)
+hk_run_t 60 "$NS_A" python3 - "$IP_B" "$rport" >"$T/rst-client.log" 2>&1 <<'EOF' ||
+import socket, struct, sys
+addr = (sys.argv[1], int(sys.argv[2]))
+c = socket.create_connection(addr)
+c.sendall(b"a" * 100000)
+assert c.recv(1) == b"k"
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+c = socket.create_connection(addr)
+c.sendall(b"x")
+got = 0
+try:
+    while True:
+        b = c.recv(65536)
+        if not b:
+            print("client saw eof after %d" % got)
+            break
+        got += len(b)
+except ConnectionResetError:
+    print("client saw reset after %d" % got)
+EOF
+	vtl_fail "reset client: $(cat "$T/rst-client.log")"
+vtl_expect_exit "$rsrv" 30 "reset server" "$T/rst-server.log"
+grep -q '^server saw reset after 100000$' "$T/rst-server.log" ||
+	vtl_fail "a client's reset reached the server as: $(grep 'server saw' "$T/rst-server.log")"
+grep -q '^client saw reset after' "$T/rst-client.log" ||
+	vtl_fail "a server's reset reached the client as: $(cat "$T/rst-client.log")"
+vtl_assert_eq "$(($(hk_count "$NS_A" via_vtl) - vtl0))" 2 "reset flows over VTL"
+vtl_pass "resets cross the Hooker: $(grep 'server saw' "$T/rst-server.log"); $(cat "$T/rst-client.log")"
