@@ -6,7 +6,8 @@
 # (short and long), a wrong magic, bogus types, headers whose len disagrees
 # with the message size, bad bodies for the vtlctl types 19..29 (rule,
 # stats, graft load/unload: nothing may change), a 70000-byte message, an
-# empty message; each must
+# empty message, ATTACH without a descriptor or with one that is a pipe or
+# comes without a session, and descriptors riding on other messages; each must
 # get a VTL_IPC_ERROR reply. Then 50 connections opened and dropped at once
 # and 50 unread STATUS_REQs. Afterwards vtld must still run, hold no leaked
 # file descriptors, answer `vtlctl status`, and carry a gbn transfer.

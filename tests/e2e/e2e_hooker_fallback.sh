@@ -128,6 +128,10 @@ vtl_assert_eq "$(vtl_json "$T/en.json" "d['enabled']")" 1 "hooker enable"
 fetch "hooking enabled" >/dev/null
 vtl_assert_eq "$(count via_vtl)" 1 "flows over VTL after enable"
 
+live0() { hk_show "$NS_A" "$T/live0.json"; [[ $(vtl_json "$T/live0.json" "d['live_hooked_sockets']") == 0 ]]; }
+wait_for 10 live0 || vtl_fail "closed hooked sockets still listed live: $(cat "$T/live0.json")"
+vtl_pass "no live hooked sockets once the fetches closed"
+
 # ---- 4. the Hooker dies mid-transfer -------------------------------------------------
 vtl_mkfile "$T/www/big" 64M
 cg=$(hk_cgroup "$NS_A")
@@ -143,6 +147,9 @@ vtl_assert_eq "$(vtl_json "$T/flows-a.json" "(d['total'], d['flows'][0]['side'],
 vtl_assert_eq "$(vtl_json "$T/flows-b.json" "(d['total'], d['flows'][0]['side'], d['flows'][0]['id'] == $(vtl_json "$T/flows-a.json" "repr(d['flows'][0]['id'])"))")" \
 	"(1, 'server', True)" "B's vtlctl hooker flows (the same flow id)"
 vtl_assert_gt "$(vtl_json "$T/flows-a.json" "d['flows'][0]['bytes_down']")" 0 "bytes the running flow brought down"
+# the kernel's live list: the running connection, and none of the closed ones
+hk_show "$NS_A" "$T/live.json"
+vtl_assert_eq "$(vtl_json "$T/live.json" "d['live_hooked_sockets']")" 1 "live hooked sockets during the transfer"
 hk_stop "$NS_A" KILL
 rc=0
 vtl_wait_pid "$slow" 15 || rc=$?

@@ -80,10 +80,13 @@ def status_ok(path, ifname, name):
           "reply type %d len %d ifname %r" % (typ, length, got_if))
 
 
-def expect_error(path, name, payload):
+def expect_error(path, name, payload, fds=()):
     try:
         s = connect(path)
-        s.send(payload)
+        if fds:
+            socket.send_fds(s, [payload], list(fds))
+        else:
+            s.send(payload)
         m = recv_msg(s)
     except socket.timeout:
         check(False, name, "no reply within %.0f s" % TIMEOUT)
@@ -166,6 +169,33 @@ def main():
     ]
     for name, payload in cases:
         expect_error(path, name, payload)
+
+    # ATTACH (30) and descriptors riding along (SCM_RIGHTS): each must get
+    # an error, and vtld must close every descriptor it was sent (the test
+    # counts vtld's fds afterwards)
+    att = lambda step, res=0: hdr(30, 8) + struct.pack("=II", step, res)
+    pr, pw = os.pipe()
+    sp = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    for name, payload, fds in [
+        ("attach-no-fd", att(1), ()),
+        ("attach-short", hdr(30, 3) + b"\1\2\3", (sp[0].fileno(),)),
+        ("attach-pipe", att(1), (pr,)),
+        ("attach-no-session", att(1), (sp[0].fileno(),)),
+        ("attach-tcp-no-session", att(1), (tcp.fileno(),)),
+        ("attach-bad-step", att(9), (sp[0].fileno(),)),
+        ("attach-reserved", att(1, 7), (sp[0].fileno(),)),
+        ("attach-start-no-stream", att(2), ()),
+        ("attach-start-with-fd", att(2), (sp[0].fileno(),)),
+        ("attached-as-request", hdr(31, 0), ()),
+        ("status-with-fd", hdr(T_STATUS_REQ, 0), (pw,)),
+        ("data-with-3-fds", hdr(T_DATA, 4) + b"abcd", (pr, pw, sp[1].fileno())),
+    ]:
+        expect_error(path, name, payload, fds)
+    for f in (pr, pw):
+        os.close(f)
+    for x in (sp[0], sp[1], tcp):
+        x.close()
 
     # 50 connections opened and dropped at once
     socks = []
