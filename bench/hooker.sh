@@ -13,6 +13,9 @@
 # A benchmark, not a test: it prints figures and ratios.
 #
 #   sudo bench/hooker.sh [ROUND_TRIPS (2000)] [SECS (5)]
+# HK_ARGS adds vtl-hooker options, e.g. HK_ARGS="--pump copy" to measure
+# the Hooker copying the bytes itself instead of handing the connection to
+# vtld (the default).
 set -euo pipefail
 # shellcheck source=../tests/lib/netns.sh
 . "$(dirname "$0")/../tests/lib/netns.sh"
@@ -27,8 +30,10 @@ SECS=${2:-5}
 vtl_topo_pair
 vtld_start "$NS_A" "$IF_A"
 vtld_start "$NS_B" "$IF_B"
-hk_start "$NS_A"
-hk_start "$NS_B"
+# shellcheck disable=SC2086 # HK_ARGS: words on purpose
+hk_start "$NS_A" ${HK_ARGS:-}
+# shellcheck disable=SC2086
+hk_start "$NS_B" ${HK_ARGS:-}
 listening() { [[ -n $(in_ns "$1" ss -Hltn "sport = :$2") ]]; }
 
 port=$(vtl_rand_port)
