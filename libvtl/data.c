@@ -138,6 +138,20 @@ void vtl__take_stats(struct vtl_sock *s, const struct vtl_ipc_stats *in)
 	s->state = VTL_ST_DONE;
 }
 
+/* Wait for the negotiation if it is still open; the sticky error if the
+ * socket failed. */
+static int opened(struct vtl_sock *s)
+{
+	int r;
+
+	if (s->state < VTL_ST_OPEN) {
+		r = vtl_validate(s, NULL);
+		if (r < 0)
+			return r;
+	}
+	return s->state == VTL_ST_FAILED ? s->err : 0;
+}
+
 ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -148,13 +162,9 @@ ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len)
 		return -VTL_E_BADPARAM;
 	if (s->mode != VTL_MODE_SEND)
 		return -VTL_E_STATE;
-	if (s->state < VTL_ST_OPEN) {
-		r = vtl_validate(s, NULL);
-		if (r < 0)
-			return r;
-	}
-	if (s->state == VTL_ST_FAILED)
-		return s->err;
+	r = opened(s);
+	if (r < 0)
+		return r;
 	if (s->state != VTL_ST_OPEN || s->attached)
 		return -VTL_E_STATE;
 	for (off = 0; off < len; off += n) {
@@ -306,13 +316,9 @@ int vtl_attach(vtl_sock *s, int fd)
 		return -VTL_E_BADPARAM;
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM)
 		return -VTL_E_BADPARAM;
-	if (s->state < VTL_ST_OPEN) {
-		r = vtl_validate(s, NULL);
-		if (r < 0)
-			return r;
-	}
-	if (s->state == VTL_ST_FAILED)
-		return s->err;
+	r = opened(s);
+	if (r < 0)
+		return r;
 	if (s->attached || (s->mode == VTL_MODE_SEND && s->state != VTL_ST_OPEN))
 		return -VTL_E_STATE;
 	if (s->mode == VTL_MODE_RECV && s->rlen) {  /* left by vtl_recv_data() */
