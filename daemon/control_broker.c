@@ -487,7 +487,7 @@ void cb_on_nego(struct vtld *d, __u32 saddr, const struct vtl_hdr *h, const void
 		return;
 	}
 	ls = (struct launcher_sess){ .session_id = sid, .peer_addr = saddr, .window = window,
-		.isn_tx = s->isn_tx, .isn_rx = s->isn_rx, .mss = s->mss };
+		.isn_tx = s->isn_tx, .isn_rx = s->isn_rx, .mss = s->mss, .receiver = 1 };
 	if (launcher_session_add(&d->l, s->slot, &ls) ||
 	    launcher_slot_set(&d->l, s->slot, s->gi)) {
 		session_end(d, s);

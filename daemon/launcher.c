@@ -644,7 +644,9 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 
 	if (slot == VTL_SLOT_CANONICAL || slot >= VTL_MAX_SESSIONS || !s->window)
 		return -EINVAL;
-	err = retx_alloc(l, s->window, &base);
+	/* sessions are one-way: a receiver sends no DATA, so it needs no
+	 * retransmission copies (the egress KTF refuses DATA without them) */
+	err = s->receiver ? 0 : retx_alloc(l, s->window, &base);
 	if (err)
 		return err;
 	/* a zeroed timer value cancels anything left from the slot's last user */
@@ -655,7 +657,7 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	st->peer_addr = s->peer_addr;
 	st->window = s->window;
 	st->buf_base = base;
-	st->buf_count = s->window;
+	st->buf_count = s->receiver ? 0 : s->window;
 	st->isn = s->isn_tx;
 	st->snd_nxt = s->isn_tx;
 	st->snd_una = s->isn_tx;
@@ -677,7 +679,8 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_sessions), &k, &v, BPF_NOEXIST)) {
 		err = -errno;
 		st->active = 0;
-		memset(l->retx_used + base, 0, s->window);
+		memset(l->retx_used + base, 0, st->buf_count);
+		st->buf_count = 0;
 		return err;
 	}
 	return 0;

@@ -90,6 +90,7 @@ struct launcher_sess {
 	__u32 isn_tx;      /* our first DATA seq */
 	__u32 isn_rx;      /* the peer's first DATA seq */
 	__u32 mss;
+	__u32 receiver;    /* 1: only receives (responder): no retx buffers */
 };
 #define VTL_INIT_CWND 10
 /* Initialise slot's state (and retx buffers), then publish the session. */

@@ -179,15 +179,11 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 
 	inet_ntop(AF_INET, &da, dst, sizeof(dst));
 	hk_cnt_add(VTL_HK_U_SERVED, 1);
-	/* the reverse stream negotiates while we connect to the server */
+	/* The reverse stream first: if it fails (no room at either vtld, the
+	 * peer's listeners busy), the peer falls back to TCP and the server
+	 * has seen nothing. Its connect, local, takes far less than the
+	 * negotiation's round trip. */
 	s2 = hk_vtl_connect(peer, ntohs(h->reply_port), ntohs(h->dport), &err);
-	if (!is_local(h->daddr)) {
-		hk_info("flow %016llx from %s: %s is not an address of this host: refused\n",
-			(unsigned long long)id, peer, dst);
-		fd = -EACCES;
-	} else {
-		fd = hk_connect_tcp(h->daddr, h->dport, hk->o.connect_ms);
-	}
 	if (s2 && (err = vtl_validate(s2, NULL)) < 0) {
 		vtl_abort(s2);
 		s2 = NULL;
@@ -195,9 +191,15 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 	if (!s2) {
 		hk_info("flow %016llx from %s: reverse stream failed: %s\n",
 			(unsigned long long)id, peer, vtl_strerror(err));
-		hk_reset_fd(fd);
 		vtl_abort(s);
 		return;
+	}
+	if (!is_local(h->daddr)) {
+		hk_info("flow %016llx from %s: %s is not an address of this host: refused\n",
+			(unsigned long long)id, peer, dst);
+		fd = -EACCES;
+	} else {
+		fd = hk_connect_tcp(h->daddr, h->dport, hk->o.connect_ms);
 	}
 	rep.status = htonl(fd < 0 ? (uint32_t)-fd : 0);
 	if (vtl_send_data(s2, &rep, sizeof(rep)) < 0 || fd < 0) {
