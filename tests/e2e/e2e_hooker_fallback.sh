@@ -22,6 +22,12 @@
 #      seconds); no program stays attached to the cgroup; new connections
 #      from the cgroup succeed over plain TCP.
 #   5. vtlctl -j hooker errors are JSON.
+#   6. B's vtld out of retransmission buffers (--retx-buffers 64: room for
+#      one sending session, which a running hooked download holds): 3
+#      clients in A's cgroup write 1 MB and close, 4 times each, at once.
+#      B cannot open their reverse streams, so every one falls back to TCP
+#      before B connects to the server: the server sees 12 whole
+#      connections and nothing else, and B is not marked as lacking VTL.
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/hooker.sh
@@ -172,3 +178,39 @@ in_ns "$NS_A" "$BIN/vtlctl" -j hooker show ctl "$T/nobody.ctl" >"$T/err.json" ||
 [[ $rc -ne 0 ]] || vtl_fail "vtlctl hooker show on a dead socket exited 0"
 vtl_json "$T/err.json" "d['error']" >/dev/null || vtl_fail "error output is not JSON"
 vtl_pass "vtlctl -j hooker error: $(cat "$T/err.json")"
+
+# ---- 6. B's vtld out of retransmission buffers ----------------------------------------
+hk_stop "$NS_B"
+vtld_stop "$NS_B"
+vtld_start "$NS_B" "$IF_B" --retx-buffers 64
+hk_start "$NS_B"
+hk_start "$NS_A"
+# a slow download holds B's only sending session (its reverse stream)
+hk_run_bg "$NS_A" "$T/hold.log" curl -sS --limit-rate 1M -o /dev/null "http://$IP_B:$hport/big"
+hold=$VTL_BG_PID
+via_is() { [[ $(count via_vtl) == "$1" ]]; }
+wait_for 10 via_is 1 || vtl_fail "the holding download did not go over VTL"
+bport=$(vtl_rand_port)
+vtl_bg "$NS_B" "$T/sink6.log" python3 -u "$NETTOOL" tcp-sink --bind "$IP_B" --port "$bport" \
+	--count 12 --size 1048576 --timeout 60
+sink=$VTL_BG_PID
+wait_for_line "$T/sink6.log" '^listening ' 10 "$sink"
+blasters=()
+for i in 0 1 2; do
+	hk_run_bg "$NS_A" "$T/blast6-$i.log" python3 "$NETTOOL" tcp-blast --host "$IP_B" \
+		--port "$bport" --count 4 --first $((i * 4)) --size 1048576
+	blasters+=("$VTL_BG_PID")
+done
+for i in 0 1 2; do
+	vtl_expect_exit "${blasters[$i]}" 60 "client $i: 4 x write 1 MB and close" "$T/blast6-$i.log"
+done
+vtl_expect_exit "$sink" 60 "tcp-sink: 12 connections, each whole, nothing else" "$T/sink6.log"
+kill "$hold" 2>/dev/null || true
+hk_show "$NS_A" "$T/peers6.json"
+vtl_assert_eq "$(vtl_json "$T/peers6.json" "(d['counters']['via_vtl'], d['counters']['tcp_fallback'])")" \
+	"(1, 12)" "A: the holding download over VTL, the 12 over TCP"
+vtl_assert_eq "$(vtl_json "$T/peers6.json" "d['peers'][0]['state']")" vtl \
+	"a peer out of session room is not marked no-vtl"
+grep -q 'no room for the session' "$T/vtld-$NS_B.log" ||
+	vtl_fail "B's vtld logged no refusal for lack of room"
+vtl_pass "out of retransmission buffers at B: 12 clean TCP fallbacks, the server saw nothing else"

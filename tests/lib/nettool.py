@@ -244,7 +244,7 @@ def tcp_sink(a):
 
 
 def tcp_blast(a):
-    for n in range(a.count):
+    for n in range(a.first, a.first + a.count):
         data = pattern(a.size, n)
         c = socket.create_connection((a.host, a.port), timeout=a.timeout)
         c.sendall(data)
@@ -338,6 +338,7 @@ def main():
     q.add_argument("--host", required=True)
     q.add_argument("--port", type=int, required=True)
     q.add_argument("--count", type=int, default=1)
+    q.add_argument("--first", type=int, default=0, help="index of the first connection")
     q.add_argument("--size", type=int, required=True)
     q.add_argument("--timeout", type=float, default=60)
     q = sub.add_parser("rr-server")
