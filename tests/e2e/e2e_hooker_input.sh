@@ -18,6 +18,8 @@
 #      has read 100 kB leaves the server with ECONNRESET, not an EOF; a
 #      server that resets after sending leaves the client with ECONNRESET.
 #      Both flows went over VTL.
+#   4. With --pump copy (the Hooker copies the bytes through libvtl instead
+#      of attaching the connection to vtld) a hooked fetch is byte-exact.
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/hooker.sh
@@ -193,3 +195,13 @@ grep -q '^client saw reset after' "$T/rst-client.log" ||
 	vtl_fail "a server's reset reached the client as: $(cat "$T/rst-client.log")"
 vtl_assert_eq "$(($(hk_count "$NS_A" via_vtl) - vtl0))" 2 "reset flows over VTL"
 vtl_pass "resets cross the Hooker: $(grep 'server saw' "$T/rst-server.log"); $(cat "$T/rst-client.log")"
+
+# ---- 4. the copying pump still works -------------------------------------------------
+hk_stop "$NS_A"
+hk_stop "$NS_B"
+hk_start "$NS_A" --pump copy
+hk_start "$NS_B" --pump copy
+hk_run_t 60 "$NS_A" curl -sS --fail -o "$T/got" "http://$IP_B:$hport/f" || vtl_fail "curl with --pump copy"
+[[ $(vtl_sha256 "$T/got") == "$want" ]] || vtl_fail "curl with --pump copy: sha256 differs"
+vtl_assert_eq "$(hk_count "$NS_A" via_vtl)" 1 "the --pump copy fetch went over VTL"
+vtl_pass "--pump copy: the Hooker copies the bytes itself, byte-exact"
