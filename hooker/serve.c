@@ -173,11 +173,13 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 	struct in_addr da = { .s_addr = h->daddr };
 	uint64_t id = be64toh(h->flow_id);
 	struct hk_flowrec rec = {};
+	int64_t t0 = hk_now_us(), t1, t2;
 	struct vtl_sock *s2;
 	int fd, err;
 	char dst[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &da, dst, sizeof(dst));
+
 	hk_cnt_add(VTL_HK_U_SERVED, 1);
 	/* The reverse stream first: if it fails (no room at either vtld, the
 	 * peer's listeners busy), the peer falls back to TCP and the server
@@ -194,6 +196,7 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 		vtl_abort(s);
 		return;
 	}
+	t1 = hk_now_us();
 	if (!is_local(h->daddr)) {
 		hk_info("flow %016llx from %s: %s is not an address of this host: refused\n",
 			(unsigned long long)id, peer, dst);
@@ -212,8 +215,10 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 		vtl_abort(s);
 		return;
 	}
-	hk_dbg("flow %016llx from %s: serving %s:%u\n", (unsigned long long)id, peer, dst,
-	       ntohs(h->dport));
+	t2 = hk_now_us();
+	hk_dbg("flow %016llx from %s: serving %s:%u (reverse stream in %lld us, connect %lld us)\n",
+	       (unsigned long long)id, peer, dst, ntohs(h->dport), (long long)(t1 - t0),
+	       (long long)(t2 - t1));
 	rec.f = (struct vtl_hk_flow){ .id = id, .side = VTL_HK_SIDE_SERVER,
 		.path = VTL_HK_PATH_VTL, .app_addr = h->saddr, .app_port = ntohs(h->sport),
 		.daddr = h->daddr, .dport = ntohs(h->dport) };
