@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 struct bytebuf {
 	unsigned char *buf;
@@ -43,20 +44,25 @@ static inline void bb_push(struct bytebuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-/* Copy up to n bytes from offset off without consuming them. */
-static inline size_t bb_copy(const struct bytebuf *b, size_t off, void *p, size_t n)
+/* Up to n bytes from offset off as at most two iovecs (the ring may wrap),
+ * without copying; *got says how many bytes they hold. Returns the number
+ * of iovecs (0 when there is nothing at off). */
+static inline int bb_iov(const struct bytebuf *b, size_t off, size_t n, struct iovec iov[2],
+			 size_t *got)
 {
 	size_t start, first;
 
+	*got = 0;
 	if (off >= b->len)
 		return 0;
 	if (n > b->len - off)
 		n = b->len - off;
 	start = (b->head + off) % b->cap;
 	first = n < b->cap - start ? n : b->cap - start;
-	memcpy(p, b->buf + start, first);
-	memcpy((unsigned char *)p + first, b->buf, n - first);
-	return n;
+	iov[0] = (struct iovec){ b->buf + start, first };
+	iov[1] = (struct iovec){ b->buf, n - first };
+	*got = n;
+	return n > first ? 2 : 1;
 }
 
 /* Contiguous readable bytes at the head. */

@@ -57,10 +57,10 @@ struct data_broker {
 	bool kick[VTL_MAX_SESSIONS];   /* window may have opened */
 	bool touched[VTL_MAX_SESSIONS];/* received data this batch */
 	struct mmsghdr msgs[DB_BATCH];
-	struct iovec iov[DB_BATCH][2];
+	struct iovec iov[DB_BATCH][3];   /* header, then the payload: at most
+	                                  * two pieces of the session queue */
 	struct vtl_hdr hdr[DB_BATCH];
 	struct vtl_sack_block sack[DB_BATCH][VTL_SACK_MAX];
-	__u8 pay[DB_BATCH][VTL_MSS_MAX];
 	__u64 addrs[DB_BATCH];
 };
 
@@ -288,14 +288,17 @@ void db_send_data(struct vtld *d, struct session *s)
 			n = (__u32)frames;
 		if (!n)
 			break; /* (still let the application refill the queue below) */
+		/* the payload is sent from the session queue itself: the
+		 * kernel's copy is the only one */
 		for (i = 0; i < n; i++) {
-			plen[i] = bb_copy(&s->txq, off, db->pay[i], s->mss);
+			int k = bb_iov(&s->txq, off, s->mss, &db->iov[i][1], &plen[i]);
+
 			off += plen[i];
 			fill_hdr(&db->hdr[i], s->id, VTL_T_DATA, 0, 0, 0, (__u16)plen[i]);
 			db->iov[i][0] = (struct iovec){ &db->hdr[i], sizeof(db->hdr[i]) };
-			db->iov[i][1] = (struct iovec){ db->pay[i], plen[i] };
 			db->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sa,
-				.msg_namelen = sizeof(sa), .msg_iov = db->iov[i], .msg_iovlen = 2 };
+				.msg_namelen = sizeof(sa), .msg_iov = db->iov[i],
+				.msg_iovlen = (size_t)(1 + k) };
 		}
 		r = sendmmsg(db->raw_fd, db->msgs, n, MSG_DONTWAIT);
 		err = errno;

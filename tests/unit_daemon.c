@@ -16,13 +16,26 @@
 #include "pool.h"
 
 
+/* The bytes of k iovecs, one after the other, into out; their total. */
+static size_t iov_gather(const struct iovec *iov, int k, unsigned char *out)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < k; i++) {
+		memcpy(out + n, iov[i].iov_base, iov[i].iov_len);
+		n += iov[i].iov_len;
+	}
+	return n;
+}
+
 static void test_bytebuf(void)
 {
 	struct bytebuf b;
 	unsigned char in[300], out[300];
 	const unsigned char *p;
-	size_t total_in = 0, total_out = 0;
-	int ok = 1;
+	size_t total_in = 0, total_out = 0, off;
+	struct iovec iov[2];
+	int ok = 1, k;
 
 	CHECK(bb_init(&b, 256) == 0, "bb_init");
 	/* push/consume with odd sizes so every wrap position is exercised */
@@ -35,7 +48,15 @@ static void test_bytebuf(void)
 			bb_push(&b, in, n);
 			total_in += n;
 		}
-		m = bb_copy(&b, 0, out, (size_t)(round * 53 % 250) + 1);
+		/* what the Data Broker sends: iovecs into the ring, from an
+		 * offset (every wrap position again), then from the head */
+		off = b.len ? (size_t)round % b.len : 0;
+		k = bb_iov(&b, off, (size_t)(round * 53 % 250) + 1, iov, &m);
+		ok &= (k == 0) == (m == 0) && iov_gather(iov, k, out) == m;
+		for (size_t i = 0; i < m; i++)
+			ok &= out[i] == (unsigned char)(total_out + off + i);
+		k = bb_iov(&b, 0, (size_t)(round * 53 % 250) + 1, iov, &m);
+		ok &= iov_gather(iov, k, out) == m;
 		for (size_t i = 0; i < m; i++)
 			ok &= out[i] == (unsigned char)(total_out + i);
 		bb_consume(&b, m);
