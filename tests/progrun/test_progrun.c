@@ -217,6 +217,32 @@ static void case_malformed(bool xdp)
 		CHECK(r.out_len == len && vtl_csum_valid(vh_of(r.out), len - L4_OFF),
 		      "CLOSE left without a valid checksum");
 	}
+	if (xdp) {
+		/* Every length class of the ingress check: summed in place (up
+		 * to VTL_CSUM_SMALL_MAX), or copied to scratch and summed in
+		 * 512-byte helper calls, odd lengths included. A good checksum
+		 * gets as far as the session lookup; one flipped bit in the last
+		 * payload byte is a checksum drop. */
+		static const __u16 pays[] = { 1, 100, 127, 128, 129, 479, 480, 481, 991,
+					      992, 993, 1001, 1400, VTL_MSS_MAX };
+
+		for (size_t i = 0; i < sizeof(pays) / sizeof(pays[0]); i++) {
+			struct vtl_spec s = { .saddr = PEER, .daddr = LOCAL,
+				.session_id = 0x0badf00d, .type = VTL_T_DATA, .seq = 7,
+				.tsval = 1, .pay_len = pays[i], .pay_seed = (__u8)(0x11 * i) };
+			char what[64];
+
+			len = pktgen_vtl(f, &s);
+			snprintf(what, sizeof(what), "good checksum, %u B payload", pays[i]);
+			RUN_EXPECT(what, true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1,
+				   VTL_DROP_UNKNOWN_SESSION, 1);
+			f[len - 1] ^= 0x01;
+			snprintf(what, sizeof(what), "bad checksum, %u B payload", pays[i]);
+			RUN_EXPECT(what, true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1,
+				   VTL_DROP_BAD_CSUM, 1);
+		}
+		n += 2 * (int)(sizeof(pays) / sizeof(pays[0]));
+	}
 	printf("    %d malformed frames + 1 checksum case\n", n);
 }
 
