@@ -189,6 +189,23 @@ int hk_bpf_set_enabled(bool on)
 	return write_cfg(on);
 }
 
+/* The kernel's copy of the capability cache (hk_novtl): until_ms is on
+ * hk_now_ms()'s clock (CLOCK_MONOTONIC, as bpf_ktime_get_ns()); 0 takes
+ * the peer out. Failures only cost the relay, so they are logged, not
+ * returned. */
+void hk_bpf_novtl(uint32_t addr, int64_t until_ms)
+{
+	int fd = bpf_map__fd(hk->skel->maps.hk_novtl);
+	__u64 until = (__u64)until_ms * 1000000;
+
+	if (until_ms > 0) {
+		if (bpf_map_update_elem(fd, &addr, &until, BPF_ANY))
+			hk_dbg("hk_novtl: cannot add a peer: %s\n", strerror(errno));
+	} else if (bpf_map_delete_elem(fd, &addr) && errno != ENOENT) {
+		hk_dbg("hk_novtl: cannot remove a peer: %s\n", strerror(errno));
+	}
+}
+
 int hk_bpf_lookup_flow(uint32_t addr, uint16_t port, struct vtl_hk_orig *o)
 {
 	struct vtl_hk_flow_key k = { .addr = addr, .port = port };

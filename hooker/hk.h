@@ -76,6 +76,7 @@ void hk_bpf_teardown(void);      /* detach, remove our cgroup */
 int hk_bpf_set_enabled(bool on);
 bool hk_bpf_enabled(void);
 int hk_bpf_lookup_flow(uint32_t addr, uint16_t port, struct vtl_hk_orig *o);
+void hk_bpf_novtl(uint32_t addr, int64_t until_ms);  /* 0: remove */
 void hk_bpf_counters(__u64 out[VTL_HK_CNT_MAX], __u64 *live);
 
 /* flow.c: takes ownership of the accepted fd */

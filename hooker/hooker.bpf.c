@@ -6,7 +6,9 @@
  *
  *   cgroup/connect4     a TCP connect() that passes the filters is sent to
  *                       vtl-hooker's loopback listener; the real
- *                       destination is kept in the socket's storage.
+ *                       destination is kept in the socket's storage. A
+ *                       connect() to a peer in hk_novtl (known to lack
+ *                       VTL) is left alone: plain TCP, no relay.
  *   cgroup/getpeername4 the application still sees its real peer.
  *   sockops             when the diverted socket is ESTABLISHED, publish
  *                       "local address -> real destination" in hk_flows
@@ -67,6 +69,13 @@ struct {
 } hk_socks SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VTL_HK_NOVTL_MAX);
+	__type(key, __u32);     /* peer address, network order */
+	__type(value, __u64);   /* until, bpf_ktime_get_ns() */
+} hk_novtl SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VTL_HK_CNT_MAX);
 	__type(key, __u32);
@@ -88,6 +97,7 @@ int vtl_hk_connect4(struct bpf_sock_addr *ctx)
 	struct vtl_hk_orig *o;
 	struct vtl_hk_cfg *cfg;
 	__u32 zero = 0, daddr;
+	__u64 *until;
 	__u16 dport;
 
 	if (ctx->type != SOCK_STREAM || ctx->protocol != IPPROTO_TCP)
@@ -107,6 +117,15 @@ int vtl_hk_connect4(struct bpf_sock_addr *ctx)
 	    (cfg->port_filter && !bpf_map_lookup_elem(&hk_ports, &dport))) {
 		hk_count(VTL_HK_CNT_FILTERED);
 		return 1;
+	}
+	/* a peer that lacks VTL: relaying through vtl-hooker would only cost */
+	until = bpf_map_lookup_elem(&hk_novtl, &daddr);
+	if (until) {
+		if (bpf_ktime_get_ns() < *until) {
+			hk_count(VTL_HK_CNT_DIRECT);
+			return 1;
+		}
+		bpf_map_delete_elem(&hk_novtl, &daddr);  /* expired: try VTL again */
 	}
 	o = bpf_sk_storage_get(&hk_orig, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o) {

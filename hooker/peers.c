@@ -3,14 +3,16 @@
  * The capability cache: what each peer host answered last time. A peer
  * without VTL (no answer, nobody listening on the Hooker's VTL port, no
  * common graft) is sent straight to TCP for --novtl-ttl seconds, so only
- * the first connection to it pays the VTL head start.
+ * the first connection to it pays the VTL head start. The kernel keeps a
+ * copy (hk_novtl): connect4 leaves connections to such a peer alone, so
+ * they do not even pass through this process.
  */
 #include <pthread.h>
 #include <string.h>
 #include <vtl/errors.h>
 #include "hk.h"
 
-#define NPEERS 64
+#define NPEERS VTL_HK_NOVTL_MAX  /* hk_novtl holds at most every peer */
 
 struct peer {
 	uint32_t addr;
@@ -37,6 +39,8 @@ static struct peer *find(uint32_t addr, bool create)
 	}
 	if (!create)
 		return NULL;
+	if (old->addr && old->state == VTL_HK_PEER_NOVTL)
+		hk_bpf_novtl(old->addr, 0);
 	memset(old, 0, sizeof(*old));  /* evict the least recently used */
 	old->addr = addr;
 	old->state = VTL_HK_PEER_UNKNOWN;
@@ -52,8 +56,10 @@ int hk_peer_state(uint32_t addr)
 	p = find(addr, false);
 	if (p) {
 		p->used_ms = hk_now_ms();
-		if (p->state == VTL_HK_PEER_NOVTL && p->until_ms <= p->used_ms)
+		if (p->state == VTL_HK_PEER_NOVTL && p->until_ms <= p->used_ms) {
 			p->state = VTL_HK_PEER_UNKNOWN;  /* try VTL again */
+			hk_bpf_novtl(addr, 0);
+		}
 		st = p->state;
 	}
 	pthread_mutex_unlock(&lock);
@@ -71,6 +77,8 @@ void hk_peer_result(uint32_t addr, int err, bool via_vtl)
 	p->used_ms = hk_now_ms();
 	p->last_err = err;
 	if (via_vtl) {
+		if (p->state == VTL_HK_PEER_NOVTL)
+			hk_bpf_novtl(addr, 0);
 		p->state = VTL_HK_PEER_VTL;
 		p->flows++;
 	} else {
@@ -85,6 +93,8 @@ void hk_peer_result(uint32_t addr, int err, bool via_vtl)
 			      err == -VTL_E_REFUSED)) {
 			p->state = VTL_HK_PEER_NOVTL;
 			p->until_ms = p->used_ms + (int64_t)hk->o.novtl_ttl_s * 1000;
+			if (hk->o.novtl_ttl_s)
+				hk_bpf_novtl(addr, p->until_ms);
 		}
 	}
 	pthread_mutex_unlock(&lock);

@@ -56,6 +56,12 @@ struct vtl_hk_tuple {
 };
 _Static_assert(sizeof(struct vtl_hk_tuple) == 12, "vtl_hk_tuple");
 
+/* hk_novtl: HASH of peer hosts known to lack VTL (vtl-hooker's capability
+ * cache), key: IPv4 address, network order; value: until when, in
+ * CLOCK_MONOTONIC ns (bpf_ktime_get_ns()). connect4 leaves a connect() to
+ * such a peer alone: plain TCP, with no relay through vtl-hooker. */
+#define VTL_HK_NOVTL_MAX  64
+
 /* hk_stats: PERCPU_ARRAY indexes */
 enum {
 	VTL_HK_CNT_DIVERTED,      /* connect()s sent to vtl-hooker */
@@ -63,6 +69,8 @@ enum {
 	VTL_HK_CNT_NO_STORAGE,    /* could not record the destination: left alone */
 	VTL_HK_CNT_ESTABLISHED,   /* diverted sockets that reached ESTABLISHED */
 	VTL_HK_CNT_PEERNAME,      /* getpeername() answers rewritten */
+	VTL_HK_CNT_DIRECT,        /* connect()s to a peer cached as lacking VTL:
+	                           * left alone (plain TCP, no relay) */
 	VTL_HK_CNT_MAX
 };
 
@@ -121,7 +129,8 @@ enum {
 	VTL_HK_U_ACCEPTED,        /* hooked connections accepted */
 	VTL_HK_U_VTL,             /* carried over VTL */
 	VTL_HK_U_TCP_FALLBACK,    /* tried VTL, carried over TCP */
-	VTL_HK_U_TCP_CACHED,      /* peer known to lack VTL: TCP at once */
+	VTL_HK_U_TCP_CACHED,      /* peer known to lack VTL: TCP at once (a
+	                           * connect() diverted before hk_novtl knew) */
 	VTL_HK_U_TCP_NO_VTLD,     /* no local vtld: TCP */
 	VTL_HK_U_TCP_BUSY,        /* --max-vtl-flows reached: TCP */
 	VTL_HK_U_FAILED,          /* neither path reached the server */

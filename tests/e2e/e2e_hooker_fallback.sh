@@ -8,7 +8,9 @@
 #      (sha256 equal) over TCP. B's kernel answers the NEGO with ICMP
 #      protocol unreachable, so the first fetch falls back at once (no
 #      waiting for the race's head start); the next ones go straight to TCP
-#      (A's capability cache).
+#      (A's capability cache, which the kernel shares: connect4 leaves
+#      those connect()s alone, so they do not pass through the Hooker).
+#   1b. With --novtl-ttl 1, the mark expires in both and VTL is tried again.
 #   2. vtld on B but no Hooker there (NEGO_NACK: nobody listens): TCP.
 #   2b. B's Hooker at its --max-vtl-flows refuses: A falls back to TCP at
 #      once (the reset of the forward stream ends its wait) without marking
@@ -85,13 +87,36 @@ ms1=$(fetch "no vtld on B, first")
 vtl_assert_eq "$(count tcp_fallback)" 1 "first fetch: tried VTL, fell back to TCP"
 ms2=$(fetch "no vtld on B, second")
 ms3=$(fetch "no vtld on B, third")
-vtl_assert_eq "$(count tcp_cached)" 2 "next fetches: straight to TCP (peer cached as no-VTL)"
+# the cache is in the kernel too: the next connects are not even diverted
+vtl_assert_eq "$(count direct_tcp)" 2 "next fetches: left as plain TCP by connect4 (B cached as no-VTL)"
+vtl_assert_eq "$(count diverted)" 1 "only the first fetch went through A's Hooker"
+vtl_assert_eq "$(count accepted)" 1 "A's Hooker accepted only the first fetch"
+vtl_assert_eq "$(count tcp_cached)" 0 "no diverted connect() had to be sent to TCP from the cache"
 vtl_assert_eq "$(count via_vtl)" 0 "flows over VTL"
 hk_show "$NS_A" "$T/peers.json"
 vtl_assert_eq "$(vtl_json "$T/peers.json" "d['peers'][0]['state']")" no-vtl "A's view of B"
 vtl_assert_eq "$(vtl_json "$T/peers.json" "d['peers'][0]['last_error']")" -1013 \
 	"why: B's kernel answered protocol unreachable (-VTL_E_NOVTL), no waiting for the race"
-vtl_pass "no vtld on B: TCP fallback (first fetch $ms1 ms, then $ms2 and $ms3 ms from the cache)"
+vtl_pass "no vtld on B: TCP fallback (first fetch $ms1 ms through the Hooker, then $ms2 and $ms3 ms as plain TCP from the kernel's cache)"
+
+# ---- 1b. the cache expires: VTL is tried again ------------------------------------
+hk_stop "$NS_A"
+hk_start "$NS_A" --race 100 --novtl-ttl 1
+fetch "no vtld on B, short TTL" >/dev/null
+vtl_assert_eq "$(count tcp_fallback)" 1 "first fetch: tried VTL, fell back to TCP"
+# readiness: A's Hooker reports when "no VTL at B" expires
+novtl_left() {
+	hk_show "$NS_A" "$T/ttl.json"
+	vtl_json "$T/ttl.json" "d['peers'][0]['retry_in_ms']"
+}
+novtl_expired() { [[ $(novtl_left) == 0 ]]; }
+wait_for 5 novtl_expired ||
+	vtl_fail "B's no-VTL mark did not expire after --novtl-ttl 1"
+fetch "no vtld on B, after the TTL" >/dev/null
+vtl_assert_eq "$(count diverted)" 2 "after the TTL, connect4 diverted the next connect() again"
+vtl_assert_eq "$(count tcp_fallback)" 2 "and the Hooker tried VTL again"
+vtl_assert_eq "$(count direct_tcp)" 0 "no connect() was left alone by a stale mark"
+vtl_pass "the no-VTL mark expires in the kernel and in the Hooker alike (--novtl-ttl 1)"
 
 # ---- 2. vtld on B, no Hooker there ------------------------------------------------
 hk_stop "$NS_A"

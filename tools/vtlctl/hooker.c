@@ -17,7 +17,7 @@
 #include "vtlctl.h"
 
 static const char *const bpf_names[VTL_HK_CNT_MAX] = {
-	"diverted", "filtered", "no_storage", "established", "peername_rewrites",
+	"diverted", "filtered", "no_storage", "established", "peername_rewrites", "direct_tcp",
 };
 static const char *const user_names[VTL_HK_U_MAX] = {
 	"accepted", "via_vtl", "tcp_fallback", "tcp_cached", "tcp_no_vtld", "tcp_busy", "failed",
