@@ -11,6 +11,10 @@
 #   - bulk: iperf3 -t SECS, bytes the server received; then again with the
 #     rule 'reliable -> sr(window=1024)' added on both hosts (the default
 #     window, 64, bounds a clean veth)
+#   - the same rr and bulk through one userspace relay and no VTL at all:
+#     B's Hooker restarted with --max-vtl-flows 0 refuses every flow, so
+#     A's Hooker carries it over TCP itself. A hooked VTL flow has a relay
+#     at each end (vtld), so this prices the floor of the design.
 # Targets (issue 4): added latency <= 30 % over plain TCP, bulk >= 0.5 x.
 # A benchmark, not a test: it prints figures and ratios.
 #
@@ -42,10 +46,11 @@ port=$(vtl_rand_port)
 vtl_bg "$NS_B" "$T/rr.log" python3 -u "$NETTOOL" rr-server --bind "$IP_B" --port "$port"
 wait_for_line "$T/rr.log" '^listening ' 10 "$VTL_BG_PID"
 
-# rr MODE SIZE: the JSON of one rr-client run; MODE tcp or hooked
+# rr MODE SIZE: the JSON of one rr-client run; MODE tcp, hooked or relay
+# (hooked while B refuses VTL)
 rr() {
 	local run=in_ns_t
-	[[ $1 == hooked ]] && run=hk_run_t
+	[[ $1 != tcp ]] && run=hk_run_t
 	$run 300 "$NS_A" python3 "$NETTOOL" rr-client --host "$IP_B" --port "$port" \
 		--size "$2" --count "$N" --warmup 100
 }
@@ -71,7 +76,7 @@ EOF
 }
 bulk() {
 	local run=in_ns_t p
-	[[ $1 == hooked ]] && run=hk_run_t
+	[[ $1 != tcp ]] && run=hk_run_t
 	p=$(vtl_rand_port)
 	vtl_bg "$NS_B" "$T/iperf-s.log" iperf3 -s -1 -B "$IP_B" -p "$p"
 	wait_for 10 listening "$NS_B" "$p" || vtl_fail "iperf3 -s did not listen"
@@ -103,7 +108,18 @@ hk_show "$NS_A" "$T/hk.json"
 via=$(vtl_json "$T/hk.json" "d['counters']['via_vtl']")
 fb=$(vtl_json "$T/hk.json" "d['counters']['tcp_fallback'] + d['counters']['tcp_cached']")
 
-python3 - "$RES" "$N" "$SECS" "$via" "$fb" <<'EOF'
+# one relay, no VTL: B refuses every flow (a peer out of capacity is not
+# marked as lacking VTL, so each connection is diverted and relayed)
+hk_stop "$NS_B"
+hk_start "$NS_B" --max-vtl-flows 0
+for size in 1 4096; do
+	echo "rr $size relay $(rr relay "$size")" | tee -a "$RES" >&2
+done
+echo "bulk relay $(bulk relay)" | tee -a "$RES" >&2
+hk_show "$NS_A" "$T/hk2.json"
+relayed=$(vtl_json "$T/hk2.json" "d['counters']['tcp_fallback'] + d['counters']['tcp_cached'] - $fb")
+
+python3 - "$RES" "$N" "$SECS" "$via" "$fb" "$relayed" <<'EOF'
 import json, sys
 rows = [l.split(" ", 3) for l in open(sys.argv[1]) if l.strip()]
 rr = {(r[1], r[2]): json.loads(r[3]) for r in rows if r[0] == "rr"}
@@ -121,6 +137,14 @@ print("  %-22s %10.3f %10.3f %9.0f%% %8.2f   (ms, mean)" % ("connect+rr+close", 
 a, w = bulk["tcp"], bulk["hooked-w1024"]
 print("  %-22s %10.1f %10.1f %10s %8.2f   (Mb/s, iperf3 -t %s)" % ("bulk", a, bulk["hooked"], "", bulk["hooked"] / a, sys.argv[3]))
 print("  %-22s %10s %10.1f %10s %8.2f   (rule: reliable -> sr(window=1024))" % ("bulk, window 1024", "", w, "", w / a))
+print("\n  one userspace relay, no VTL (B refuses; A's Hooker carries %s flows over TCP itself):" % sys.argv[6])
+print("  %-22s %10s %10s %10s %8s %12s" % ("", "TCP", "relay", "added", "ratio", "Hooker/relay"))
+for size in ("1", "4096"):
+    a, r, h = rr[(size, "tcp")]["p50_us"], rr[(size, "relay")]["p50_us"], rr[(size, "hooked")]["p50_us"]
+    print("  rr %-5s B %-9s %10.1f %10.1f %9.0f%% %8.2f %12.2f" % (size, "p50_us", a, r, (r - a) / a * 100, r / a, h / r))
+a, r = bulk["tcp"], bulk["relay"]
+print("  %-22s %10.1f %10.1f %10s %8.2f %12.2f   (Mb/s)" % ("bulk", a, r, "", r / a, max(bulk["hooked"], w) / r))
+a = bulk["tcp"]
 b = max(bulk["hooked"], w)
 lat = rr[("1", "hooked")]["p50_us"] / rr[("1", "tcp")]["p50_us"]
 print("\n  targets: added latency <= 30%%: %s (1 B p50 +%.0f%%); bulk >= 0.5 x TCP: %s (%.2f x)" %
