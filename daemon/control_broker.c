@@ -675,6 +675,12 @@ void cb_tick(struct vtld *d)
 					s->last_progress_ns = now;
 				}
 			}
+			/* an ACK that advanced while vtld asked for no events
+			 * (ev_quiet) is progress too: the KTF stamps it */
+			if (s->initiator && st->last_progress_ns > s->last_progress_ns)
+				/* (stamped on another CPU, perhaps after now was read) */
+				s->last_progress_ns = st->last_progress_ns < now ?
+						      st->last_progress_ns : now;
 			if (now - s->last_progress_ns < peer_to)
 				break;
 			cb_abort(d, s, -VTL_E_PEER_LOST, "peer stopped answering", true);

@@ -255,10 +255,15 @@ void db_send_data(struct vtld *d, struct session *s)
 	struct vtl_state *st = launcher_state(&d->l, s->slot);
 	struct sockaddr_in sa = peer_sa(s->peer_addr);
 
+	/* ACK events wake vtld only while it has a use for them: data queued
+	 * (a window to wait for) or a close to finish. Stored before snd_una
+	 * is read below; the KTF stores snd_una before it reads ev_quiet. */
+	if (__atomic_load_n(&st->ev_quiet, __ATOMIC_RELAXED))
+		__atomic_store_n(&st->ev_quiet, 0, __ATOMIC_SEQ_CST);
 	if (s->state != S_OPEN || db->raw_blocked)
 		return;
 	while (s->txq.len) {
-		__u32 una = __atomic_load_n(&st->snd_una, __ATOMIC_ACQUIRE);
+		__u32 una = __atomic_load_n(&st->snd_una, __ATOMIC_SEQ_CST);
 		__u32 before = __atomic_load_n(&st->snd_nxt, __ATOMIC_ACQUIRE);
 		__u32 inflight = before - una, avail, n, stamped, done, i;
 		size_t off = 0, frames = s->txq.len / s->mss;
@@ -325,6 +330,8 @@ void db_send_data(struct vtld *d, struct session *s)
 	stream_resume(d, s);
 	if (s->app_shut && !s->txq.len)
 		cb_maybe_close(d, s);
+	else if (!s->txq.len && !s->app_shut && s->state == S_OPEN)
+		__atomic_store_n(&st->ev_quiet, 1, __ATOMIC_RELAXED);
 }
 
 void db_retransmit(struct vtld *d, struct session *s, __u32 from, __u32 to)
@@ -657,6 +664,7 @@ static int rb_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e) || e->slot >= VTL_MAX_SESSIONS)
 		return 0;
+	d->stats.ktf_events++;
 	s = d->slots[e->slot];
 	if (!s || s->id != e->session_id)
 		return 0;

@@ -52,11 +52,15 @@ static __always_inline int vtl_ack_advance(struct vtl_kctx *k, __u32 ack)
 	vtl_rtt_sample(st, k->now_us, bpf_ntohl(k->p.vh->tsecr));
 	if (!vtl_after(ack, una))
 		return 0;
-	st->snd_una = ack;
 	st->dupacks = 0;
 	st->last_progress_ns = bpf_ktime_get_ns();
 	vtl_cc_on_ack(st, ack - una);
-	vtl_event(VTL_EV_ACK, st, k->slot, una, ack);
+	/* The exchange orders the store of snd_una before the load of
+	 * ev_quiet, as vtld orders its store of ev_quiet before its load of
+	 * snd_una: either it sees the new snd_una or we see it waiting. */
+	__sync_lock_test_and_set(&st->snd_una, ack);
+	if (!*(volatile __u32 *)&st->ev_quiet)
+		vtl_event(VTL_EV_ACK, st, k->slot, una, ack);
 	return (int)(ack - una);
 }
 

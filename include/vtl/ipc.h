@@ -369,6 +369,10 @@ struct vtl_ipc_dstats {
 	__u64 pkts_tx;           /* DATA packets stamped by the egress KTF */
 	__u64 pkts_retx;         /* retransmitted */
 	__u64 pkts_rx;           /* DATA packets accepted by the ingress KTF */
+	__u64 ktf_events;        /* events the KTFs posted to vtld (ring buffer):
+	                          * ACK advances while vtld had data waiting or a
+	                          * close to finish, retransmission requests,
+	                          * CLOSE_ACKs; each one is a wake-up */
 	__u32 pool_ok;           /* grafts in the pool */
 	__u32 pool_replaced;     /* old builds kept for running sessions */
 	__u32 pool_rejected;     /* files rejected (remembered) */
@@ -380,7 +384,7 @@ struct vtl_ipc_dstats {
 	__u64 cnt_xdp[VTL_CNT_PER_DIR]; /* as in vtl_ipc_status */
 	__u64 cnt_tc[VTL_CNT_PER_DIR];
 };
-_Static_assert(sizeof(struct vtl_ipc_dstats) == 240 + 16 * VTL_CNT_PER_DIR, "vtl_ipc_dstats");
+_Static_assert(sizeof(struct vtl_ipc_dstats) == 248 + 16 * VTL_CNT_PER_DIR, "vtl_ipc_dstats");
 
 /* graft load, in two steps; vtlctl writes the pool file between them (vtld
  * never writes to its pool: docs/graft-pool.md, "Loading with vtlctl"). */

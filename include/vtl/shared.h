@@ -69,7 +69,9 @@ struct vtl_state {
 	__u32 ts_recent;    /* tsval of the last accepted DATA */
 	__u32 close_seq;    /* receiver: seq of CLOSE once seen, else 0 */
 	__u32 flags;        /* VTL_SF_* */
-	__u32 pad0;
+	__u32 ev_quiet;     /* vtld: 1 while it needs no VTL_EV_ACK (nothing queued,
+	                     * not closing), so the KTF posts none; 0 (the default,
+	                     * and all a vtld that predates it writes): post each */
 	/* counters (atomically updated) */
 	__u64 tx_data;
 	__u64 tx_bytes;

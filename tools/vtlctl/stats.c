@@ -48,6 +48,7 @@ static int figures(const struct vtl_ipc_dstats *s, struct fig *f)
 		F("traffic", "packets_tx", s->pkts_tx),
 		F("traffic", "packets_retx", s->pkts_retx),
 		F("traffic", "packets_rx", s->pkts_rx),
+		F("traffic", "ktf_events", s->ktf_events),
 		F("pool", "grafts", s->pool_ok),
 		F("pool", "replaced", s->pool_replaced),
 		F("pool", "rejected", s->pool_rejected),
