@@ -30,6 +30,20 @@ static __always_inline void vtl_cc_on_ack(struct vtl_state *st, __u32 acked)
 	}
 }
 
+/* Does cwnd limit the sender? flight: packets in flight before this ACK.
+ * cwnd grows only while it does (the idea of RFC 7661, as in Linux's
+ * tcp_is_cwnd_limited): in slow start once the flight reached half of
+ * cwnd, in congestion avoidance once it filled cwnd. An
+ * application-limited flow (request/response, a paced sender) keeps the
+ * cwnd it earned and no more, so a burst after it is not sent at a rate
+ * no ACK has vouched for. */
+static __always_inline int vtl_cc_limited(const struct vtl_state *st, __u32 flight)
+{
+	if (st->cwnd < st->ssthresh)
+		return flight * 2 >= st->cwnd;
+	return flight >= st->cwnd;
+}
+
 static __always_inline void vtl_cc_on_loss(struct vtl_state *st)
 {
 	__u32 half = st->cwnd / 2;

@@ -54,7 +54,8 @@ static __always_inline int vtl_ack_advance(struct vtl_kctx *k, __u32 ack)
 		return 0;
 	st->dupacks = 0;
 	st->last_progress_ns = bpf_ktime_get_ns();
-	vtl_cc_on_ack(st, ack - una);
+	if (vtl_cc_limited(st, st->snd_nxt - una))
+		vtl_cc_on_ack(st, ack - una);
 	/* The exchange orders the store of snd_una before the load of
 	 * ev_quiet, as vtld orders its store of ev_quiet before its load of
 	 * snd_una: either it sees the new snd_una or we see it waiting. */

@@ -429,6 +429,62 @@ static void case_window(void)
 	       WINDOW - 1, WINDOW + 1);
 }
 
+/* After case_window: 64 packets in flight. cwnd grows while it limits the
+ * sender, and not while the application does (one packet at a time). */
+static void case_cwnd(void)
+{
+	struct vtl_state *st = launcher_state(&L, 2);
+	struct vtl_spec ack = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_TX,
+				.type = VTL_T_ACK };
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+	__u32 cw;
+
+	CHECK(st->snd_una == 5001 && st->snd_nxt == 5001 + WINDOW,
+	      "cwnd: start from a full window (snd_una %u snd_nxt %u)", st->snd_una, st->snd_nxt);
+	st->cwnd = 10;              /* slow start, well below the flight */
+	st->ssthresh = 100000;
+	ack.ack = 5002;
+	len = pktgen_vtl(f, &ack);
+	RUN_EXPECT("ACK 5002, 64 in flight", true, f, len, &r, XDP_DROP,
+		   VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+	CHECK(st->cwnd == 11, "cwnd-limited slow start: cwnd %u, want 11", st->cwnd);
+	ack.ack = 5001 + WINDOW;
+	len = pktgen_vtl(f, &ack);
+	RUN_EXPECT("ACK of the whole window", true, f, len, &r, XDP_DROP,
+		   VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+	cw = st->cwnd;
+	CHECK(cw == 11 + WINDOW - 1, "cwnd after the window: %u, want %u", cw, 11 + WINDOW - 1);
+	/* application-limited: one packet, its ACK, five times */
+	for (int i = 0; i < 5; i++) {
+		len = data_frame(f, false, SID_TX, 0, 0, 10);
+		RUN_EXPECT("one DATA", false, f, len, &r, TC_ACT_OK, VTL_CNT_VTL, 1,
+			   VTL_CNT_STAMPED, 1);
+		ack.ack = st->snd_nxt;
+		len = pktgen_vtl(f, &ack);
+		RUN_EXPECT("its ACK", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1,
+			   VTL_CNT_CONSUMED, 1);
+	}
+	CHECK(st->snd_una == st->snd_nxt && st->cwnd == cw,
+	      "application-limited: cwnd %u, want it kept at %u", st->cwnd, cw);
+	/* congestion avoidance at a cwnd the flight does not fill: kept too */
+	st->ssthresh = 8;
+	st->cwnd = 8;
+	st->cwnd_acc = 7;
+	len = data_frame(f, false, SID_TX, 0, 0, 10);
+	RUN_EXPECT("one DATA (CA)", false, f, len, &r, TC_ACT_OK, VTL_CNT_VTL, 1,
+		   VTL_CNT_STAMPED, 1);
+	ack.ack = st->snd_nxt;
+	len = pktgen_vtl(f, &ack);
+	RUN_EXPECT("its ACK (CA)", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1,
+		   VTL_CNT_CONSUMED, 1);
+	CHECK(st->cwnd == 8 && st->cwnd_acc == 7,
+	      "application-limited CA: cwnd %u acc %u, want 8 and 7", st->cwnd, st->cwnd_acc);
+	printf("    cwnd 10 -> %u while cwnd-limited; kept over 6 application-limited round trips\n",
+	       cw);
+}
+
 /* ---- case 3b: pr-delay receiver: a hole older than max delay ----------- */
 #define SID_PRD  0x44440003u      /* slot 3: pr-delay, we receive (isn_rx 2000) */
 #define PRD_MS   50               /* its max delay (tunable set by the Launcher) */
@@ -824,6 +880,7 @@ int main(void)
 	run_case("3 gbn receiver: in-order, out-of-order, duplicate (xdp)", case_gbn_receiver);
 	run_case("3 gbn sender: stamp, refill, retx miss, ACK (tc+xdp)", case_gbn_sender);
 	run_case("3 gbn sender: window full (tc)", case_window);
+	run_case("3 gbn sender: cwnd grows only while it limits (tc+xdp)", case_cwnd);
 	run_case("3 pr-delay receiver: a hole older than max delay is given up (xdp)",
 		 case_pr_delay);
 	run_case("3 pr-delay receiver with an ISN above 2^31: no instant give-up (xdp)",
