@@ -519,7 +519,8 @@ void cb_maybe_close(struct vtld *d, struct session *s)
 
 	if (s->state != S_OPEN || !s->app_shut || s->txq.len)
 		return;
-	if (s->reliable && st->snd_una != st->snd_nxt)
+	/* (an atomic load: ordered after db_send_data's store of ev_quiet) */
+	if (s->reliable && __atomic_load_n(&st->snd_una, __ATOMIC_SEQ_CST) != st->snd_nxt)
 		return;
 	srtt_ms = st->srtt_us / 1000;
 	s->state = S_CLOSING;
@@ -654,6 +655,14 @@ void cb_tick(struct vtld *d)
 			if (!d->slots[i])
 				break; /* a failed swap may have ended it */
 			swap_tick(d, s, now);
+			if (s->initiator && (s->txq.len || s->app_shut)) {
+				/* ACK events are the fast path; one the KTF could not
+				 * post (ring buffer full) must not stall a window or
+				 * a close, so the tick looks too */
+				cb_on_progress(d, s);
+				if (d->slots[i] != s || s->state != S_OPEN)
+					break;
+			}
 			if (s->initiator && st->snd_una == st->snd_nxt && !s->txq.len) {
 				/* idle sender: nothing owed; a keepalive (a bare ACK,
 				 * consumed by the peer's listener KTF) every quarter
