@@ -429,6 +429,22 @@ static void case_window(void)
 	       WINDOW - 1, WINDOW + 1);
 }
 
+/* One application-limited round trip on slot 2: a DATA out, then the ACK
+ * of everything sent. */
+static void one_round_trip(const char *what, struct vtl_spec *ack)
+{
+	struct vtl_state *st = launcher_state(&L, 2);
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	len = data_frame(f, false, SID_TX, 0, 0, 10);
+	RUN_EXPECT(what, false, f, len, &r, TC_ACT_OK, VTL_CNT_VTL, 1, VTL_CNT_STAMPED, 1);
+	ack->ack = st->snd_nxt;
+	len = pktgen_vtl(f, ack);
+	RUN_EXPECT(what, true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+}
+
 /* After case_window: 64 packets in flight. cwnd grows while it limits the
  * sender, and not while the application does (one packet at a time). */
 static void case_cwnd(void)
@@ -457,28 +473,15 @@ static void case_cwnd(void)
 	cw = st->cwnd;
 	CHECK(cw == 11 + WINDOW - 1, "cwnd after the window: %u, want %u", cw, 11 + WINDOW - 1);
 	/* application-limited: one packet, its ACK, five times */
-	for (int i = 0; i < 5; i++) {
-		len = data_frame(f, false, SID_TX, 0, 0, 10);
-		RUN_EXPECT("one DATA", false, f, len, &r, TC_ACT_OK, VTL_CNT_VTL, 1,
-			   VTL_CNT_STAMPED, 1);
-		ack.ack = st->snd_nxt;
-		len = pktgen_vtl(f, &ack);
-		RUN_EXPECT("its ACK", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1,
-			   VTL_CNT_CONSUMED, 1);
-	}
+	for (int i = 0; i < 5; i++)
+		one_round_trip("one DATA and its ACK (slow start)", &ack);
 	CHECK(st->snd_una == st->snd_nxt && st->cwnd == cw,
 	      "application-limited: cwnd %u, want it kept at %u", st->cwnd, cw);
 	/* congestion avoidance at a cwnd the flight does not fill: kept too */
 	st->ssthresh = 8;
 	st->cwnd = 8;
 	st->cwnd_acc = 7;
-	len = data_frame(f, false, SID_TX, 0, 0, 10);
-	RUN_EXPECT("one DATA (CA)", false, f, len, &r, TC_ACT_OK, VTL_CNT_VTL, 1,
-		   VTL_CNT_STAMPED, 1);
-	ack.ack = st->snd_nxt;
-	len = pktgen_vtl(f, &ack);
-	RUN_EXPECT("its ACK (CA)", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1,
-		   VTL_CNT_CONSUMED, 1);
+	one_round_trip("one DATA and its ACK (CA)", &ack);
 	CHECK(st->cwnd == 8 && st->cwnd_acc == 7,
 	      "application-limited CA: cwnd %u acc %u, want 8 and 7", st->cwnd, st->cwnd_acc);
 	printf("    cwnd 10 -> %u while cwnd-limited; kept over 6 application-limited round trips\n",
