@@ -45,9 +45,8 @@ int vtl_xdp_root(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct vtl_session_val *sv;
 	struct vtl_session_key key;
-	struct vtl_retx_buf *scratch;
 	struct vtl_pkt p = {};
-	__u32 slot, idx, zero = 0;
+	__u32 slot, idx;
 	__u8 type;
 	int r;
 
@@ -61,8 +60,7 @@ int vtl_xdp_root(struct xdp_md *ctx)
 	vtl_count(VTL_DIR_XDP, VTL_CNT_VTL);
 	if (p.pay_len > VTL_MSS_MAX)
 		return vtl_xdp_drop(VTL_DROP_BAD_LENGTH);
-	scratch = bpf_map_lookup_elem(&vtl_scratch, &zero);
-	if (!vtl_xdp_csum_ok(ctx, p.vh, p.l4_off, p.pay_len, scratch ? scratch->frame : NULL))
+	if (!vtl_xdp_csum_ok(ctx, p.vh, p.l4_off, p.pay_len))
 		return vtl_xdp_drop(VTL_DROP_BAD_CSUM);
 
 	type = p.vh->type;
