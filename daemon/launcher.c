@@ -17,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "vtl_root.skel.h"
+#include "graft_check.h"
 #include "launcher.h"
 #include "log.h"
 
@@ -353,53 +354,6 @@ void launcher_close(struct launcher *l)
 	l->retx_used = NULL;
 }
 
-/* Set a const volatile __u32 in the object's .rodata before load. Returns
- * -ENOENT when the graft has no such tunable. */
-static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val)
-{
-	struct btf *btf = bpf_object__btf(obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *t;
-	struct bpf_map *m, *ro = NULL;
-	const void *cur;
-	size_t sz;
-	char *data;
-	int id, err;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *n = bpf_map__name(m);
-		size_t ln = strlen(n);
-
-		if (ln >= 7 && !strcmp(n + ln - 7, ".rodata"))
-			ro = m;
-	}
-	if (!btf || !ro)
-		return -ENOENT;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (id < 0)
-		return -ENOENT;
-	t = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(t);
-	for (int i = 0; i < btf_vlen(t); i++, vs++) {
-		const struct btf_type *v = btf__type_by_id(btf, vs->type);
-
-		if (strcmp(btf__name_by_offset(btf, v->name_off), var))
-			continue;
-		cur = bpf_map__initial_value(ro, &sz);
-		if (!cur || vs->size != sizeof(val) || vs->offset + sizeof(val) > sz)
-			return -EINVAL;
-		data = malloc(sz);
-		if (!data)
-			return -ENOMEM;
-		memcpy(data, cur, sz);
-		memcpy(data + vs->offset, &val, sizeof(val));
-		err = bpf_map__set_initial_value(ro, data, sz);
-		free(data);
-		return err;
-	}
-	return -ENOENT;
-}
-
 static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size_t errlen)
 {
 	static const enum bpf_prog_type want[GR_NROLES] = {
@@ -428,17 +382,17 @@ static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size
 			}
 		}
 	}
-	e = set_rodata_u32(obj, "vtl_window", gi->window);
+	e = vtl_obj_set_u32(obj, "vtl_window", gi->window);
 	if (e && e != -ENOENT) {
 		snprintf(err, errlen, "%s: cannot set tunable vtl_window", gi->path);
 		goto fail;
 	}
-	e = gi->max_loss_ppm ? set_rodata_u32(obj, "vtl_max_loss_ppm", gi->max_loss_ppm) : 0;
+	e = gi->max_loss_ppm ? vtl_obj_set_u32(obj, "vtl_max_loss_ppm", gi->max_loss_ppm) : 0;
 	if (e && e != -ENOENT) {
 		snprintf(err, errlen, "%s: cannot set tunable vtl_max_loss_ppm", gi->path);
 		goto fail;
 	}
-	e = gi->max_delay_ms ? set_rodata_u32(obj, "vtl_max_delay_ms", gi->max_delay_ms) : 0;
+	e = gi->max_delay_ms ? vtl_obj_set_u32(obj, "vtl_max_delay_ms", gi->max_delay_ms) : 0;
 	if (e && e != -ENOENT) {
 		snprintf(err, errlen, "%s: cannot set tunable vtl_max_delay_ms", gi->path);
 		goto fail;
@@ -573,10 +527,6 @@ void launcher_graft_retire(struct launcher *l, const char *path)
 	}
 }
 
-int launcher_obj_set_u32(struct bpf_object *obj, const char *var, __u32 val)
-{
-	return set_rodata_u32(obj, var, val);
-}
 
 static int prog_slot_update(int map_fd, __u32 key, int prog_fd)
 {

@@ -75,10 +75,6 @@ void launcher_graft_put(struct launcher *l, struct graft_inst *gi);
 /* The file at path changed or left the pool: instances loaded from it
  * stay with their sessions, but launcher_graft_get loads afresh. */
 void launcher_graft_retire(struct launcher *l, const char *path);
-/* Set a const volatile __u32 tunable in an opened object's .rodata;
- * -ENOENT if the object has no such variable. */
-int launcher_obj_set_u32(struct bpf_object *obj, const char *var, __u32 val);
-
 /* Point a slot's prog-array entries at gi's programs. */
 int launcher_slot_set(struct launcher *l, __u32 slot, const struct graft_inst *gi);
 void launcher_slot_clear(struct launcher *l, __u32 slot);

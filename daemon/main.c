@@ -122,7 +122,7 @@ static int setup(struct vtld *d)
 	} else {
 		rules_default(&d->rules);
 	}
-	if (pool_scan_opts(&d->pool, d->cfg.pool_dir, POOL_V_TRIAL) < 0)
+	if (pool_scan_opts(&d->pool, d->cfg.pool_dir, GRAFT_V_TRIAL) < 0)
 		return -ENOENT;
 	cg = pool_find(&d->pool, "canonical", 0);
 	if (!cg) {

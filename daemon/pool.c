@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Graft pool: see pool.h. The metadata is read with libelf; validation
- * (pool_verify.c) adds libbpf's view and the trial load. */
+/* Graft pool: see pool.h. The metadata is read by lib/graft_meta.c; validation
+ * (lib/graft_verify.c) adds libbpf's view and the trial load. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,157 +27,11 @@ static void say(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define ROLES_ALL (VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER)
-#define SVC_ALL   (VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_PARTIAL | VTL_SVC_CC)
-
-/* Ranges beyond what the loader needs: what a sane graft declares. */
-static int meta_ranges(const struct vtl_graft_meta *m, const char *path, char *err, size_t errlen)
-{
-	for (const char *c = m->name; *c; c++) {
-		if (*c <= ' ' || *c > '~') {
-			snprintf(err, errlen, "%s: graft name has a blank or non-printable character",
-				 path);
-			return -EINVAL;
-		}
-	}
-	if (!m->version)
-		snprintf(err, errlen, "%s: graft version 0 is reserved (it means 'any')", path);
-	else if (!(m->roles & ROLES_ALL) || (m->roles & ~ROLES_ALL))
-		snprintf(err, errlen, "%s: roles 0x%x: need egress/ingress/listener bits only",
-			 path, m->roles);
-	else if (m->services & ~SVC_ALL)
-		snprintf(err, errlen, "%s: unknown service bits 0x%x", path, m->services & ~SVC_ALL);
-	else if (m->max_loss_ppm > 1000000)
-		snprintf(err, errlen, "%s: max_loss_ppm %u exceeds 1000000", path, m->max_loss_ppm);
-	else if (m->max_delay_ms > 3600000)
-		snprintf(err, errlen, "%s: max_delay_ms %u exceeds an hour", path, m->max_delay_ms);
-	else if (m->reserved[0] | m->reserved[1] | m->reserved[2] | m->reserved[3])
-		snprintf(err, errlen, "%s: reserved metadata fields are not zero", path);
-	else
-		return 0;
-	return -EINVAL;
-}
-
-/* The metadata of an opened ELF of size bytes. */
-static int meta_from_elf(Elf *e, size_t size, const char *path, struct vtl_graft_meta *m,
-			 char *err, size_t errlen)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Ehdr eh;
-	size_t shstrndx;
-
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx)) {
-		snprintf(err, errlen, "%s: not an ELF object", path);
-		return -EINVAL;
-	}
-	if (!gelf_getehdr(e, &eh) ||
-	    eh.e_shoff + (__u64)eh.e_shnum * eh.e_shentsize > (__u64)size) {
-		snprintf(err, errlen, "%s: truncated or damaged ELF object", path);
-		return -EINVAL;
-	}
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".vtl.meta"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || d->d_size != sizeof(*m) || !d->d_buf) {
-			snprintf(err, errlen, "%s: .vtl.meta has %zu bytes, expected %zu", path,
-				 d ? d->d_size : 0, sizeof(*m));
-			return -EINVAL;
-		}
-		memcpy(m, d->d_buf, sizeof(*m));
-		if (m->magic != VTL_META_MAGIC || m->meta_version != VTL_META_VERSION) {
-			snprintf(err, errlen, "%s: bad metadata magic/version", path);
-			return -EINVAL;
-		}
-		if (!memchr(m->name, 0, sizeof(m->name)) || !m->name[0]) {
-			snprintf(err, errlen, "%s: graft name is not a terminated string", path);
-			return -EINVAL;
-		}
-		if (!m->window_min || m->window_min > m->window_max ||
-		    m->window_max > VTL_WINDOW_MAX || m->window_default < m->window_min ||
-		    m->window_default > m->window_max) {
-			snprintf(err, errlen, "%s: window range %u..%u (default %u) is invalid",
-				 path, m->window_min, m->window_max, m->window_default);
-			return -EINVAL;
-		}
-		return meta_ranges(m, path, err, errlen);
-	}
-	snprintf(err, errlen, "%s: no .vtl.meta section (not a VTL graft)", path);
-	return -ENOENT;
-}
-
-int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t errlen)
-{
-	struct stat sb;
-	Elf *e;
-	int fd, ret;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
-	}
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (fstat(fd, &sb))
-		sb.st_size = 0;
-	ret = meta_from_elf(e, (size_t)sb.st_size, path, m, err, errlen);
-	if (e)
-		elf_end(e);
-	close(fd);
-	return ret;
-}
-
-int pool_parse_meta(const void *buf, size_t len, const char *path, struct vtl_graft_meta *m,
-		    char *err, size_t errlen)
-{
-	Elf *e;
-	int ret;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	/* libelf only reads an ELF_C_READ memory image */
-	e = elf_memory((char *)buf, len);
-	ret = meta_from_elf(e, len, path, m, err, errlen);
-	if (e)
-		elf_end(e);
-	return ret;
-}
-
 bool pool_is_graft_name(const char *name)
 {
 	size_t ln = strlen(name);
 
 	return ln >= 3 && name[0] != '.' && !strcmp(name + ln - 2, ".o");
-}
-
-bool pool_fid_of(const char *path, struct pool_fid *f)
-{
-	struct stat sb;
-
-	memset(f, 0, sizeof(*f));
-	if (stat(path, &sb))
-		return false;
-	f->dev = sb.st_dev;
-	f->ino = sb.st_ino;
-	f->size = sb.st_size;
-	f->mtime = sb.st_mtim;
-	return true;
-}
-
-bool pool_fid_eq(const struct pool_fid *a, const struct pool_fid *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /* ---- rejections ---------------------------------------------------------- */
@@ -198,7 +52,7 @@ static void reject_del(struct pool *p, const char *path)
 		memset(x, 0, sizeof(*x));
 }
 
-static void reject_add(struct pool *p, const char *path, const struct pool_report *r,
+static void reject_add(struct pool *p, const char *path, const struct graft_report *r,
 		       const char *reason)
 {
 	struct pool_reject *x = reject_of(p, path);
@@ -270,7 +124,7 @@ static const char *short_hash(const __u8 *h, char *buf)
 	return buf;
 }
 
-static void fill_entry(struct pool_graft *g, const char *path, const struct pool_report *r)
+static void fill_entry(struct pool_graft *g, const char *path, const struct graft_report *r)
 {
 	snprintf(g->path, sizeof(g->path), "%s", path);
 	g->meta = r->meta;
@@ -280,7 +134,7 @@ static void fill_entry(struct pool_graft *g, const char *path, const struct pool
 	g->state = PG_OK;
 }
 
-bool pool_apply(struct pool *p, const char *path, const struct pool_report *r)
+bool pool_apply(struct pool *p, const char *path, const struct graft_report *r)
 {
 	struct pool_graft *a = entry_of(p, path), *dup = NULL, *g;
 	char reason[POOL_REASON_MAX + 64], hx[2 * VTL_HASH_LEN + 1];
@@ -368,7 +222,7 @@ bool pool_remove(struct pool *p, const char *path)
 
 int pool_scan_opts(struct pool *p, const char *dir, unsigned vflags)
 {
-	struct pool_report *r = malloc(sizeof(*r));
+	struct graft_report *r = malloc(sizeof(*r));
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
@@ -391,7 +245,7 @@ int pool_scan_opts(struct pool *p, const char *dir, unsigned vflags)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
 			continue;
-		pool_validate(path, vflags, r);
+		graft_validate(path, vflags, r);
 		pool_apply(p, path, r);
 	}
 	closedir(d);

@@ -2,7 +2,7 @@
 /*
  * The graft pool: a directory of graft objects, each carrying its
  * metadata in the ELF section .vtl.meta. Every object is validated before
- * it enters the pool (pool_validate: ELF and metadata, sha256, programs
+ * it enters the pool (graft_validate: ELF and metadata, sha256, programs
  * against declared roles, and in vtld a trial verifier load). vtld keeps
  * the pool current with inotify (pool_watch.c).
  *
@@ -22,27 +22,16 @@
 #include <linux/types.h>
 #include <vtl/ipc.h>
 #include <vtl/shared.h>
+#include "graft_check.h"
 
 #define POOL_MAX        64
 #define POOL_REJECT_MAX 32                 /* rejections remembered, oldest dropped */
-#define POOL_FILE_MAX   (16u << 20)        /* largest graft object read */
-#define POOL_REASON_MAX 512
-#define POOL_LOG_LINES  40                 /* verifier log tail kept */
-#define POOL_LOG_MAX    VTL_IPC_VERIFY_LOG_MAX
+#define POOL_REASON_MAX GRAFT_REASON_MAX
 
 enum pool_state {
 	PG_FREE = 0,        /* unused slot */
 	PG_OK,              /* in the pool: listable, negotiable */
 	PG_REPLACED,        /* file replaced/removed; kept while users > 0 */
-};
-
-/* Which file a result describes: a result for a file that changed since
- * is stale. */
-struct pool_fid {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
 };
 
 struct pool_graft {
@@ -52,7 +41,7 @@ struct pool_graft {
 	__u8 hash[VTL_HASH_LEN];    /* sha256 of the object file */
 	enum pool_state state;
 	__u64 load_us;              /* trial load time (0: not run) */
-	struct pool_fid fid;
+	struct graft_fid fid;
 };
 
 struct pool_reject {
@@ -64,43 +53,15 @@ struct pool_reject {
 	__u64 seq;                  /* age, to drop the oldest */
 };
 
-#define POOL_V_TRIAL 0x1            /* validation includes a trial load */
 
 struct pool {
 	char dir[PATH_MAX];
 	struct pool_graft g[POOL_MAX];
 	int n;                      /* entries of g[] ever used; never shrinks */
-	unsigned vflags;            /* POOL_V_* for every validation */
+	unsigned vflags;            /* GRAFT_V_* for every validation */
 	struct pool_reject rej[POOL_REJECT_MAX];
 	__u64 rej_seq;
 };
-
-/* The outcome of validating one object file. */
-struct pool_report {
-	int verdict;                /* 0 good, else -errno */
-	__u32 stage;                /* VTL_VERIFY_*: where it stopped */
-	bool has_meta, has_hash, trial;
-	struct vtl_graft_meta meta;
-	__u8 hash[VTL_HASH_LEN];
-	__u32 roles_found;          /* VTL_ROLE_* whose programs are present */
-	__u64 load_us;              /* trial load: open to loaded, in us */
-	char prog[32];              /* program the verifier rejected */
-	char reason[POOL_REASON_MAX];
-	char log[POOL_LOG_MAX];     /* verifier log tail, "" unless it ran and failed */
-	struct pool_fid fid;        /* the file that was read */
-};
-
-/* Read a graft object's metadata. err names what is wrong. */
-int pool_read_meta(const char *path, struct vtl_graft_meta *m, char *err, size_t errlen);
-/* The same on an object in memory; path is only used in messages. */
-int pool_parse_meta(const void *buf, size_t len, const char *path, struct vtl_graft_meta *m,
-		    char *err, size_t errlen);
-
-/* The whole validation, touching no pool and no running state: read the
- * file, sha256, metadata, libbpf open, programs vs roles, and with
- * POOL_V_TRIAL a standalone load (fresh maps; needs CAP_BPF). Used by vtld
- * and by `vtlctl graft verify`. Returns r->verdict. */
-int pool_validate(const char *path, unsigned flags, struct pool_report *r);
 
 /* Startup scan of dir (the pool must not be in use): every *.o is
  * validated; bad ones are logged and remembered as rejected. Returns the
@@ -115,14 +76,11 @@ int pool_scan(struct pool *p, const char *dir);
  * remembered as rejected and its path's old entry leaves the pool. The
  * last canonical graft always stays. Returns true when loaded instances
  * of path must no longer be shared for new sessions. */
-bool pool_apply(struct pool *p, const char *path, const struct pool_report *r);
+bool pool_apply(struct pool *p, const char *path, const struct graft_report *r);
 /* path was deleted or moved away: its entry leaves the pool for new
  * sessions. Same return value. */
 bool pool_remove(struct pool *p, const char *path);
 
-/* Identify path on disk now; false if it is gone. */
-bool pool_fid_of(const char *path, struct pool_fid *f);
-bool pool_fid_eq(const struct pool_fid *a, const struct pool_fid *b);
 /* Is name a pool member's file name ("*.o", not hidden)? */
 bool pool_is_graft_name(const char *name);
 

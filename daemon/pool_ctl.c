@@ -4,7 +4,7 @@
  * pool directory; vtlctl does, between two requests (docs/graft-pool.md,
  * "Loading and unloading with vtlctl"):
  *
- *   load    PREPARE FILE  validate FILE on the pool worker (pool_validate,
+ *   load    PREPARE FILE  validate FILE on the pool worker (graft_validate,
  *                         the pool's own check) and answer with the report
  *                         and the pool file it would become (NAME.o); refuse
  *                         what the pool would refuse (a duplicate version,
@@ -55,7 +55,7 @@ static bool file_safe(const char *name)
 	return true;
 }
 
-static void send_load(struct client *c, const struct pool_report *r, const char *dest,
+static void send_load(struct client *c, const struct graft_report *r, const char *dest,
 		      bool replaces, bool identical)
 {
 	struct vtl_ipc_graft_load *o = calloc(1, sizeof(*o) + VTL_IPC_VERIFY_LOG_MAX);
@@ -74,7 +74,7 @@ static void send_load(struct client *c, const struct pool_report *r, const char 
 }
 
 void pool_load_prepared(struct vtld *d, struct client *c, const char *path, __u32 flags,
-			const struct pool_report *r)
+			const struct graft_report *r)
 {
 	char name[VTL_GRAFT_NAME_MAX + 1] = "", dest[VTL_IPC_VERIFY_PATH_MAX];
 	struct pool_graft *at, *dup = NULL;
@@ -132,7 +132,7 @@ void pool_load_prepared(struct vtld *d, struct client *c, const char *path, __u3
 }
 
 void pool_load_committed(struct vtld *d, struct client *c, const char *path,
-			 const struct pool_report *r, bool applied)
+			 const struct graft_report *r, bool applied)
 {
 	struct pool_graft *g = ok_at(d, path);
 	struct vtl_ipc_graft_entry e;

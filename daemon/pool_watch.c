@@ -42,7 +42,7 @@ struct pw_job {
 	enum pw_kind kind;
 	__u32 flags;              /* the request's (GRAFT_LOAD_REQ) */
 	char path[PATH_MAX];
-	struct pool_report rep;
+	struct graft_report rep;
 };
 
 struct pool_watch {
@@ -82,7 +82,7 @@ static void *worker(void *arg)
 		j = w->todo;
 		w->todo = j->next;
 		pthread_mutex_unlock(&w->mu);
-		pool_validate(j->path, w->vflags, &j->rep);
+		graft_validate(j->path, w->vflags, &j->rep);
 		pthread_mutex_lock(&w->mu);
 		push(&w->done, j);
 		if (write(w->efd, &one, sizeof(one)) < 0) {
@@ -128,7 +128,7 @@ static int queue(struct pool_watch *w, const char *path, int reply_fd)
 	return queue_kind(w, path, reply_fd, reply_fd < 0 ? PW_FILE : PW_VERIFY, 0);
 }
 
-size_t pool_report_ipc(const struct pool_report *r, struct vtl_ipc_graft_verify *v, void *log)
+size_t pool_report_ipc(const struct graft_report *r, struct vtl_ipc_graft_verify *v, void *log)
 {
 	size_t loglen = strnlen(r->log, sizeof(r->log));
 
@@ -174,9 +174,9 @@ static void send_verify(struct pw_job *j)
  * false when it was not applied for that reason. */
 static bool apply(struct vtld *d, struct pw_job *j)
 {
-	struct pool_fid now;
+	struct graft_fid now;
 
-	if (!pool_fid_of(j->path, &now) || !pool_fid_eq(&now, &j->rep.fid)) {
+	if (!graft_fid_of(j->path, &now) || !graft_fid_eq(&now, &j->rep.fid)) {
 		pr_debug("graft pool: %s changed during validation; a later event covers it\n",
 			 j->path);
 		return false;
@@ -250,14 +250,14 @@ static void resync(struct vtld *d)
 {
 	struct pool *p = &d->pool;
 	char path[PATH_MAX];
-	struct pool_fid f;
+	struct graft_fid f;
 	struct dirent *de;
 	DIR *dir;
 
 	for (int i = 0; i < p->n; i++) {
 		struct pool_graft *g = &p->g[i];
 
-		if (g->state == PG_OK && !pool_fid_of(g->path, &f) && pool_remove(p, g->path))
+		if (g->state == PG_OK && !graft_fid_of(g->path, &f) && pool_remove(p, g->path))
 			launcher_graft_retire(&d->l, g->path);
 	}
 	dir = opendir(p->dir);
@@ -268,11 +268,11 @@ static void resync(struct vtld *d)
 
 		if (!pool_is_graft_name(de->d_name) ||
 		    snprintf(path, sizeof(path), "%s/%s", p->dir, de->d_name) >= (int)sizeof(path) ||
-		    !pool_fid_of(path, &f))
+		    !graft_fid_of(path, &f))
 			continue;
 		for (int i = 0; i < p->n && !known; i++)
 			known = p->g[i].state == PG_OK && !strcmp(p->g[i].path, path) &&
-				pool_fid_eq(&p->g[i].fid, &f);
+				graft_fid_eq(&p->g[i].fid, &f);
 		if (!known)
 			queue(d->pw, path, -1);
 	}

@@ -213,12 +213,12 @@ void pool_watch_request(struct vtld *d, struct client *c, const char *path, enum
 			__u32 flags);
 /* A report as GRAFT_VERIFY carries it; the log tail goes to log (may be
  * NULL; room for VTL_IPC_VERIFY_LOG_MAX). Returns the log's length. */
-size_t pool_report_ipc(const struct pool_report *r, struct vtl_ipc_graft_verify *v, void *log);
+size_t pool_report_ipc(const struct graft_report *r, struct vtl_ipc_graft_verify *v, void *log);
 /* pool_ctl.c: vtlctl graft load|unload */
 void pool_load_prepared(struct vtld *d, struct client *c, const char *path, __u32 flags,
-			const struct pool_report *r);
+			const struct graft_report *r);
 void pool_load_committed(struct vtld *d, struct client *c, const char *path,
-			 const struct pool_report *r, bool applied);
+			 const struct graft_report *r, bool applied);
 void pool_ipc_load(struct vtld *d, struct client *c, const void *body, __u32 len);
 void pool_ipc_unload(struct vtld *d, struct client *c, const void *body, __u32 len);
 

@@ -120,12 +120,12 @@ static void test_pool(const char *pool, const char *root_obj)
 	size_t n = 0;
 
 	snprintf(src, sizeof(src), "%s/gbn.o", pool);
-	CHECK(pool_read_meta(src, &m, err, sizeof(err)) == 0, "gbn.o metadata: %s", err);
+	CHECK(graft_read_meta(src, &m, err, sizeof(err)) == 0, "gbn.o metadata: %s", err);
 	CHECK(!strcmp(m.name, "gbn") && m.version == 1 && m.window_max >= 1024 &&
 	      (m.services & VTL_SVC_RELIABLE), "gbn metadata values");
-	CHECK(pool_read_meta(root_obj, &m, err, sizeof(err)) == -ENOENT &&
+	CHECK(graft_read_meta(root_obj, &m, err, sizeof(err)) == -ENOENT &&
 	      strstr(err, "no .vtl.meta"), "an object without metadata is named as such: %s", err);
-	CHECK(pool_read_meta("/nonexistent/x.o", &m, err, sizeof(err)) < 0, "missing file");
+	CHECK(graft_read_meta("/nonexistent/x.o", &m, err, sizeof(err)) < 0, "missing file");
 	if (!mkdtemp(tmp) || !buf) {
 		CHECK(0, "mkdtemp");
 		free(buf);
@@ -141,15 +141,15 @@ static void test_pool(const char *pool, const char *root_obj)
 	write_file(path, buf, n);
 	snprintf(path, sizeof(path), "%s/text.o", tmp);
 	write_file(path, "hello, I am not ELF\n", 20);
-	CHECK(pool_read_meta(path, &m, err, sizeof(err)) == -EINVAL && strstr(err, "not an ELF"),
+	CHECK(graft_read_meta(path, &m, err, sizeof(err)) == -EINVAL && strstr(err, "not an ELF"),
 	      "text file: %s", err);
 	snprintf(path, sizeof(path), "%s/trunc.o", tmp);
 	write_file(path, buf, n / 3);
-	CHECK(pool_read_meta(path, &m, err, sizeof(err)) == -EINVAL && strstr(err, "truncated"),
+	CHECK(graft_read_meta(path, &m, err, sizeof(err)) == -EINVAL && strstr(err, "truncated"),
 	      "truncated object named as such: %s", err);
 	snprintf(path, sizeof(path), "%s/empty.o", tmp);
 	write_file(path, "", 0);
-	CHECK(pool_read_meta(path, &m, err, sizeof(err)) < 0, "empty file rejected");
+	CHECK(graft_read_meta(path, &m, err, sizeof(err)) < 0, "empty file rejected");
 	CHECK(pool_scan(&p, tmp) == 1 && !strcmp(p.g[0].meta.name, "gbn"),
 	      "pool scan keeps only the good graft (%d)", p.n);
 	CHECK(pool_find(&p, "gbn", 0) && !pool_find(&p, "gbn", 2) && !pool_find(&p, "sr", 0),

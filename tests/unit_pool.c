@@ -25,7 +25,7 @@
 #include "sha256.h"
 
 
-static struct pool_report rep;   /* 17 KB: not on the stack */
+static struct graft_report rep;   /* 17 KB: not on the stack */
 static struct pool pool;
 
 static const char *hex(const __u8 *h)
@@ -80,9 +80,9 @@ static size_t slurp(const char *path, char **buf)
 	FILE *f = fopen(path, "rb");
 	size_t n = 0;
 
-	*buf = malloc(POOL_FILE_MAX);
+	*buf = malloc(GRAFT_FILE_MAX);
 	if (f && *buf)
-		n = fread(*buf, 1, POOL_FILE_MAX, f);
+		n = fread(*buf, 1, GRAFT_FILE_MAX, f);
 	if (f)
 		fclose(f);
 	return n;
@@ -129,7 +129,7 @@ static void test_validate_static(const char *pooldir, const char *fixtures, cons
 	CHECK(cnt >= 2, "build/grafts has canonical and gbn at least (%d)", cnt);
 	for (const char *x = names; *x; x += strlen(x) + 1) {
 		snprintf(path, sizeof(path), "%s/%s", pooldir, x);
-		CHECK(pool_validate(path, 0, &rep) == 0 && rep.stage == VTL_VERIFY_OK,
+		CHECK(graft_validate(path, 0, &rep) == 0 && rep.stage == VTL_VERIFY_OK,
 		      "%s validates: %s", x, rep.reason);
 		CHECK(rep.roles_found == rep.meta.roles && !rep.trial && !rep.load_us,
 		      "%s: roles found 0x%x = declared 0x%x, no load", x, rep.roles_found,
@@ -141,7 +141,7 @@ static void test_validate_static(const char *pooldir, const char *fixtures, cons
 	}
 
 	snprintf(path, sizeof(path), "%s/missing_role.o", fixtures);
-	CHECK(pool_validate(path, POOL_V_TRIAL, &rep) == -EINVAL &&
+	CHECK(graft_validate(path, GRAFT_V_TRIAL, &rep) == -EINVAL &&
 	      rep.stage == VTL_VERIFY_PROGS && !rep.trial &&
 	      strstr(rep.reason, "declares role egress but the object has no program vtl_egress"),
 	      "missing role named before any load: %s", rep.reason);
@@ -150,7 +150,7 @@ static void test_validate_static(const char *pooldir, const char *fixtures, cons
 
 	snprintf(path, sizeof(path), "%s/text.o", tmp);
 	spill(path, "not an ELF object at all\n", 25);
-	CHECK(pool_validate(path, 0, &rep) == -EINVAL && rep.stage == VTL_VERIFY_META &&
+	CHECK(graft_validate(path, 0, &rep) == -EINVAL && rep.stage == VTL_VERIFY_META &&
 	      strstr(rep.reason, "not an ELF object"), "text file: %s", rep.reason);
 	unlink(path);
 
@@ -158,7 +158,7 @@ static void test_validate_static(const char *pooldir, const char *fixtures, cons
 	n = slurp(path, &buf);
 	snprintf(path, sizeof(path), "%s/trunc.o", tmp);
 	spill(path, buf, n / 3);
-	CHECK(pool_validate(path, 0, &rep) == -EINVAL && rep.stage == VTL_VERIFY_META &&
+	CHECK(graft_validate(path, 0, &rep) == -EINVAL && rep.stage == VTL_VERIFY_META &&
 	      strstr(rep.reason, "truncated"), "truncated object: %s", rep.reason);
 	unlink(path);
 
@@ -173,24 +173,24 @@ static void test_validate_static(const char *pooldir, const char *fixtures, cons
 		m.version = 0;
 		memcpy(buf + i, &m, sizeof(m));
 		spill(path, buf, n);
-		CHECK(pool_validate(path, 0, &rep) && rep.stage == VTL_VERIFY_META &&
+		CHECK(graft_validate(path, 0, &rep) && rep.stage == VTL_VERIFY_META &&
 		      strstr(rep.reason, "version 0"), "version 0: %s", rep.reason);
 		m.version = 1;
 		m.roles |= 0x10;
 		memcpy(buf + i, &m, sizeof(m));
 		spill(path, buf, n);
-		CHECK(pool_validate(path, 0, &rep) && rep.stage == VTL_VERIFY_META &&
+		CHECK(graft_validate(path, 0, &rep) && rep.stage == VTL_VERIFY_META &&
 		      strstr(rep.reason, "roles 0x17"), "unknown role bit: %s", rep.reason);
 		unlink(path);
 		break;
 	}
 	free(buf);
-	CHECK(pool_validate("/nonexistent/x.o", 0, &rep) == -ENOENT &&
+	CHECK(graft_validate("/nonexistent/x.o", 0, &rep) == -ENOENT &&
 	      rep.stage == VTL_VERIFY_FILE, "missing file: %s", rep.reason);
 }
 
 /* A good report for a graft, as the validator would give it. */
-static const struct pool_report *fake(const char *name, __u32 version, __u8 tag)
+static const struct graft_report *fake(const char *name, __u32 version, __u8 tag)
 {
 	memset(&rep, 0, sizeof(rep));
 	rep.meta = (struct vtl_graft_meta){ .magic = VTL_META_MAGIC, .version = version,
@@ -202,7 +202,7 @@ static const struct pool_report *fake(const char *name, __u32 version, __u8 tag)
 	return &rep;
 }
 
-static const struct pool_report *bad(const char *reason)
+static const struct graft_report *bad(const char *reason)
 {
 	memset(&rep, 0, sizeof(rep));
 	rep.verdict = -EINVAL;
@@ -323,28 +323,28 @@ static int test_trial(const char *pooldir, const char *fixtures)
 	graft_files(pooldir, names, sizeof(names));
 	for (const char *x = names; *x; x += strlen(x) + 1) {
 		snprintf(path, sizeof(path), "%s/%s", pooldir, x);
-		CHECK(pool_validate(path, POOL_V_TRIAL, &rep) == 0 && rep.trial && rep.load_us > 0,
+		CHECK(graft_validate(path, GRAFT_V_TRIAL, &rep) == 0 && rep.trial && rep.load_us > 0,
 		      "%s trial load: %s", x, rep.reason);
 		printf("trial load %-14s %7llu us  sha256 %.16s...\n", x,
 		       (unsigned long long)rep.load_us, hex(rep.hash));
 	}
 	snprintf(path, sizeof(path), "%s/bad_verifier.o", fixtures);
-	CHECK(pool_validate(path, POOL_V_TRIAL, &rep) < 0 && rep.stage == VTL_VERIFY_LOAD &&
+	CHECK(graft_validate(path, GRAFT_V_TRIAL, &rep) < 0 && rep.stage == VTL_VERIFY_LOAD &&
 	      rep.trial && !strcmp(rep.prog, "vtl_ingress") && strstr(rep.reason, "vtl_ingress"),
 	      "broken graft fails the trial load in vtl_ingress: %s", rep.reason);
 	CHECK(strstr(rep.log, "invalid access to packet") || strstr(rep.log, "outside of the packet"),
 	      "the log tail shows the bad packet access:\n%s", rep.log);
 	for (const char *p = rep.log; (p = strchr(p, '\n')); p++)
 		lines++;
-	CHECK(lines < POOL_LOG_LINES && rep.log[0], "log tail has %d lines", lines + 1);
+	CHECK(lines < GRAFT_LOG_LINES && rep.log[0], "log tail has %d lines", lines + 1);
 	printf("bad_verifier: %s\n--- log tail ---\n%s\n---\n", rep.reason, rep.log);
 
 	snprintf(path, sizeof(path), "%s/gbn2.o", fixtures);
-	CHECK(pool_validate(path, POOL_V_TRIAL, &rep) == 0 && !strcmp(rep.meta.name, "gbn2"),
+	CHECK(graft_validate(path, GRAFT_V_TRIAL, &rep) == 0 && !strcmp(rep.meta.name, "gbn2"),
 	      "gbn2 fixture validates: %s", rep.reason);
 
 	/* a trial-validated scan of the real pool */
-	CHECK(pool_scan_opts(&pool, pooldir, POOL_V_TRIAL) == graft_files(pooldir, names, sizeof(names)) &&
+	CHECK(pool_scan_opts(&pool, pooldir, GRAFT_V_TRIAL) == graft_files(pooldir, names, sizeof(names)) &&
 	      pool_find(&pool, "canonical", 0) && pool_find(&pool, "gbn", 0),
 	      "startup scan with trial loads keeps every pool graft");
 	return 0;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev libxdp-dev bpftool
-      libelf-dev zlib1g-dev iproute2 iputils-ping ethtool python3 util-linux procps
+      libelf-dev libsodium-dev zlib1g-dev iproute2 iputils-ping ethtool python3 util-linux procps
       coreutils jq iperf3 tcpdump tshark curl)
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -14,7 +14,7 @@
  *   graft new, graft test    the developer kit: graft_kit.c
  *   graft load FILE [replace], graft unload NAME|FILE: graft_load.c
  * list and show use VTL_IPC_GRAFT_LIST (paged); verify -d uses
- * VTL_IPC_GRAFT_VERIFY. The validation itself is daemon/pool_verify.c.
+ * VTL_IPC_GRAFT_VERIFY. The validation itself is lib/graft_verify.c, vtld's own.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,7 +27,7 @@
 #include <vtl/errors.h>
 #include <vtl/vtl.h>
 #include "ipc_client.h"
-#include "pool.h"
+#include "graft_check.h"
 #include "sha256.h"
 #include "vtlctl.h"
 
@@ -375,7 +375,7 @@ static int graft_show(struct ctl *c, int argc, char **argv)
 
 /* ---- verify -------------------------------------------------------------- */
 
-static void report_json(struct ctl *c, const char *file, const struct pool_report *r)
+static void report_json(struct ctl *c, const char *file, const struct graft_report *r)
 {
 	char hex[2 * VTL_HASH_LEN + 1] = "";
 	struct json *j = ctl_json_open(c);
@@ -417,7 +417,7 @@ static void report_json(struct ctl *c, const char *file, const struct pool_repor
 	ctl_json_close(j);
 }
 
-static void report_text(const char *file, const struct pool_report *r)
+static void report_text(const char *file, const struct graft_report *r)
 {
 	char svc[64], roles[64], progs[64], hex[2 * VTL_HASH_LEN + 1];
 	char name[VTL_GRAFT_NAME_MAX + 1];
@@ -458,8 +458,8 @@ static void report_text(const char *file, const struct pool_report *r)
 	}
 }
 
-/* vtld's answer as a pool_report. Returns 0 or the exit code. */
-static int verify_remote(struct ctl *c, const char *path, struct pool_report *r)
+/* vtld's answer as a graft_report. Returns 0 or the exit code. */
+static int verify_remote(struct ctl *c, const char *path, struct graft_report *r)
 {
 	struct vtl_ipc_graft_verify_req q = { 0 };
 	struct vtl_ipc_graft_verify v;
@@ -494,7 +494,7 @@ static int verify_remote(struct ctl *c, const char *path, struct pool_report *r)
 
 /* v->log_len bytes of log follow in log (checked by the caller). */
 void ctl_report_from_ipc(const struct vtl_ipc_graft_verify *v, const void *log,
-			 struct pool_report *r)
+			 struct graft_report *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->verdict = v->verdict;
@@ -512,7 +512,7 @@ void ctl_report_from_ipc(const struct vtl_ipc_graft_verify *v, const void *log,
 	memcpy(r->log, log, v->log_len < sizeof(r->log) ? v->log_len : sizeof(r->log) - 1);
 }
 
-void ctl_report_print(struct ctl *c, const char *file, const struct pool_report *r)
+void ctl_report_print(struct ctl *c, const char *file, const struct graft_report *r)
 {
 	if (c->json)
 		report_json(c, file, r);
@@ -522,7 +522,7 @@ void ctl_report_print(struct ctl *c, const char *file, const struct pool_report 
 
 static int graft_verify(struct ctl *c, int argc, char **argv)
 {
-	static struct pool_report r;
+	static struct graft_report r;
 	const char *file = NULL;
 	char abs[PATH_MAX];
 	bool remote = false;
@@ -546,7 +546,7 @@ static int graft_verify(struct ctl *c, int argc, char **argv)
 			return e;
 	} else {
 		libbpf_set_print(NULL);   /* everything worth saying is in the report */
-		pool_validate(abs, POOL_V_TRIAL, &r);
+		graft_validate(abs, GRAFT_V_TRIAL, &r);
 		if (r.verdict == -EPERM && r.stage == VTL_VERIFY_LOAD)
 			snprintf(r.reason + strlen(r.reason), sizeof(r.reason) - strlen(r.reason),
 				 "; or ask vtld: %s graft verify daemon FILE", c->prog);

@@ -7,7 +7,7 @@
  * unloading with vtlctl"):
  *
  *   load    1. vtld validates FILE exactly as the pool does (GRAFT_LOAD
- *              PREPARE: pool_validate with the trial load) and names the
+ *              PREPARE: graft_validate with the trial load) and names the
  *              pool file, DIR/NAME.o. A bad file stops here: nothing touched.
  *           2. vtlctl writes DIR/.NAME.o.vtlctl-PID (a dotfile: not a pool
  *              member), checks that its sha256 is the one vtld validated,
@@ -28,13 +28,13 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <vtl/errors.h>
-#include "pool.h"
+#include "graft_check.h"
 #include "sha256.h"
 #include "vtlctl.h"
 
 /* One GRAFT_LOAD round trip; *r gets the report, dest the pool file. */
 static int load_rpc(struct ctl *c, __u32 step, __u32 flags, const char *path,
-		    struct pool_report *r, struct vtl_ipc_graft_load *o)
+		    struct graft_report *r, struct vtl_ipc_graft_load *o)
 {
 	struct vtl_ipc_graft_load_req q = { .step = step, .flags = flags };
 	__u8 *buf;
@@ -65,7 +65,7 @@ static int load_rpc(struct ctl *c, __u32 step, __u32 flags, const char *path,
 
 /* A rejected file: the report, and the error (JSON: one error document
  * with the validation's details). Returns 1. */
-static int load_rejected(struct ctl *c, const char *file, const struct pool_report *r)
+static int load_rejected(struct ctl *c, const char *file, const struct graft_report *r)
 {
 	static const char *const stage[] = { "ok", "file", "metadata", "object", "programs",
 					     "load" };
@@ -99,7 +99,7 @@ static int read_all(struct ctl *c, const char *path, void **out, size_t *len)
 	char *buf;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > POOL_FILE_MAX) {
+	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > GRAFT_FILE_MAX) {
 		int e = fd < 0 || errno ? errno : 0;
 
 		if (fd >= 0)
@@ -147,7 +147,7 @@ static int write_tmp(const char *tmp, const void *data, size_t len)
 	return e;
 }
 
-static void print_loaded(struct ctl *c, const char *file, const struct pool_report *r,
+static void print_loaded(struct ctl *c, const char *file, const struct graft_report *r,
 			 const char *dest, bool replaced, bool already)
 {
 	char hex[2 * VTL_HASH_LEN + 1], name[VTL_GRAFT_NAME_MAX + 1] = "";
@@ -186,7 +186,7 @@ static void print_loaded(struct ctl *c, const char *file, const struct pool_repo
 
 int ctl_graft_load(struct ctl *c, int argc, char **argv)
 {
-	static struct pool_report r;
+	static struct graft_report r;
 	static struct vtl_ipc_graft_load o;
 	char abs[PATH_MAX], tmp[PATH_MAX], old[PATH_MAX] = "", *slash;
 	char dir[VTL_IPC_VERIFY_PATH_MAX];

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <vtl/ipc.h>
+#include "json.h"
 
 struct json;
 
@@ -73,11 +74,11 @@ int cmd_stats(struct ctl *c, int argc, char **argv);
 /* graft_load.c: graft load|unload (verbs of cmd_graft) */
 int ctl_graft_load(struct ctl *c, int argc, char **argv);
 int ctl_graft_unload(struct ctl *c, int argc, char **argv);
-/* graft.c: a validation report (pool_report, daemon/pool.h) */
-struct pool_report;
-void ctl_report_print(struct ctl *c, const char *file, const struct pool_report *r);
+/* graft.c: a validation report (struct graft_report, lib/graft_check.h) */
+struct graft_report;
+void ctl_report_print(struct ctl *c, const char *file, const struct graft_report *r);
 void ctl_report_from_ipc(const struct vtl_ipc_graft_verify *v, const void *log,
-			 struct pool_report *r);
+			 struct graft_report *r);
 /* session.c: one session (SESSION_SHOW reply) as a JSON object */
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o);
 
@@ -109,20 +110,5 @@ const char *ctl_roles_str(uint32_t roles, char *buf, size_t len);
 void ctl_json_services(struct json *j, uint32_t svc);
 void ctl_json_roles(struct json *j, uint32_t roles);
 
-/* json.c: a small streaming JSON writer. */
-struct json *json_new(FILE *f, int pretty);
-void json_free(struct json *j);         /* ends the line */
-void json_obj_open(struct json *j);
-void json_obj_close(struct json *j);
-void json_arr_open(struct json *j);
-void json_arr_close(struct json *j);
-void json_key(struct json *j, const char *k);
-void json_str(struct json *j, const char *s);
-void json_strn(struct json *j, const char *s, size_t maxlen);
-void json_uint(struct json *j, uint64_t v);
-void json_int(struct json *j, int64_t v);
-void json_bool(struct json *j, int v);
-void json_kv_str(struct json *j, const char *k, const char *v);
-void json_kv_uint(struct json *j, const char *k, uint64_t v);
 
 #endif /* VTLCTL_H */

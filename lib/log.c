@@ -24,12 +24,28 @@ static int cur_target = VTL_LOG_TO_STDERR;
 static bool syslog_open, stderr_journal;
 static int libbpf_muted;
 
+static char ident[32] = "vtld";
+
 static const char *const level_names[] = { "warn", "info", "debug" };
 static const int level_prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 void vtl_log_mute_libbpf(int mute)
 {
 	libbpf_muted = mute;
+}
+
+void vtl_log_set_ident(const char *name)
+{
+	snprintf(ident, sizeof(ident), "%s", name);
+	if (syslog_open) {
+		closelog();
+		openlog(ident, LOG_PID, LOG_DAEMON);
+	}
+}
+
+enum vtl_log_level vtl_log_level(void)
+{
+	return cur_level;
 }
 
 void vtl_log_set_level(enum vtl_log_level lvl)
@@ -55,7 +71,7 @@ void vtl_log_set_target(int target)
 	if (!target)
 		target = VTL_LOG_TO_STDERR;
 	if ((target & VTL_LOG_TO_SYSLOG) && !syslog_open) {
-		openlog("vtld", LOG_PID, LOG_DAEMON);
+		openlog(ident, LOG_PID, LOG_DAEMON);
 		syslog_open = true;
 	} else if (!(target & VTL_LOG_TO_SYSLOG) && syslog_open) {
 		closelog();
@@ -71,7 +87,7 @@ static void to_stderr(enum vtl_log_level lvl, const char *msg)
 
 	if (!stderr_journal) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		fprintf(stderr, "vtld[%ld.%03ld] %s: %s", (long)ts.tv_sec,
+		fprintf(stderr, "%s[%ld.%03ld] %s: %s", ident, (long)ts.tv_sec,
 			ts.tv_nsec / 1000000L, level_names[lvl], msg);
 		return;
 	}

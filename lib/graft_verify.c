@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * pool_validate(): everything vtld checks before a graft object enters
+ * graft_validate(): everything vtld checks before a graft object enters
  * the pool, in one function shared with `vtlctl graft verify`.
  *
- *   1. the file: a regular file of at most POOL_FILE_MAX bytes, read once;
+ *   1. the file: a regular file of at most GRAFT_FILE_MAX bytes, read once;
  *      every later step works on that one snapshot
  *   2. sha256 of the bytes (the content hash NEGO names)
- *   3. ELF structure and .vtl.meta (pool_parse_meta), metadata ranges
+ *   3. ELF structure and .vtl.meta (graft_parse_meta), metadata ranges
  *   4. libbpf opens it (sections, relocations, BTF)
  *   5. programs: vtl_egress is SEC("tc"), vtl_ingress / vtl_listener are
  *      SEC("xdp"); any other program must be XDP or tc too; the roles
  *      declared in .vtl.meta are exactly the role programs present
- *   6. with POOL_V_TRIAL: a standalone load (verifier and JIT). Its maps
+ *   6. with GRAFT_V_TRIAL: a standalone load (verifier and JIT). Its maps
  *      are created fresh and freed with it; nothing is shared with the
  *      running daemon, nothing is attached. vtl_window is set to the
  *      declared default, as the Launcher would. On failure the verifier
@@ -28,8 +28,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
-#include "launcher.h"
-#include "pool.h"
+#include "graft_check.h"
 #include "sha256.h"
 
 #define VLOG_BUF (256u << 10)   /* the kernel keeps the log's tail when it overflows */
@@ -54,9 +53,9 @@ static __u64 mono_us(void)
 	return (__u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int fail(struct pool_report *r, __u32 stage, int err, const char *fmt, ...)
+static int fail(struct graft_report *r, __u32 stage, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int fail(struct pool_report *r, __u32 stage, int err, const char *fmt, ...)
+static int fail(struct graft_report *r, __u32 stage, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,7 +68,7 @@ static int fail(struct pool_report *r, __u32 stage, int err, const char *fmt, ..
 }
 
 /* Read the whole file through one descriptor; r->fid names what was read. */
-static int read_file(const char *path, struct pool_report *r, void **out, size_t *len)
+static int read_file(const char *path, struct graft_report *r, void **out, size_t *len)
 {
 	struct stat sb;
 	size_t got = 0;
@@ -79,16 +78,16 @@ static int read_file(const char *path, struct pool_report *r, void **out, size_t
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = -errno;
-		pool_fid_of(path, &r->fid);
+		graft_fid_of(path, &r->fid);
 		return fail(r, VTL_VERIFY_FILE, e, "%s: %s", path, strerror(-e));
 	}
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > POOL_FILE_MAX) {
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > GRAFT_FILE_MAX) {
 		e = S_ISREG(sb.st_mode) ? -EFBIG : -EINVAL;
 		close(fd);
 		return fail(r, VTL_VERIFY_FILE, e, "%s: %s", path, e == -EFBIG ?
 			    "larger than " "16 MiB, not a graft" : "not a regular file");
 	}
-	r->fid = (struct pool_fid){ sb.st_dev, sb.st_ino, sb.st_size, sb.st_mtim };
+	r->fid = (struct graft_fid){ sb.st_dev, sb.st_ino, sb.st_size, sb.st_mtim };
 	buf = malloc(sb.st_size ? (size_t)sb.st_size : 1);
 	while (buf && got < (size_t)sb.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
@@ -110,8 +109,8 @@ static int read_file(const char *path, struct pool_report *r, void **out, size_t
 	return 0;
 }
 
-/* Keep the last POOL_LOG_LINES lines of log in r->log. */
-static void log_tail(struct pool_report *r, const char *log)
+/* Keep the last GRAFT_LOG_LINES lines of log in r->log. */
+static void log_tail(struct graft_report *r, const char *log)
 {
 	size_t len = strnlen(log, VLOG_BUF), start;
 	int lines = 0;
@@ -119,9 +118,9 @@ static void log_tail(struct pool_report *r, const char *log)
 	while (len && (log[len - 1] == '\n' || log[len - 1] == '\0'))
 		len--;
 	start = len;
-	while (start > 0 && lines < POOL_LOG_LINES) {
+	while (start > 0 && lines < GRAFT_LOG_LINES) {
 		start--;
-		if (log[start] == '\n' && ++lines == POOL_LOG_LINES)
+		if (log[start] == '\n' && ++lines == GRAFT_LOG_LINES)
 			start++;
 	}
 	if (len - start >= sizeof(r->log)) {  /* long lines: cut at a line start */
@@ -178,7 +177,7 @@ static const char *type_str(enum bpf_prog_type t)
 	return s ? s : "unknown";
 }
 
-static int check_progs(struct bpf_object *obj, const char *path, struct pool_report *r)
+static int check_progs(struct bpf_object *obj, const char *path, struct graft_report *r)
 {
 	struct bpf_program *p;
 	__u32 missing, extra;
@@ -221,14 +220,14 @@ static int check_progs(struct bpf_object *obj, const char *path, struct pool_rep
 }
 
 static int trial_load(struct bpf_object *obj, const char *path, char *vlog,
-		      struct pool_report *r)
+		      struct graft_report *r)
 {
 	char insn[96], msg[160];
 	struct bpf_program *p;
 	__u64 t0;
 	int e;
 
-	e = launcher_obj_set_u32(obj, "vtl_window", r->meta.window_default);
+	e = vtl_obj_set_u32(obj, "vtl_window", r->meta.window_default);
 	if (e && e != -ENOENT)
 		return fail(r, VTL_VERIFY_LOAD, e, "%s: cannot set tunable vtl_window: %s", path,
 			    strerror(-e));
@@ -258,7 +257,7 @@ static int trial_load(struct bpf_object *obj, const char *path, char *vlog,
 	return fail(r, VTL_VERIFY_LOAD, e, "%s: trial load failed: %s", path, strerror(-e));
 }
 
-int pool_validate(const char *path, unsigned flags, struct pool_report *r)
+int graft_validate(const char *path, unsigned flags, struct graft_report *r)
 {
 	char objname[64], *vlog = NULL;
 	const char *base = strrchr(path, '/');
@@ -272,7 +271,7 @@ int pool_validate(const char *path, unsigned flags, struct pool_report *r)
 		return r->verdict;
 	sha256(buf, len, r->hash);
 	r->has_hash = true;
-	e = pool_parse_meta(buf, len, path, &r->meta, r->reason, sizeof(r->reason));
+	e = graft_parse_meta(buf, len, path, &r->meta, r->reason, sizeof(r->reason));
 	if (e) {
 		r->stage = VTL_VERIFY_META;
 		r->verdict = e;
@@ -282,8 +281,8 @@ int pool_validate(const char *path, unsigned flags, struct pool_report *r)
 
 	snprintf(objname, sizeof(objname), "%s", base ? base + 1 : path);
 	objname[strcspn(objname, ".")] = '\0';
-	vlog = (flags & POOL_V_TRIAL) ? calloc(1, VLOG_BUF) : NULL;
-	if ((flags & POOL_V_TRIAL) && !vlog) {
+	vlog = (flags & GRAFT_V_TRIAL) ? calloc(1, VLOG_BUF) : NULL;
+	if ((flags & GRAFT_V_TRIAL) && !vlog) {
 		fail(r, VTL_VERIFY_LOAD, -ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
@@ -302,7 +301,7 @@ int pool_validate(const char *path, unsigned flags, struct pool_report *r)
 		     strerror(-e));
 		goto out;
 	}
-	if (!check_progs(obj, path, r) && (flags & POOL_V_TRIAL))
+	if (!check_progs(obj, path, r) && (flags & GRAFT_V_TRIAL))
 		trial_load(obj, path, vlog, r);
 	bpf_object__close(obj);
 out:

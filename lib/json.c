@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* A small streaming JSON writer: always valid output, strings escaped
- * (bytes >= 0x80 as \u00XX so the output is valid even for non-UTF-8).
- * Compact output uses Python's separators: {"a": 1, "b": [2, 3]}. */
+/* The JSON writer: see json.h. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vtlctl.h"
+#include "json.h"
 
 #define JSON_DEPTH 32
 
@@ -138,6 +137,21 @@ void json_int(struct json *j, int64_t v)
 	fprintf(j->f, "%" PRId64, v);
 }
 
+void json_double(struct json *j, double v, int decimals)
+{
+	sep(j);
+	if (!isfinite(v))
+		fputs("null", j->f);
+	else
+		fprintf(j->f, "%.*f", decimals < 0 ? 0 : decimals > 17 ? 17 : decimals, v);
+}
+
+void json_null(struct json *j)
+{
+	sep(j);
+	fputs("null", j->f);
+}
+
 void json_bool(struct json *j, int v)
 {
 	sep(j);
@@ -154,4 +168,16 @@ void json_kv_uint(struct json *j, const char *k, uint64_t v)
 {
 	json_key(j, k);
 	json_uint(j, v);
+}
+
+void json_kv_double(struct json *j, const char *k, double v, int decimals)
+{
+	json_key(j, k);
+	json_double(j, v, decimals);
+}
+
+void json_kv_bool(struct json *j, const char *k, int v)
+{
+	json_key(j, k);
+	json_bool(j, v);
 }

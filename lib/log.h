@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-#ifndef VTLD_LOG_H
-#define VTLD_LOG_H
+/*
+ * Logging shared by vtld, vtl-hooker and vtl-netem: levels, stderr and/or
+ * syslog, one write per message, libbpf's output routed through it. The
+ * program names itself once (vtl_log_set_ident) before it logs.
+ */
+#ifndef VTL_LIB_LOG_H
+#define VTL_LIB_LOG_H
 
 enum vtl_log_level { VTL_LOG_WARN = 0, VTL_LOG_INFO = 1, VTL_LOG_DEBUG = 2 };
 
 /* Where messages go (--log, "log =" in the configuration file). */
 enum vtl_log_target {
 	VTL_LOG_TO_STDERR = 1,
-	VTL_LOG_TO_SYSLOG = 2,   /* openlog("vtld", LOG_PID, LOG_DAEMON) */
+	VTL_LOG_TO_SYSLOG = 2,   /* openlog(ident, LOG_PID, LOG_DAEMON) */
 	VTL_LOG_TO_BOTH   = 3,
 };
 
+/* The name on every line and in syslog ("vtld" unless set). */
+void vtl_log_set_ident(const char *name);
 void vtl_log_set_level(enum vtl_log_level lvl);
+enum vtl_log_level vtl_log_level(void);
 /* Select the targets (VTL_LOG_TO_*); opens or closes syslog as needed.
  * On stderr, when stderr is the systemd journal ($JOURNAL_STREAM), each
  * line carries a "<N>" priority prefix instead of the timestamp. */
