@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The control socket (AF_UNIX, SOCK_SEQPACKET): one message is one
- * vtl_ipc_hdr + body. Every message is checked (size, magic, type, body
- * length) and a bad one gets a VTL_IPC_ERROR reply naming the problem;
- * the daemon keeps serving everyone else.
+ * The control socket (app.h): AF_UNIX, SOCK_SEQPACKET, one message is one
+ * vtl_ipc_hdr + body. A message is checked before any handler sees it:
+ * its size, magic, reserved fields, that the header's length is the
+ * body's, that its type is a request some table serves, that the body has
+ * the length that request takes, and that it carries a descriptor only
+ * if that request takes one. A bad message gets a VTL_IPC_ERROR reply
+ * naming the problem; the daemon keeps serving everyone else.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,15 +19,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <vtl/errors.h>
+#include "app.h"
 #include "log.h"
 #include "unixsock.h"
-#include "vtld.h"
 
 #define MAX_CLIENTS 1024
 
-static int n_clients;
-
-int client_send(struct client *c, __u16 type, const void *body, __u32 len)
+int ipc_send_fd(int fd, __u16 type, const void *body, __u32 len)
 {
 	struct vtl_ipc_hdr h = { .magic = VTL_IPC_MAGIC, .type = type, .len = len };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, len } };
@@ -32,23 +33,47 @@ int client_send(struct client *c, __u16 type, const void *body, __u32 len)
 
 	/* control replies are small; a client whose buffer is full of data
 	 * gets a bounded wait (SO_SNDTIMEO) rather than a lost reply */
-	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) < 0) {
-		pr_debug("client %d: reply type %u lost: %s\n", c->fd, type, strerror(errno));
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) < 0) {
+		pr_debug("client %d: reply type %u lost: %s\n", fd, type, strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-int client_send_error(struct client *c, int code, const char *fmt, ...)
+static int vsend_error(int fd, int code, const char *fmt, va_list ap)
 {
 	struct vtl_ipc_error e = { .code = code };
+
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	pr_debug("client %d: error %d: %s\n", fd, code, e.msg);
+	return ipc_send_fd(fd, VTL_IPC_ERROR, &e, sizeof(e));
+}
+
+int ipc_send_error_fd(int fd, int code, const char *fmt, ...)
+{
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	r = vsend_error(fd, code, fmt, ap);
 	va_end(ap);
-	pr_debug("client %d: error %d: %s\n", c->fd, code, e.msg);
-	return client_send(c, VTL_IPC_ERROR, &e, sizeof(e));
+	return r;
+}
+
+int client_send(struct client *c, __u16 type, const void *body, __u32 len)
+{
+	return ipc_send_fd(c->fd, type, body, len);
+}
+
+int client_send_error(struct client *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsend_error(c->fd, code, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static __u32 client_events(const struct client *c)
@@ -56,32 +81,31 @@ static __u32 client_events(const struct client *c)
 	return (c->rd_paused ? 0 : EPOLLIN) | (c->wr_waiting ? EPOLLOUT : 0);
 }
 
-void client_pause_read(struct vtld *d, struct client *c, bool pause)
+void client_pause_read(struct client *c, bool pause)
 {
 	if (c->rd_paused == pause)
 		return;
 	c->rd_paused = pause;
-	ep_mod(d, c->fd, client_events(c), &c->ep);
+	ep_mod(c->app->lp, c->fd, client_events(c), &c->ep);
 }
 
-void client_want_write(struct vtld *d, struct client *c, bool want)
+void client_want_write(struct client *c, bool want)
 {
 	if (c->wr_waiting == want)
 		return;
 	c->wr_waiting = want;
-	ep_mod(d, c->fd, client_events(c), &c->ep);
+	ep_mod(c->app->lp, c->fd, client_events(c), &c->ep);
 }
 
-static void client_free(struct vtld *d, struct client *c)
+static void client_free(struct client *c)
 {
+	struct app *a = c->app;
 	struct client **pp;
 
-	if (c->s)
-		cb_app_gone(d, c->s);
-	stream_close(d, c);
-	ep_del(d, c->fd);
+	app_client_gone(a, c);
+	ep_del(a->lp, c->fd);
 	close(c->fd);
-	for (pp = &d->clients; *pp; pp = &(*pp)->next) {
+	for (pp = &a->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
@@ -89,238 +113,52 @@ static void client_free(struct vtld *d, struct client *c)
 	}
 	free(c->buf);
 	free(c);
-	n_clients--;
+	a->n_clients--;
 }
 
-int ipc_n_clients(void)
+void ipc_add_table(struct app *a, const struct ipc_handler *h, size_t n, void *ctx)
 {
-	return n_clients;
+	if (a->n_tables < APP_TABLES)
+		a->tables[a->n_tables++] = (struct ipc_table){ h, n, ctx };
 }
 
-void ctl_fill_session_info(struct vtld *d, const struct session *s,
-			   struct vtl_ipc_session_info *si)
+static void dispatch(struct app *a, struct client *c, const struct vtl_ipc_hdr *h,
+		     const __u8 *body, int *fdp)
 {
-	const struct vtl_state *k = launcher_state(&d->l, s->slot);
+	for (int t = 0; t < a->n_tables; t++) {
+		const struct ipc_table *tb = &a->tables[t];
 
-	memset(si, 0, sizeof(*si));
-	si->session_id = s->id;
-	si->peer_addr = s->peer_addr;
-	si->slot = s->slot;
-	si->state = s->state;
-	si->initiator = s->initiator;
-	si->window = s->window;
-	memcpy(si->graft, s->pg->meta.name, sizeof(si->graft));
-	si->snd_nxt = k->snd_nxt;
-	si->snd_una = k->snd_una;
-	si->rcv_acked = k->rcv_acked;
-	si->srtt_us = k->srtt_us;
-	si->rto_us = k->rto_us;
-	si->tx_data = k->tx_data;
-	si->tx_retx = k->tx_retx;
-	si->rx_data = k->rx_data;
-	si->timeouts = k->timeouts;
-	si->bytes_tx = s->bytes_tx;
-	si->bytes_rx = s->bytes_rx;
-}
+		for (size_t i = 0; i < tb->n; i++) {
+			const struct ipc_handler *x = &tb->h[i];
 
-static void send_status(struct vtld *d, struct client *c)
-{
-	size_t cap = sizeof(struct vtl_ipc_status) + POOL_MAX * sizeof(struct vtl_ipc_graft_info) +
-		     VTL_MAX_SESSIONS * sizeof(struct vtl_ipc_session_info);
-	struct vtl_ipc_status *st;
-	struct vtl_ipc_graft_info *gi;
-	struct vtl_ipc_session_info *si;
-	__u8 *buf = calloc(1, cap);
-
-	if (!buf) {
-		client_send_error(c, -ENOMEM, "out of memory");
-		return;
-	}
-	st = (void *)buf;
-	snprintf(st->ifname, sizeof(st->ifname), "%s", d->cfg.ifname);
-	st->ifindex = (__u32)d->ifindex;
-	st->xdp_prog_id = d->l.xdp_prog_id;
-	st->tc_prog_id = d->l.tc_prog_id;
-	st->uptime_ms = (now_ns() - d->start_ns) / 1000000;
-	launcher_counters(&d->l, st->cnt_xdp, st->cnt_tc);
-	gi = (void *)(st + 1);
-	for (int i = 0; i < d->pool.n; i++) {
-		const struct pool_graft *g = &d->pool.g[i];
-
-		if (g->state != PG_OK)  /* replaced or free: not in the pool */
-			continue;
-		memcpy(gi->name, g->meta.name, sizeof(gi->name));
-		gi->version = g->meta.version;
-		gi->services = g->meta.services;
-		gi->roles = g->meta.roles;
-		gi->window_default = g->meta.window_default;
-		gi->window_max = g->meta.window_max;
-		gi->loaded = (__u32)g->users;
-		memcpy(gi->hash, g->hash, sizeof(gi->hash));
-		st->n_grafts++;
-		gi++;
-	}
-	si = (void *)gi;
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
-		if (!d->slots[i])
-			continue;
-		ctl_fill_session_info(d, d->slots[i], si);
-		si++;
-		st->n_sessions++;
-	}
-	st->n_queues = (__u32)db_nqueues(d);
-	client_send(c, VTL_IPC_STATUS, buf, (__u32)((__u8 *)si - buf));
-	free(buf);
-}
-
-/* vtlctl session show ID / session swap ID GRAFT */
-static void session_request(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
-			    const __u8 *body)
-{
-	struct vtl_ipc_session_swap_req sw;
-	struct vtl_ipc_session_req q;
-	struct vtl_ipc_session_show o;
-	struct session *s;
-	char name[VTL_GRAFT_NAME_MAX + 1] = "", err[256];
-	int e;
-
-	if (h->type == VTL_IPC_SESSION_SHOW_REQ) {
-		if (h->len != sizeof(q)) {
-			client_send_error(c, -VTL_E_PROTO, "SESSION_SHOW_REQ body is %u bytes, "
-					  "expected %zu", h->len, sizeof(q));
+			if (x->type != h->type)
+				continue;
+			if (*fdp >= 0 && !(x->flags & IPC_FD)) {
+				client_send_error(c, -VTL_E_PROTO, "message type %u carries a file "
+						  "descriptor", h->type);
+				return;
+			}
+			if ((x->flags & IPC_VARLEN) ? h->len > x->len : h->len != x->len) {
+				client_send_error(c, -VTL_E_PROTO, "%s body is %u bytes, expected %s%u",
+						  x->name, h->len,
+						  (x->flags & IPC_VARLEN) ? "at most " : "", x->len);
+				return;
+			}
+			x->fn(tb->ctx, c, body, h->len, fdp);
 			return;
 		}
-		memcpy(&q, body, sizeof(q));
-		s = session_by_id(d, q.session_id);
-		if (!s) {
-			client_send_error(c, -ENOENT, "no session %08x", q.session_id);
-			return;
-		}
-		memset(&o, 0, sizeof(o));
-		ctl_fill_session_info(d, s, &o.info);
-		netmon_show(d, s, &o);
-		client_send(c, VTL_IPC_SESSION_SHOW, &o, sizeof(o));
-		return;
 	}
-	if (h->len != sizeof(sw)) {
-		client_send_error(c, -VTL_E_PROTO, "SESSION_SWAP_REQ body is %u bytes, expected %zu",
-				  h->len, sizeof(sw));
-		return;
-	}
-	memcpy(&sw, body, sizeof(sw));
-	memcpy(name, sw.graft, VTL_GRAFT_NAME_MAX);
-	s = session_by_id(d, sw.session_id);
-	if (!s) {
-		client_send_error(c, -ENOENT, "no session %08x", sw.session_id);
-		return;
-	}
-	if (sw.window && sw.window != s->window) {
-		client_send_error(c, -VTL_E_BADPARAM, "a swap keeps the session's window (%u)",
-				  s->window);
-		return;
-	}
-	e = swap_start(d, s, name, sw.max_loss_ppm, VTL_SWAP_BY_OPERATOR, 0, err, sizeof(err));
-	if (e) {
-		client_send_error(c, e, "%s", err);
-		return;
-	}
-	q.session_id = s->id;
-	q.pad = 0;
-	client_send(c, VTL_IPC_SESSION_SWAP, &q, sizeof(q));
-}
-
-static void handle_msg(struct vtld *d, struct client *c, const struct vtl_ipc_hdr *h,
-		       const __u8 *body, int *fdp)
-{
-	if (*fdp >= 0 && h->type != VTL_IPC_ATTACH) {
+	if (*fdp >= 0)
 		client_send_error(c, -VTL_E_PROTO, "message type %u carries a file descriptor",
 				  h->type);
-		return;
-	}
-	switch (h->type) {
-	case VTL_IPC_OPEN:
-		if (h->len != sizeof(struct vtl_ipc_open)) {
-			client_send_error(c, -VTL_E_PROTO, "OPEN body is %u bytes, expected %zu",
-					  h->len, sizeof(struct vtl_ipc_open));
-			return;
-		}
-		cb_open(d, c, (const struct vtl_ipc_open *)body);
-		return;
-	case VTL_IPC_DATA:
-		if (!c->s || c->state != CL_SESSION || !c->s->initiator || c->s->app_shut ||
-		    c->s->state != S_OPEN) {
-			client_send_error(c, -VTL_E_STATE, "DATA outside an open sending session");
-			return;
-		}
-		if (c->sfd >= 0) {
-			client_send_error(c, -VTL_E_STATE, "DATA on a session with an attached "
-					  "stream");
-			return;
-		}
-		if (bb_room(&c->s->txq) < h->len) {
-			client_send_error(c, -VTL_E_PROTO, "DATA while the queue is full");
-			return;
-		}
-		bb_push(&c->s->txq, body, h->len);
-		if (bb_room(&c->s->txq) < VTL_IPC_MAX_DATA)
-			client_pause_read(d, c, true);
-		db_send_data(d, c->s);
-		return;
-	case VTL_IPC_SHUTDOWN:
-		if (h->len || !c->s || c->state != CL_SESSION || !c->s->initiator) {
-			client_send_error(c, -VTL_E_STATE, "SHUTDOWN outside a sending session");
-			return;
-		}
-		if (c->sfd >= 0) {
-			client_send_error(c, -VTL_E_STATE, "SHUTDOWN on a session with an attached "
-					  "stream (its end is the stream's EOF)");
-			return;
-		}
-		cb_app_shutdown(d, c->s);
-		return;
-	case VTL_IPC_ATTACH:
-		stream_attach(d, c, body, h->len, fdp);
-		return;
-	case VTL_IPC_GRAFT_LIST_REQ:
-		pool_ipc_list(d, c, body, h->len);
-		return;
-	case VTL_IPC_GRAFT_VERIFY_REQ:
-		pool_ipc_verify(d, c, body, h->len);
-		return;
-	case VTL_IPC_SESSION_SHOW_REQ:
-	case VTL_IPC_SESSION_SWAP_REQ:
-		session_request(d, c, h, body);
-		return;
-	case VTL_IPC_RULE_LIST_REQ:
-	case VTL_IPC_RULE_ADD_REQ:
-	case VTL_IPC_RULE_DEL_REQ:
-		ctl_ipc_rules(d, c, h, body);
-		return;
-	case VTL_IPC_STATS_REQ:
-		ctl_ipc_stats(d, c, body, h->len);
-		return;
-	case VTL_IPC_GRAFT_LOAD_REQ:
-		pool_ipc_load(d, c, body, h->len);
-		return;
-	case VTL_IPC_GRAFT_UNLOAD_REQ:
-		pool_ipc_unload(d, c, body, h->len);
-		return;
-	case VTL_IPC_STATUS_REQ:
-		if (h->len) {
-			client_send_error(c, -VTL_E_PROTO, "STATUS_REQ carries no body");
-			return;
-		}
-		send_status(d, c);
-		return;
-	default:
+	else
 		client_send_error(c, -VTL_E_PROTO, "message type %u is not a request", h->type);
-	}
 }
 
 /* One message into c->buf (MSG_TRUNC: the real length). A descriptor that
  * came with it (SCM_RIGHTS, only ATTACH may carry one) goes to *fdp; any
  * further ones are closed, and a message whose descriptors did not fit
- * gets -1 in *fdp and an error from handle_msg's check (they were closed
+ * gets -1 in *fdp and an error from the handler's check (they were closed
  * by the kernel). */
 static ssize_t recv_msg(struct client *c, int *fdp)
 {
@@ -356,15 +194,16 @@ static ssize_t recv_msg(struct client *c, int *fdp)
 	return n;
 }
 
-static void client_io(struct vtld *d, void *obj, __u32 events)
+static void client_io(void *obj, __u32 events)
 {
 	struct client *c = obj;
+	struct app *a = c->app;
 	int budget = 64;
 
 	if (events & EPOLLOUT && c->s)
-		db_flush_rx(d, c->s);
+		app_deliver(a, c->s);
 	if (events & (EPOLLHUP | EPOLLERR) && !(events & EPOLLIN)) {
-		client_free(d, c);
+		client_free(c);
 		return;
 	}
 	while (!c->rd_paused && budget--) {
@@ -375,13 +214,13 @@ static void client_io(struct vtld *d, void *obj, __u32 events)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
-			client_free(d, c);
+			client_free(c);
 			return;
 		}
 		if (n == 0 && fd < 0 && (events & (EPOLLHUP | EPOLLRDHUP))) {
 			/* orderly close, or an empty message: SEQPACKET can't tell; a
 			 * closed peer also shows EPOLLHUP/RDHUP */
-			client_free(d, c);
+			client_free(c);
 			return;
 		}
 		if (n == 0)
@@ -400,25 +239,26 @@ static void client_io(struct vtld *d, void *obj, __u32 events)
 		else if (h.flags || h.reserved)
 			client_send_error(c, -VTL_E_PROTO, "reserved header fields are not zero");
 		else
-			handle_msg(d, c, &h, c->buf + sizeof(h), &fd);
+			dispatch(a, c, &h, c->buf + sizeof(h), &fd);
 		if (fd >= 0)
 			close(fd); /* not taken: nobody else will */
 	}
 }
 
-static void accept_clients(struct vtld *d, void *obj, __u32 events)
+static void accept_clients(void *obj, __u32 events)
 {
-	(void)obj;
+	struct app *a = obj;
+
 	(void)events;
 	for (;;) {
 		struct timeval tv = { .tv_sec = 1 };
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		struct client *c;
 
 		if (fd < 0)
 			return;
-		if (n_clients >= MAX_CLIENTS) {
-			pr_warn("control socket: %d clients, refusing more\n", n_clients);
+		if (a->n_clients >= MAX_CLIENTS) {
+			pr_warn("control socket: %d clients, refusing more\n", a->n_clients);
 			close(fd);
 			continue;
 		}
@@ -433,37 +273,40 @@ static void accept_clients(struct vtld *d, void *obj, __u32 events)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		/* the socket is non-blocking for reads; replies use sendmsg
 		 * without MSG_DONTWAIT and SO_SNDTIMEO bounds them */
+		c->app = a;
 		c->fd = fd;
 		c->sfd = -1;
 		c->ep = (struct ep_item){ client_io, c };
-		c->next = d->clients;
-		d->clients = c;
-		n_clients++;
-		ep_add(d, fd, EPOLLIN | EPOLLRDHUP, &c->ep);
+		c->next = a->clients;
+		a->clients = c;
+		a->n_clients++;
+		ep_add(a->lp, fd, EPOLLIN | EPOLLRDHUP, &c->ep);
 	}
 }
 
-int ipc_open(struct vtld *d)
+int ipc_open(struct app *a, const char *path)
 {
 	char err[256];
-	int fd = vtl_unix_listen(d->cfg.socket_path, 128, 0660, err, sizeof(err));
+	int fd;
 
+	snprintf(a->socket_path, sizeof(a->socket_path), "%s", path);
+	fd = vtl_unix_listen(path, 128, 0660, err, sizeof(err));
 	if (fd < 0) {
 		pr_warn("%s\n", err);
 		return fd;
 	}
-	d->listen_fd = fd;
-	d->listen_ep = (struct ep_item){ accept_clients, NULL };
-	return ep_add(d, fd, EPOLLIN, &d->listen_ep);
+	a->listen_fd = fd;
+	a->listen_ep = (struct ep_item){ accept_clients, a };
+	return ep_add(a->lp, fd, EPOLLIN, &a->listen_ep);
 }
 
-void ipc_close(struct vtld *d)
+void ipc_close(struct app *a)
 {
-	while (d->clients)
-		client_free(d, d->clients);
-	if (d->listen_fd >= 0) {
-		close(d->listen_fd);
-		unlink(d->cfg.socket_path);
-		d->listen_fd = -1;
+	while (a->clients)
+		client_free(a->clients);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		unlink(a->socket_path);
+		a->listen_fd = -1;
 	}
 }

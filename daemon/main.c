@@ -1,23 +1,21 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * vtld: the VTL daemon. Sets up the Launcher (root programs attached,
- * canonical graft in slot 0), the Data Broker (AF_XDP + raw socket), the
- * control socket, then runs one epoll loop. Without -f it daemonizes and
- * the parent exits 0 only once the daemon is ready. SIGINT/SIGTERM detach
- * everything it attached and remove its pins and socket.
+ * vtld: the VTL daemon. main() composes the layers (vtld.h) from the
+ * bottom up: the loop, the Launcher (root programs attached, canonical
+ * graft in slot 0), the transport, the wire under it, the session layer
+ * above it, the application layer and the operators' requests on the
+ * control socket, the pool watcher; then it runs the loop. Without -f it
+ * daemonizes and the parent exits 0 only once the daemon is ready.
+ * SIGINT/SIGTERM detach everything it attached and remove its pins and
+ * socket.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <bpf/libbpf.h>
@@ -26,51 +24,94 @@
 #include "log.h"
 #include "vtld.h"
 
-#define TICK_MS 5
+/* ---- how the layers talk upwards ----
+ * The transport reports to the application layer (data to deliver, room
+ * to write, the peer's end) and to the session layer (a session's end,
+ * negotiation frames); ctx is the whole vtld. */
 
-int ep_add(struct vtld *d, int fd, __u32 events, struct ep_item *it)
+static void up_readable(void *ctx, struct tp_sess *t)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = it };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	app_readable(&((struct vtld *)ctx)->app, t);
 }
 
-int ep_mod(struct vtld *d, int fd, __u32 events, struct ep_item *it)
+static void up_writable(void *ctx, struct tp_sess *t)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = it };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) ? -errno : 0;
+	app_writable(&((struct vtld *)ctx)->app, t);
 }
 
-void ep_del(struct vtld *d, int fd)
+static bool up_app_more(void *ctx, struct tp_sess *t)
 {
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+	return app_more(&((struct vtld *)ctx)->app, t);
 }
 
-static void on_signal(struct vtld *d, void *obj, __u32 events)
+static void up_eof(void *ctx, struct tp_sess *t)
 {
-	struct signalfd_siginfo si;
-
-	(void)obj;
-	(void)events;
-	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-			pr_info("signal %u: shutting down\n", si.ssi_signo);
-			d->stop = true;
-		}
-	}
+	app_eof(&((struct vtld *)ctx)->app, t);
 }
 
-static void on_tick(struct vtld *d, void *obj, __u32 events)
+static void up_done(void *ctx, struct tp_sess *t)
 {
-	__u64 exp;
-
-	(void)obj;
-	(void)events;
-	if (read(d->tick_fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
-		pr_debug("timerfd: %s\n", strerror(errno));
-	cb_tick(d);
+	session_done(&((struct vtld *)ctx)->ng, sess_of(t));
 }
+
+static void up_gone(void *ctx, struct tp_sess *t)
+{
+	session_end(&((struct vtld *)ctx)->ng, sess_of(t));
+}
+
+static void up_abort(void *ctx, struct tp_sess *t, int code, const char *why, bool reset_peer)
+{
+	session_abort(&((struct vtld *)ctx)->ng, sess_of(t), code, why, reset_peer);
+}
+
+static void up_nego(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len)
+{
+	nego_on_nego(&((struct vtld *)ctx)->ng, saddr, h, pay, len);
+}
+
+static void up_nego_reply(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay,
+			  __u32 len)
+{
+	nego_on_reply(&((struct vtld *)ctx)->ng, saddr, h, pay, len);
+}
+
+static void up_unreachable(void *ctx, __u32 peer, __u32 sid)
+{
+	nego_on_unreachable(&((struct vtld *)ctx)->ng, peer, sid);
+}
+
+static const struct tp_up tp_up = {
+	.readable = up_readable,
+	.writable = up_writable,
+	.app_more = up_app_more,
+	.eof = up_eof,
+	.done = up_done,
+	.gone = up_gone,
+	.abort = up_abort,
+	.nego = up_nego,
+	.nego_reply = up_nego_reply,
+	.unreachable = up_unreachable,
+};
+
+static void pool_added(void *ctx, struct pool_graft *pg)
+{
+	nego_prewarm(&((struct vtld *)ctx)->ng, pg);
+}
+
+static const struct pw_ops pw_ops = {
+	.added = pool_added,
+	.answer = ctl_pool_answer,
+};
+
+static void on_tick(void *ctx)
+{
+	struct vtld *d = ctx;
+
+	nego_tick(&d->ng);
+	tp_tick(&d->tp);
+}
+
+/* ---- set up and tear down ---- */
 
 static int iface_info(struct vtld *d)
 {
@@ -99,18 +140,14 @@ static int setup(struct vtld *d)
 		.ifindex = 0, .ifname = d->cfg.ifname, .bpf_root = d->cfg.bpf_root,
 		.retx_bufs = d->cfg.retx_bufs,
 	};
-	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
-				  .it_value = { 0, TICK_MS * 1000000L } };
 	struct pool_graft *cg;
-	sigset_t mask;
 	char err[512];
 	int e;
 
-	d->listen_fd = -1;
 	d->start_ns = now_ns();
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0)
-		return -errno;
+	e = loop_open(&d->loop, on_tick, d);
+	if (e)
+		return e;
 	e = iface_info(d);
 	if (e)
 		return e;
@@ -143,66 +180,45 @@ static int setup(struct vtld *d)
 	e = launcher_slot_set(&d->l, VTL_SLOT_CANONICAL, d->canon);
 	if (e)
 		return e;
+	/* the layers, bottom up */
+	tp_init(&d->tp, d->l.state, now_ns, d->cfg.peer_timeout_ms);
+	tp_set_up(&d->tp, &tp_up, d);
+	nego_init(&d->ng, &d->tp, &d->l, &d->pool, &d->rules, &d->cfg, d->mss, d->canon);
+	nego_set_app(&d->ng, &app_sess_ops, &d->app);
+	app_init(&d->app, &d->loop, &d->ng, &d->tp);
+	ctl_init(d);
 	for (int i = 0; i < d->pool.n; i++)
 		if (d->pool.g[i].state == PG_OK)
-			cb_prewarm(d, &d->pool.g[i]);
-	e = db_open(d);
+			nego_prewarm(&d->ng, &d->pool.g[i]);
+	e = wire_open(&d->w, &d->loop, &d->tp, d->cfg.ifname, launcher_map_fd(&d->l, "vtl_xsks"),
+		      launcher_map_fd(&d->l, "vtl_events"));
 	if (e)
 		return e;
-	e = ipc_open(d);
+	e = ipc_open(&d->app, d->cfg.socket_path);
 	if (e)
 		return e;
-	e = pool_watch_open(d);
-	if (e)
-		return e;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	d->sig_ep = (struct ep_item){ on_signal, NULL };
-	e = d->sig_fd < 0 ? -errno : ep_add(d, d->sig_fd, EPOLLIN, &d->sig_ep);
-	if (e)
-		return e;
-	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->tick_fd < 0 || timerfd_settime(d->tick_fd, 0, &its, NULL))
-		return -errno;
-	d->tick_ep = (struct ep_item){ on_tick, NULL };
-	return ep_add(d, d->tick_fd, EPOLLIN, &d->tick_ep);
+	return pool_watch_open(&d->pw, &d->loop, &d->pool, &d->l, &pw_ops, d);
 }
 
 static void teardown(struct vtld *d)
 {
-	pool_watch_close(d);
-	ipc_close(d);
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++)
-		if (d->slots[i])
-			cb_abort(d, d->slots[i], -VTL_E_DAEMON, "vtld is shutting down", true);
-	db_close(d);
+	if (d->pw)
+		pool_watch_close(d->pw);
+	d->pw = NULL;
+	if (d->app.lp)
+		ipc_close(&d->app);
+	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+		struct session *s = d->tp.wire ? session_at(&d->ng, i) : NULL;
+
+		if (s)
+			session_abort(&d->ng, s, -VTL_E_DAEMON, "vtld is shutting down", true);
+	}
+	wire_close(d->w);
+	d->w = NULL;
 	launcher_close(&d->l); /* detaches XDP and TC, removes pins */
 	if (d->cfg.pidfile[0])
 		unlink(d->cfg.pidfile);
-	if (d->epfd >= 0)
-		close(d->epfd);
-}
-
-static void run(struct vtld *d)
-{
-	struct epoll_event evs[64];
-
-	while (!d->stop) {
-		int n = epoll_wait(d->epfd, evs, 64, 1000);
-
-		if (n < 0 && errno != EINTR) {
-			pr_warn("epoll_wait: %s\n", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			struct ep_item *it = evs[i].data.ptr;
-
-			it->fn(d, it->obj, evs[i].events);
-		}
-	}
+	loop_close(&d->loop);
 }
 
 int main(int argc, char **argv)
@@ -215,6 +231,7 @@ int main(int argc, char **argv)
 	e = vtld_config_parse(&d.cfg, argc, argv);
 	if (e)
 		return e > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	vtl_log_set_ident("vtld");
 	vtl_log_set_level(d.cfg.verbosity > 2 ? VTL_LOG_DEBUG : (enum vtl_log_level)d.cfg.verbosity);
 	vtl_log_set_target(d.cfg.log_target);
 	vtl_log_init_libbpf();
@@ -223,7 +240,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtld: cannot daemonize: %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}
-	d.epfd = -1;
+	d.loop.epfd = d.loop.sig_fd = d.loop.tick_fd = -1;
+	d.app.listen_fd = -1;
 	e = setup(&d);
 	if (e) {
 		pr_warn("startup failed: %s\n", strerror(-e));
@@ -244,7 +262,7 @@ int main(int argc, char **argv)
 			pr_warn("readiness pipe: %s\n", strerror(errno));
 		close(ready_fd);
 	}
-	run(&d);
+	loop_run(&d.loop);
 	teardown(&d);
 	pr_info("stopped; nothing left attached on %s\n", d.cfg.ifname);
 	return EXIT_SUCCESS;

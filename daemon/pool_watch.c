@@ -13,8 +13,9 @@
  * Only the epoll thread touches struct pool and the Launcher. The worker
  * sees a job (a path) and fills its report; a result for a file that
  * changed again meanwhile is dropped, because the later event has its own
- * job. GRAFT_VERIFY requests run on the same worker; the reply goes to a
- * dup of the client's socket, so a client that left costs nothing.
+ * job. Clients' requests (graft verify, graft load) run on the same
+ * worker; the answer is the caller's (struct pw_ops), on a dup of the
+ * client's socket, so a client that left costs nothing.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,12 +30,14 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <vtl/errors.h>
+#include "launcher.h"
 #include "log.h"
-#include "vtld.h"
+#include "loop.h"
+#include "pool.h"
+#include "pool_watch.h"
 
 #define PW_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | \
 		 IN_DELETE_SELF | IN_MOVE_SELF)
-#define PW_MAX_VERIFY 8   /* GRAFT_VERIFY requests queued at once */
 
 struct pw_job {
 	struct pw_job *next;
@@ -46,6 +49,11 @@ struct pw_job {
 };
 
 struct pool_watch {
+	struct loop *lp;
+	struct pool *pool;
+	struct launcher *l;
+	const struct pw_ops *ops;
+	void *ctx;
 	int ifd, wd, efd;
 	struct ep_item iep, eep;
 	unsigned vflags;
@@ -128,51 +136,9 @@ static int queue(struct pool_watch *w, const char *path, int reply_fd)
 	return queue_kind(w, path, reply_fd, reply_fd < 0 ? PW_FILE : PW_VERIFY, 0);
 }
 
-size_t pool_report_ipc(const struct graft_report *r, struct vtl_ipc_graft_verify *v, void *log)
-{
-	size_t loglen = strnlen(r->log, sizeof(r->log));
-
-	if (loglen > VTL_IPC_VERIFY_LOG_MAX)
-		loglen = VTL_IPC_VERIFY_LOG_MAX;
-	memset(v, 0, sizeof(*v));
-	v->verdict = r->verdict;
-	v->stage = r->stage;
-	v->roles_found = r->roles_found;
-	v->has_meta = r->has_meta;
-	v->load_us = r->load_us;
-	if (r->has_meta)
-		v->meta = r->meta;
-	v->has_hash = r->has_hash;
-	memcpy(v->hash, r->hash, sizeof(v->hash));
-	v->log_len = (__u32)loglen;
-	/* the wire keeps the reason's first 255 bytes */
-	memcpy(v->reason, r->reason, strnlen(r->reason, sizeof(v->reason) - 1));
-	snprintf(v->prog, sizeof(v->prog), "%s", r->prog);
-	if (log)
-		memcpy(log, r->log, loglen);
-	return loglen;
-}
-
-static void send_verify(struct pw_job *j)
-{
-	struct client tmp = { .fd = j->reply_fd, .sfd = -1 };
-	struct vtl_ipc_graft_verify *v;
-	__u8 *buf = malloc(sizeof(*v) + VTL_IPC_VERIFY_LOG_MAX);
-	size_t loglen;
-
-	if (!buf) {
-		client_send_error(&tmp, -ENOMEM, "out of memory");
-		return;
-	}
-	v = (void *)buf;
-	loglen = pool_report_ipc(&j->rep, v, v + 1);
-	client_send(&tmp, VTL_IPC_GRAFT_VERIFY, buf, (__u32)(sizeof(*v) + loglen));
-	free(buf);
-}
-
 /* A pool file's result: apply it unless the file changed since. Returns
  * false when it was not applied for that reason. */
-static bool apply(struct vtld *d, struct pw_job *j)
+static bool apply(struct pool_watch *w, struct pw_job *j)
 {
 	struct graft_fid now;
 
@@ -181,18 +147,18 @@ static bool apply(struct vtld *d, struct pw_job *j)
 			 j->path);
 		return false;
 	}
-	if (pool_apply(&d->pool, j->path, &j->rep))
-		launcher_graft_retire(&d->l, j->path);
+	if (pool_apply(w->pool, j->path, &j->rep))
+		launcher_graft_retire(w->l, j->path);
 	if (j->rep.verdict == 0 && j->rep.has_meta) {
-		struct pool_graft *pg = pool_find(&d->pool, j->rep.meta.name, j->rep.meta.version);
+		struct pool_graft *pg = pool_find(w->pool, j->rep.meta.name, j->rep.meta.version);
 
 		if (pg)
-			cb_prewarm(d, pg); /* a few ms on this thread, once per new file */
+			w->ops->added(w->ctx, pg); /* a few ms on this thread, once per new file */
 	}
 	return true;
 }
 
-static void on_done(struct vtld *d, void *obj, __u32 events)
+static void on_done(void *obj, __u32 events)
 {
 	struct pool_watch *w = obj;
 	struct pw_job *j, *next;
@@ -208,20 +174,16 @@ static void on_done(struct vtld *d, void *obj, __u32 events)
 	for (; j; j = next) {
 		next = j->next;
 		if (j->reply_fd >= 0) {
-			struct client tmp = { .fd = j->reply_fd, .sfd = -1 };
+			bool applied = j->kind == PW_LOAD_COMMIT && apply(w, j);
 
-			if (j->kind == PW_VERIFY)
-				send_verify(j);
-			else if (j->kind == PW_LOAD_PREPARE)
-				pool_load_prepared(d, &tmp, j->path, j->flags, &j->rep);
-			else
-				pool_load_committed(d, &tmp, j->path, &j->rep, apply(d, j));
+			w->ops->answer(w->ctx, j->reply_fd, j->kind, j->flags, j->path, &j->rep,
+				       applied);
 			close(j->reply_fd);
 			pthread_mutex_lock(&w->mu);
 			w->n_verify--;
 			pthread_mutex_unlock(&w->mu);
 		} else {
-			apply(d, j);
+			apply(w, j);
 		}
 		free(j);
 	}
@@ -246,9 +208,9 @@ static void cancel(struct pool_watch *w, const char *path)
 
 /* Bring the pool in line with the directory without trusting events: files
  * gone leave, files new or changed (identity) are validated. */
-static void resync(struct vtld *d)
+static void resync(struct pool_watch *w)
 {
-	struct pool *p = &d->pool;
+	struct pool *p = w->pool;
 	char path[PATH_MAX];
 	struct graft_fid f;
 	struct dirent *de;
@@ -258,7 +220,7 @@ static void resync(struct vtld *d)
 		struct pool_graft *g = &p->g[i];
 
 		if (g->state == PG_OK && !graft_fid_of(g->path, &f) && pool_remove(p, g->path))
-			launcher_graft_retire(&d->l, g->path);
+			launcher_graft_retire(w->l, g->path);
 	}
 	dir = opendir(p->dir);
 	if (!dir)
@@ -274,12 +236,12 @@ static void resync(struct vtld *d)
 			known = p->g[i].state == PG_OK && !strcmp(p->g[i].path, path) &&
 				graft_fid_eq(&p->g[i].fid, &f);
 		if (!known)
-			queue(d->pw, path, -1);
+			queue(w, path, -1);
 	}
 	closedir(dir);
 }
 
-static void on_inotify(struct vtld *d, void *obj, __u32 events)
+static void on_inotify(void *obj, __u32 events)
 {
 	struct pool_watch *w = obj;
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -294,23 +256,23 @@ static void on_inotify(struct vtld *d, void *obj, __u32 events)
 			p += sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				pr_warn("graft pool: inotify queue overflowed; rescanning %s\n",
-					d->pool.dir);
-				resync(d);
+					w->pool->dir);
+				resync(w);
 				continue;
 			}
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 				pr_warn("graft pool: directory %s was removed or moved; the pool "
-					"stays as it is, but is no longer watched\n", d->pool.dir);
+					"stays as it is, but is no longer watched\n", w->pool->dir);
 				continue;
 			}
 			if (!ev->len || !pool_is_graft_name(ev->name) ||
-			    snprintf(path, sizeof(path), "%s/%s", d->pool.dir, ev->name) >=
+			    snprintf(path, sizeof(path), "%s/%s", w->pool->dir, ev->name) >=
 			    (int)sizeof(path))
 				continue;
 			if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
 				cancel(w, path);
-				if (pool_remove(&d->pool, path))
-					launcher_graft_retire(&d->l, path);
+				if (pool_remove(w->pool, path))
+					launcher_graft_retire(w->l, path);
 			}
 			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
 				pr_debug("graft pool: %s written; validating\n", path);
@@ -320,24 +282,30 @@ static void on_inotify(struct vtld *d, void *obj, __u32 events)
 	}
 }
 
-int pool_watch_open(struct vtld *d)
+int pool_watch_open(struct pool_watch **out, struct loop *lp, struct pool *pool,
+		    struct launcher *l, const struct pw_ops *ops, void *ctx)
 {
 	struct pool_watch *w = calloc(1, sizeof(*w));
 	sigset_t all, old;
 	int e;
 
+	*out = w;
 	if (!w)
 		return -ENOMEM;
-	d->pw = w;
+	w->lp = lp;
+	w->pool = pool;
+	w->l = l;
+	w->ops = ops;
+	w->ctx = ctx;
 	w->ifd = w->efd = -1;
-	w->vflags = d->pool.vflags;
+	w->vflags = pool->vflags;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0)
 		return -errno;
 	w->eep = (struct ep_item){ on_done, w };
-	e = ep_add(d, w->efd, EPOLLIN, &w->eep);
+	e = ep_add(lp, w->efd, EPOLLIN, &w->eep);
 	if (e)
 		return e;
 	/* signals are vtld's signalfd's: the worker must never take one */
@@ -351,28 +319,27 @@ int pool_watch_open(struct vtld *d)
 	}
 	w->thr_up = true;
 	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	w->wd = w->ifd < 0 ? -1 : inotify_add_watch(w->ifd, d->pool.dir, PW_MASK);
+	w->wd = w->ifd < 0 ? -1 : inotify_add_watch(w->ifd, pool->dir, PW_MASK);
 	if (w->wd < 0) {
 		/* not fatal: the pool works, it just does not follow the directory */
 		pr_warn("graft pool: cannot watch %s: %s; new files need a restart\n",
-			d->pool.dir, strerror(errno));
+			pool->dir, strerror(errno));
 		if (w->ifd >= 0)
 			close(w->ifd);
 		w->ifd = -1;
 		return 0;
 	}
 	w->iep = (struct ep_item){ on_inotify, w };
-	e = ep_add(d, w->ifd, EPOLLIN, &w->iep);
+	e = ep_add(lp, w->ifd, EPOLLIN, &w->iep);
 	if (e)
 		return e;
-	resync(d);  /* whatever changed between the startup scan and the watch */
-	pr_debug("graft pool: watching %s\n", d->pool.dir);
+	resync(w);  /* whatever changed between the startup scan and the watch */
+	pr_debug("graft pool: watching %s\n", pool->dir);
 	return 0;
 }
 
-void pool_watch_close(struct vtld *d)
+void pool_watch_close(struct pool_watch *w)
 {
-	struct pool_watch *w = d->pw;
 	struct pw_job *j, *next;
 
 	if (!w)
@@ -393,96 +360,37 @@ void pool_watch_close(struct vtld *d)
 		}
 	}
 	if (w->ifd >= 0) {
-		ep_del(d, w->ifd);
+		ep_del(w->lp, w->ifd);
 		close(w->ifd);
 	}
 	if (w->efd >= 0) {
-		ep_del(d, w->efd);
+		ep_del(w->lp, w->efd);
 		close(w->efd);
 	}
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
-	d->pw = NULL;
 }
 
-/* ---- control socket requests ---------------------------------------------- */
+/* ---- clients' requests ------------------------------------------------------ */
 
-void pool_ipc_list(struct vtld *d, struct client *c, const void *body, __u32 len)
+int pool_watch_request(struct pool_watch *w, int client_fd, const char *path, enum pw_kind kind,
+		       __u32 flags)
 {
-	enum { PAGE = (VTL_IPC_MAX_DATA - sizeof(struct vtl_ipc_graft_list)) /
-		      sizeof(struct vtl_ipc_graft_entry) };
-	struct vtl_ipc_graft_list_req q;
-	struct vtl_ipc_graft_list *h;
-	int total;
-	__u8 *buf;
-
-	if (len != sizeof(q)) {
-		client_send_error(c, -VTL_E_PROTO, "GRAFT_LIST_REQ body is %u bytes, expected %zu",
-				  len, sizeof(q));
-		return;
-	}
-	memcpy(&q, body, sizeof(q));
-	total = pool_list(&d->pool, NULL, 0, 0);
-	if (q.reserved || q.start > (__u32)total) {
-		client_send_error(c, -VTL_E_BADPARAM, "GRAFT_LIST_REQ: start %u of %d entries%s",
-				  q.start, total, q.reserved ? ", reserved not zero" : "");
-		return;
-	}
-	buf = calloc(1, sizeof(*h) + PAGE * sizeof(struct vtl_ipc_graft_entry));
-	if (!buf) {
-		client_send_error(c, -ENOMEM, "out of memory");
-		return;
-	}
-	h = (void *)buf;
-	h->total = (__u32)total;
-	h->start = q.start;
-	h->n = (__u32)total - q.start < PAGE ? (__u32)total - q.start : PAGE;
-	pool_list(&d->pool, (void *)(h + 1), (int)q.start, (int)h->n);
-	client_send(c, VTL_IPC_GRAFT_LIST, buf,
-		    (__u32)(sizeof(*h) + h->n * sizeof(struct vtl_ipc_graft_entry)));
-	free(buf);
-}
-
-void pool_ipc_verify(struct vtld *d, struct client *c, const void *body, __u32 len)
-{
-	const struct vtl_ipc_graft_verify_req *q = body;
-
-	if (len != sizeof(*q)) {
-		client_send_error(c, -VTL_E_PROTO, "GRAFT_VERIFY_REQ body is %u bytes, "
-				  "expected %zu", len, sizeof(*q));
-		return;
-	}
-	if (!memchr(q->path, 0, sizeof(q->path)) || q->path[0] != '/') {
-		client_send_error(c, -VTL_E_BADPARAM, "GRAFT_VERIFY_REQ: the path must be "
-				  "absolute and NUL-terminated");
-		return;
-	}
-	pool_watch_request(d, c, q->path, PW_VERIFY, 0);
-}
-
-void pool_watch_request(struct vtld *d, struct client *c, const char *path, enum pw_kind kind,
-			__u32 flags)
-{
-	struct pool_watch *w = d->pw;
 	int fd, busy;
 
-	if (!w || !w->thr_up) {
-		client_send_error(c, -VTL_E_DAEMON, "graft validation is not running");
-		return;
-	}
+	if (!w || !w->thr_up)
+		return -VTL_E_DAEMON;
 	pthread_mutex_lock(&w->mu);
 	busy = w->n_verify >= PW_MAX_VERIFY;
 	pthread_mutex_unlock(&w->mu);
-	if (busy) {
-		client_send_error(c, -EBUSY, "%d verifications already queued; try again",
-				  PW_MAX_VERIFY);
-		return;
-	}
-	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (busy)
+		return -EBUSY;
+	fd = fcntl(client_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0 || queue_kind(w, path, fd, kind, flags)) {
 		if (fd >= 0)
 			close(fd);
-		client_send_error(c, -ENOMEM, "cannot queue the verification");
+		return -ENOMEM;
 	}
+	return 0;
 }

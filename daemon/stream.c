@@ -23,43 +23,45 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <vtl/errors.h>
+#include "app.h"
 #include "log.h"
-#include "vtld.h"
+#include "session.h"
 
 /* read from the socket only when the session queue has this much room */
 #define STREAM_MIN_ROOM (64u << 10)
 /* reads per wake-up, so one fast application does not starve the rest */
 #define STREAM_READS    8
 
-static void stream_io(struct vtld *d, void *obj, __u32 events);
+static void stream_io(void *obj, __u32 events);
 
 /* Have epoll watch the stream for events (0: not at all). A socket that is
  * not waited for stays out of the epoll set: HUP and ERR are reported even
  * when not asked for, and would wake us in a loop. */
-static void stream_poll(struct vtld *d, struct client *c, __u32 events)
+static void stream_poll(struct client *c, __u32 events)
 {
 	if (c->sfd < 0)
 		return;
 	if (!events) {
 		if (c->s_polled)
-			ep_del(d, c->sfd);
+			ep_del(c->app->lp, c->sfd);
 		c->s_polled = false;
 		return;
 	}
 	if (c->s_polled) {
-		ep_mod(d, c->sfd, events, &c->sep);
+		ep_mod(c->app->lp, c->sfd, events, &c->sep);
 		return;
 	}
 	c->sep = (struct ep_item){ stream_io, c };
-	if (ep_add(d, c->sfd, events, &c->sep) == 0)
+	if (ep_add(c->app->lp, c->sfd, events, &c->sep) == 0)
 		c->s_polled = true;
 }
 
-void stream_close(struct vtld *d, struct client *c)
+void stream_close(struct app *a, struct client *c)
 {
+	(void)a;
 	if (!c || c->sfd < 0)
 		return;
-	stream_poll(d, c, 0);
+	stream_poll(c, 0);
 	close(c->sfd);
 	c->sfd = -1;
 	c->s_held = false;
@@ -70,82 +72,77 @@ bool stream_held(const struct client *c)
 	return c && c->sfd >= 0 && c->s_held;
 }
 
-static void stream_fail(struct vtld *d, struct session *s, const char *what, int err)
+static void stream_fail(struct app *a, struct session *s, const char *what, int err)
 {
 	char why[128];
 
 	snprintf(why, sizeof(why), "attached stream: %s: %s", what, strerror(err));
-	cb_abort(d, s, -err, why, true);
+	session_abort(a->ng, s, -err, why, true);
 }
 
 /* Sender: move what the socket holds into the session queue, as room
  * allows, and send it. */
-void stream_pull(struct vtld *d, struct session *s)
+void stream_pull(struct app *a, struct session *s)
 {
-	struct client *c = s->cl;
+	struct client *c = s->owner;
 
 	for (int i = 0; i < STREAM_READS; i++) {
-		struct bytebuf *q = &s->txq;
-		size_t room = bb_room(q), tail = (q->head + q->len) % q->cap;
 		struct iovec iov[2];
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 1 };
+		struct msghdr m = { .msg_iov = iov };
 		ssize_t n;
 
-		if (!c || c->sfd < 0 || s->app_shut)
+		if (!c || c->sfd < 0 || s->tp.app_shut)
 			return;
-		if (room < STREAM_MIN_ROOM) {
-			stream_poll(d, c, 0); /* db_send_data resumes us (stream_resume) */
+		if (tp_tx_room(&s->tp) < STREAM_MIN_ROOM) {
+			stream_poll(c, 0); /* the transport resumes us (stream_resume) */
 			return;
 		}
-		iov[0] = (struct iovec){ q->buf + tail, room < q->cap - tail ? room : q->cap - tail };
-		if (iov[0].iov_len < room) {
-			iov[1] = (struct iovec){ q->buf, room - iov[0].iov_len };
-			m.msg_iovlen = 2;
-		}
+		m.msg_iovlen = (size_t)tp_tx_space(&s->tp, iov);
 		n = recvmsg(c->sfd, &m, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				stream_poll(d, c, EPOLLIN);
+				stream_poll(c, EPOLLIN);
 				/* nothing more queued: a short frame held back
 				 * for more (Nagle) may go now */
-				if (s->txq.len)
-					db_send_data(d, s);
+				if (s->tp.txq.len)
+					tp_output(a->tp, &s->tp);
 				return;
 			}
-			stream_fail(d, s, "read", errno);
+			stream_fail(a, s, "read", errno);
 			return;
 		}
 		if (n == 0) { /* the application's FIN: our SHUTDOWN */
 			pr_debug("session %08x: attached stream ended, %llu bytes queued so far\n",
-				 s->id, (unsigned long long)(s->bytes_tx + q->len));
-			stream_close(d, c);
-			cb_app_shutdown(d, s);
+				 s->tp.id, (unsigned long long)(s->tp.bytes_tx + s->tp.txq.len));
+			stream_close(a, c);
+			tp_shutdown(a->tp, &s->tp);
 			return;
 		}
-		q->len += (size_t)n;
-		db_send_data(d, s);
+		tp_tx_commit(&s->tp, (size_t)n);
+		tp_output(a->tp, &s->tp);
 	}
-	stream_poll(d, c, EPOLLIN); /* more next round */
+	stream_poll(c, EPOLLIN); /* more next round */
 }
 
-/* Sender: the queue has room again (called by db_send_data). */
-void stream_resume(struct vtld *d, struct session *s)
+/* Sender: the queue has room again (the transport says so). */
+void stream_resume(struct app *a, struct session *s)
 {
-	struct client *c = s->cl;
+	struct client *c = s->owner;
 
-	if (c && c->sfd >= 0 && !c->s_polled && s->initiator && !s->app_shut &&
-	    bb_room(&s->txq) >= STREAM_MIN_ROOM)
-		stream_poll(d, c, EPOLLIN);
+	(void)a;
+	if (c && c->sfd >= 0 && !c->s_polled && s->tp.initiator && !s->tp.app_shut &&
+	    tp_tx_room(&s->tp) >= STREAM_MIN_ROOM)
+		stream_poll(c, EPOLLIN);
 }
 
 /* Receiver: write n bytes at p. Returns what was written (> 0), 0 when the
  * socket is full (EPOLLOUT armed), or -1 when the session was aborted
  * (s is gone). */
-ssize_t stream_write(struct vtld *d, struct session *s, const void *p, size_t n)
+ssize_t stream_write(struct app *a, struct session *s, const void *p, size_t n)
 {
-	struct client *c = s->cl;
+	struct client *c = s->owner;
 	ssize_t w;
 
 	do {
@@ -154,58 +151,56 @@ ssize_t stream_write(struct vtld *d, struct session *s, const void *p, size_t n)
 	if (w > 0)
 		return w;
 	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		stream_poll(d, c, EPOLLOUT);
+		stream_poll(c, EPOLLOUT);
 		return 0;
 	}
-	stream_fail(d, s, "write", w < 0 ? errno : EPIPE);
+	stream_fail(a, s, "write", w < 0 ? errno : EPIPE);
 	return -1;
 }
 
 /* Receiver: every byte is written; the peer closed. FIN to the socket. */
-void stream_eof(struct vtld *d, struct session *s)
+void stream_eof(struct app *a, struct session *s)
 {
-	struct client *c = s->cl;
+	struct client *c = s->owner;
 
 	if (!c || c->sfd < 0)
 		return;
 	if (shutdown(c->sfd, SHUT_WR))
-		pr_debug("session %08x: attached stream: shutdown: %s\n", s->id, strerror(errno));
-	stream_close(d, c);
+		pr_debug("session %08x: attached stream: shutdown: %s\n", s->tp.id, strerror(errno));
+	stream_close(a, c);
 }
 
-static void stream_io(struct vtld *d, void *obj, __u32 events)
+static void stream_io(void *obj, __u32 events)
 {
 	struct client *c = obj;
+	struct app *a = c->app;
 	struct session *s = c->s;
 
 	(void)events;
 	if (!s) {
-		stream_close(d, c);
+		stream_close(a, c);
 		return;
 	}
-	if (s->initiator) {
-		stream_pull(d, s);
+	if (s->tp.initiator) {
+		stream_pull(a, s);
 		return;
 	}
 	/* receiver: writable again, or an error (the next write reports it) */
-	stream_poll(d, c, 0);
-	db_flush_rx(d, s);
+	stream_poll(c, 0);
+	app_deliver(a, s);
 }
 
 /* VTL_IPC_ATTACH. *fdp is the descriptor that came with the message (-1:
  * none); it is taken (set to -1) when kept, else the caller closes it. */
-void stream_attach(struct vtld *d, struct client *c, const void *body, __u32 len, int *fdp)
+void stream_attach(void *ctx, struct client *c, const void *body, __u32 len, int *fdp)
 {
+	struct app *ap = ctx;
 	struct session *s = c->s;
 	struct vtl_ipc_attach a;
 	socklen_t tl = sizeof(int);
 	int type = 0;
 
-	if (len != sizeof(a)) {
-		client_send_error(c, -VTL_E_PROTO, "ATTACH body is %u bytes, expected %zu", len,
-				  sizeof(a));
-		return;
-	}
+	(void)len;   /* (checked against the request table) */
 	memcpy(&a, body, sizeof(a));
 	if (a.reserved) {
 		client_send_error(c, -VTL_E_PROTO, "ATTACH: reserved field is not zero");
@@ -222,7 +217,7 @@ void stream_attach(struct vtld *d, struct client *c, const void *body, __u32 len
 			return;
 		}
 		c->s_held = false;
-		db_flush_rx(d, s);
+		app_deliver(ap, s);
 		return;
 	}
 	if (a.step != VTL_ATTACH_FD) {
@@ -246,12 +241,12 @@ void stream_attach(struct vtld *d, struct client *c, const void *body, __u32 len
 		client_send_error(c, -VTL_E_STATE, "ATTACH: a stream is already attached");
 		return;
 	}
-	if (s->initiator ? s->state != S_OPEN || s->app_shut :
-			   s->state != S_OPEN && !s->eof_sent) {
+	if (s->tp.initiator ? s->tp.state != TP_OPEN || s->tp.app_shut :
+			      s->tp.state != TP_OPEN && !s->tp.eof_sent) {
 		client_send_error(c, -VTL_E_STATE, "ATTACH: the session is not open");
 		return;
 	}
-	if (!s->initiator && s->eof_sent) {
+	if (!s->tp.initiator && s->tp.eof_sent) {
 		/* nothing left to write: the client has it all, and ends the
 		 * stream itself */
 		client_send(c, VTL_IPC_ATTACHED, NULL, 0);
@@ -259,10 +254,10 @@ void stream_attach(struct vtld *d, struct client *c, const void *body, __u32 len
 	}
 	c->sfd = *fdp;
 	*fdp = -1;
-	c->s_held = !s->initiator;
-	pr_debug("session %08x: stream attached (%s)\n", s->id,
-		 s->initiator ? "vtld reads it" : "vtld writes it");
+	c->s_held = !s->tp.initiator;
+	pr_debug("session %08x: stream attached (%s)\n", s->tp.id,
+		 s->tp.initiator ? "vtld reads it" : "vtld writes it");
 	client_send(c, VTL_IPC_ATTACHED, NULL, 0);
-	if (s->initiator)
-		stream_pull(d, s);
+	if (s->tp.initiator)
+		stream_pull(ap, s);
 }

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * vtlctl graft load|unload: vtld's side. vtld still never writes to its
+ * vtlctl graft list|verify|load|unload: vtld's side (ctl.c's dispatch
+ * table). Validation runs on the pool watcher's worker thread; its answer
+ * comes back here (ctl_pool_answer) and goes to the client on a dup of
+ * its socket.
+ *
+ * Load and unload: vtld still never writes to its
  * pool directory; vtlctl does, between two requests (docs/graft-pool.md,
  * "Loading and unloading with vtlctl"):
  *
@@ -23,8 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <vtl/errors.h>
+#include "ctl_int.h"
 #include "log.h"
-#include "vtld.h"
 
 /* Is path DIR/NAME.o, directly in the pool directory? */
 static bool in_pool_dir(const struct vtld *d, const char *path)
@@ -55,43 +60,84 @@ static bool file_safe(const char *name)
 	return true;
 }
 
-static void send_load(struct client *c, const struct graft_report *r, const char *dest,
-		      bool replaces, bool identical)
+/* A report as GRAFT_VERIFY carries it; the log tail goes to log (may be
+ * NULL; room for VTL_IPC_VERIFY_LOG_MAX). Returns the log's length. */
+static size_t report_ipc(const struct graft_report *r, struct vtl_ipc_graft_verify *v, void *log)
+{
+	size_t loglen = strnlen(r->log, sizeof(r->log));
+
+	if (loglen > VTL_IPC_VERIFY_LOG_MAX)
+		loglen = VTL_IPC_VERIFY_LOG_MAX;
+	memset(v, 0, sizeof(*v));
+	v->verdict = r->verdict;
+	v->stage = r->stage;
+	v->roles_found = r->roles_found;
+	v->has_meta = r->has_meta;
+	v->load_us = r->load_us;
+	if (r->has_meta)
+		v->meta = r->meta;
+	v->has_hash = r->has_hash;
+	memcpy(v->hash, r->hash, sizeof(v->hash));
+	v->log_len = (__u32)loglen;
+	/* the wire keeps the reason's first 255 bytes */
+	memcpy(v->reason, r->reason, strnlen(r->reason, sizeof(v->reason) - 1));
+	snprintf(v->prog, sizeof(v->prog), "%s", r->prog);
+	if (log)
+		memcpy(log, r->log, loglen);
+	return loglen;
+}
+
+static void send_verify(int fd, const struct graft_report *r)
+{
+	struct vtl_ipc_graft_verify *v = malloc(sizeof(*v) + VTL_IPC_VERIFY_LOG_MAX);
+	size_t loglen;
+
+	if (!v) {
+		ipc_send_error_fd(fd, -ENOMEM, "out of memory");
+		return;
+	}
+	loglen = report_ipc(r, v, v + 1);
+	ipc_send_fd(fd, VTL_IPC_GRAFT_VERIFY, v, (__u32)(sizeof(*v) + loglen));
+	free(v);
+}
+
+static void send_load(int fd, const struct graft_report *r, const char *dest, bool replaces,
+		      bool identical)
 {
 	struct vtl_ipc_graft_load *o = calloc(1, sizeof(*o) + VTL_IPC_VERIFY_LOG_MAX);
 	size_t loglen;
 
 	if (!o) {
-		client_send_error(c, -ENOMEM, "out of memory");
+		ipc_send_error_fd(fd, -ENOMEM, "out of memory");
 		return;
 	}
-	loglen = pool_report_ipc(r, &o->v, o + 1);
+	loglen = report_ipc(r, &o->v, o + 1);
 	snprintf(o->dest, sizeof(o->dest), "%s", dest);
 	o->replaces = replaces;
 	o->identical = identical;
-	client_send(c, VTL_IPC_GRAFT_LOAD, o, (__u32)(sizeof(*o) + loglen));
+	ipc_send_fd(fd, VTL_IPC_GRAFT_LOAD, o, (__u32)(sizeof(*o) + loglen));
 	free(o);
 }
 
-void pool_load_prepared(struct vtld *d, struct client *c, const char *path, __u32 flags,
-			const struct graft_report *r)
+static void load_prepared(struct vtld *d, int fd, const char *path, __u32 flags,
+			  const struct graft_report *r)
 {
 	char name[VTL_GRAFT_NAME_MAX + 1] = "", dest[VTL_IPC_VERIFY_PATH_MAX];
 	struct pool_graft *at, *dup = NULL;
 	bool replaces;
 
 	if (r->verdict) {   /* the report says why; nothing else to do */
-		send_load(c, r, "", false, false);
+		send_load(fd, r, "", false, false);
 		return;
 	}
 	memcpy(name, r->meta.name, VTL_GRAFT_NAME_MAX);
 	if (!file_safe(name)) {
-		client_send_error(c, -VTL_E_BADPARAM, "graft name '%s' cannot name a pool file "
+		ipc_send_error_fd(fd, -VTL_E_BADPARAM, "graft name '%s' cannot name a pool file "
 				  "(letters, digits, '_', '-', '.')", name);
 		return;
 	}
 	if (snprintf(dest, sizeof(dest), "%s/%s.o", d->pool.dir, name) >= (int)sizeof(dest)) {
-		client_send_error(c, -ENAMETOOLONG, "pool path %s/%s.o is too long", d->pool.dir,
+		ipc_send_error_fd(fd, -ENAMETOOLONG, "pool path %s/%s.o is too long", d->pool.dir,
 				  name);
 		return;
 	}
@@ -103,47 +149,47 @@ void pool_load_prepared(struct vtld *d, struct client *c, const char *path, __u3
 			dup = g;
 	}
 	if (dup && !memcmp(dup->hash, r->hash, VTL_HASH_LEN)) {
-		send_load(c, r, dup->path, false, true);   /* these bytes are in the pool */
+		send_load(fd, r, dup->path, false, true);   /* these bytes are in the pool */
 		return;
 	}
 	if (dup) {
-		client_send_error(c, -EEXIST, "%s v%u is in the pool already as %s (another "
+		ipc_send_error_fd(fd, -EEXIST, "%s v%u is in the pool already as %s (another "
 				  "build); the pool refuses a second one", name, r->meta.version,
 				  dup->path);
 		return;
 	}
 	at = ok_at(d, dest);
 	if (at && !memcmp(at->hash, r->hash, VTL_HASH_LEN) && strcmp(path, dest)) {
-		send_load(c, r, dest, false, true);
+		send_load(fd, r, dest, false, true);
 		return;
 	}
 	replaces = at || access(dest, F_OK) == 0;
 	if (replaces && strcmp(path, dest) && !(flags & VTL_LOAD_REPLACE)) {
 		if (at)
-			client_send_error(c, -EEXIST, "the pool has %s v%u in %s already; add "
+			ipc_send_error_fd(fd, -EEXIST, "the pool has %s v%u in %s already; add "
 					  "'replace' to upgrade it (sessions on it keep the old build)",
 					  at->meta.name, at->meta.version, dest);
 		else
-			client_send_error(c, -EEXIST, "%s exists (not a graft in the pool); add "
+			ipc_send_error_fd(fd, -EEXIST, "%s exists (not a graft in the pool); add "
 					  "'replace' to overwrite it", dest);
 		return;
 	}
-	send_load(c, r, dest, replaces, false);
+	send_load(fd, r, dest, replaces, false);
 }
 
-void pool_load_committed(struct vtld *d, struct client *c, const char *path,
-			 const struct graft_report *r, bool applied)
+static void load_committed(struct vtld *d, int fd, const char *path, const struct graft_report *r,
+			   bool applied)
 {
 	struct pool_graft *g = ok_at(d, path);
 	struct vtl_ipc_graft_entry e;
 	int total;
 
 	if (r->verdict || (g && applied && !memcmp(g->hash, r->hash, VTL_HASH_LEN))) {
-		send_load(c, r, path, false, false);
+		send_load(fd, r, path, false, false);
 		return;
 	}
 	if (!applied) {
-		client_send_error(c, -ESTALE, "%s changed while vtld validated it", path);
+		ipc_send_error_fd(fd, -ESTALE, "%s changed while vtld validated it", path);
 		return;
 	}
 	/* valid, yet not in the pool: the pool refused it (duplicate, full) */
@@ -151,22 +197,95 @@ void pool_load_committed(struct vtld *d, struct client *c, const char *path,
 	for (int i = 0; i < total; i++) {
 		pool_list(&d->pool, &e, i, 1);
 		if (e.state == VTL_GRAFT_REJECTED && !strcmp(e.path, path)) {
-			client_send_error(c, -EINVAL, "the pool refused it: %s", e.reason);
+			ipc_send_error_fd(fd, -EINVAL, "the pool refused it: %s", e.reason);
 			return;
 		}
 	}
-	client_send_error(c, -EINVAL, "%s is valid but did not enter the pool", path);
+	ipc_send_error_fd(fd, -EINVAL, "%s is valid but did not enter the pool", path);
 }
 
-void pool_ipc_load(struct vtld *d, struct client *c, const void *body, __u32 len)
+static void watch_request(struct vtld *d, struct client *c, const char *path,
+			  enum pw_kind kind, __u32 flags)
 {
-	struct vtl_ipc_graft_load_req q;
+	int e = pool_watch_request(d->pw, c->fd, path, kind, flags);
 
-	if (len != sizeof(q)) {
-		client_send_error(c, -VTL_E_PROTO, "GRAFT_LOAD_REQ body is %u bytes, expected %zu",
-				  len, sizeof(q));
+	if (e == -VTL_E_DAEMON)
+		client_send_error(c, e, "graft validation is not running");
+	else if (e == -EBUSY)
+		client_send_error(c, e, "%d verifications already queued; try again",
+				  PW_MAX_VERIFY);
+	else if (e)
+		client_send_error(c, -ENOMEM, "cannot queue the verification");
+}
+
+void ctl_pool_answer(void *ctx, int fd, enum pw_kind kind, __u32 flags, const char *path,
+		     const struct graft_report *r, bool applied)
+{
+	struct vtld *d = ctx;
+
+	if (kind == PW_VERIFY)
+		send_verify(fd, r);
+	else if (kind == PW_LOAD_PREPARE)
+		load_prepared(d, fd, path, flags, r);
+	else if (kind == PW_LOAD_COMMIT)
+		load_committed(d, fd, path, r, applied);
+}
+
+CTL_HANDLER(ctl_graft_list)
+{
+	enum { PAGE = (VTL_IPC_MAX_DATA - sizeof(struct vtl_ipc_graft_list)) /
+		      sizeof(struct vtl_ipc_graft_entry) };
+	struct vtld *d = ctx;
+	struct vtl_ipc_graft_list_req q;
+	struct vtl_ipc_graft_list *h;
+	int total;
+	__u8 *buf;
+
+	(void)len;
+	(void)fdp;
+	memcpy(&q, body, sizeof(q));
+	total = pool_list(&d->pool, NULL, 0, 0);
+	if (q.reserved || q.start > (__u32)total) {
+		client_send_error(c, -VTL_E_BADPARAM, "GRAFT_LIST_REQ: start %u of %d entries%s",
+				  q.start, total, q.reserved ? ", reserved not zero" : "");
 		return;
 	}
+	buf = calloc(1, sizeof(*h) + PAGE * sizeof(struct vtl_ipc_graft_entry));
+	if (!buf) {
+		client_send_error(c, -ENOMEM, "out of memory");
+		return;
+	}
+	h = (void *)buf;
+	h->total = (__u32)total;
+	h->start = q.start;
+	h->n = (__u32)total - q.start < PAGE ? (__u32)total - q.start : PAGE;
+	pool_list(&d->pool, (void *)(h + 1), (int)q.start, (int)h->n);
+	client_send(c, VTL_IPC_GRAFT_LIST, buf,
+		    (__u32)(sizeof(*h) + h->n * sizeof(struct vtl_ipc_graft_entry)));
+	free(buf);
+}
+
+CTL_HANDLER(ctl_graft_verify)
+{
+	const struct vtl_ipc_graft_verify_req *q = body;
+
+	(void)len;
+	(void)fdp;
+	if (!memchr(q->path, 0, sizeof(q->path)) || q->path[0] != '/') {
+		client_send_error(c, -VTL_E_BADPARAM, "GRAFT_VERIFY_REQ: the path must be "
+				  "absolute and NUL-terminated");
+		return;
+	}
+	watch_request(ctx, c, q->path, PW_VERIFY, 0);
+}
+
+CTL_HANDLER(ctl_graft_load)
+{
+	struct vtld *d = ctx;
+	struct vtl_ipc_graft_load_req q;
+
+	(void)len;
+	(void)fdp;
 	memcpy(&q, body, sizeof(q));
 	if (!memchr(q.path, 0, sizeof(q.path)) || q.path[0] != '/' ||
 	    (q.step != VTL_LOAD_PREPARE && q.step != VTL_LOAD_COMMIT) ||
@@ -180,8 +299,8 @@ void pool_ipc_load(struct vtld *d, struct client *c, const void *body, __u32 len
 				  q.path, d->pool.dir);
 		return;
 	}
-	pool_watch_request(d, c, q.path, q.step == VTL_LOAD_PREPARE ? PW_LOAD_PREPARE :
-			   PW_LOAD_COMMIT, q.flags);
+	watch_request(d, c, q.path, q.step == VTL_LOAD_PREPARE ? PW_LOAD_PREPARE :
+		      PW_LOAD_COMMIT, q.flags);
 }
 
 /* ---- unload ---- */
@@ -215,12 +334,12 @@ static int users_of(struct vtld *d, const struct pool_graft *g, char *buf, size_
 
 	buf[0] = '\0';
 	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
-		const struct session *s = d->slots[i];
+		const struct session *s = session_at(&d->ng, i);
 
-		if (!s || (s->pg != g && s->swap_pg != g))
+		if (!s || (s->pg != g && s->sw.pg != g))
 			continue;
 		if (n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s%08x", k ? ", " : "", s->id);
+			n += (size_t)snprintf(buf + n, len - n, "%s%08x", k ? ", " : "", s->tp.id);
 		k++;
 	}
 	return k > g->users ? k : g->users;
@@ -268,16 +387,14 @@ static void unload_check(struct vtld *d, struct client *c, const char *what)
 	send_unload(c, hit, hit->path);
 }
 
-void pool_ipc_unload(struct vtld *d, struct client *c, const void *body, __u32 len)
+CTL_HANDLER(ctl_graft_unload)
 {
+	struct vtld *d = ctx;
 	struct vtl_ipc_graft_unload_req q;
 	struct pool_graft *g;
 
-	if (len != sizeof(q)) {
-		client_send_error(c, -VTL_E_PROTO, "GRAFT_UNLOAD_REQ body is %u bytes, expected %zu",
-				  len, sizeof(q));
-		return;
-	}
+	(void)len;
+	(void)fdp;
 	memcpy(&q, body, sizeof(q));
 	if (!memchr(q.name, 0, sizeof(q.name)) || !q.name[0] || q.reserved ||
 	    (q.step != VTL_UNLOAD_CHECK && q.step != VTL_UNLOAD_COMMIT)) {
