@@ -241,6 +241,8 @@ void app_eof(void *ctx, struct tp_sess *t)
 	tp_stats(((struct app *)ctx)->tp, t, &st);
 	if (c)
 		client_send(c, VTL_IPC_EOF, &st, sizeof(st));
+	pr_info("session %08x: peer closed, %llu bytes delivered\n", t->id,
+		(unsigned long long)t->bytes_rx);
 }
 
 /* ---- what the session layer reports ---- */

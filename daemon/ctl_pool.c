@@ -101,6 +101,21 @@ static void send_verify(int fd, const struct graft_report *r)
 	free(v);
 }
 
+/* Copy a pool path into a reply's field; false (with an error to fd)
+ * when it does not fit: a cut path would name another file. */
+static bool path_field(int fd, char *field, size_t size, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n >= size) {
+		ipc_send_error_fd(fd, -ENAMETOOLONG, "pool path of %zu bytes is longer than the "
+				  "control protocol carries (%zu)", n, size - 1);
+		return false;
+	}
+	memcpy(field, path, n + 1);
+	return true;
+}
+
 static void send_load(int fd, const struct graft_report *r, const char *dest, bool replaces,
 		      bool identical)
 {
@@ -112,7 +127,10 @@ static void send_load(int fd, const struct graft_report *r, const char *dest, bo
 		return;
 	}
 	loglen = report_ipc(r, &o->v, o + 1);
-	snprintf(o->dest, sizeof(o->dest), "%s", dest);
+	if (!path_field(fd, o->dest, sizeof(o->dest), dest)) {
+		free(o);
+		return;
+	}
 	o->replaces = replaces;
 	o->identical = identical;
 	ipc_send_fd(fd, VTL_IPC_GRAFT_LOAD, o, (__u32)(sizeof(*o) + loglen));
@@ -322,8 +340,8 @@ static void send_unload(struct client *c, const struct pool_graft *g, const char
 		o.version = g->meta.version;
 		memcpy(o.hash, g->hash, sizeof(o.hash));
 	}
-	snprintf(o.path, sizeof(o.path), "%s", path);
-	client_send(c, VTL_IPC_GRAFT_UNLOAD, &o, sizeof(o));
+	if (path_field(c->fd, o.path, sizeof(o.path), path))
+		client_send(c, VTL_IPC_GRAFT_UNLOAD, &o, sizeof(o));
 }
 
 /* Sessions on g (running, or swapping to it), as "0x.., 0x.." into buf. */

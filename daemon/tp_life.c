@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vtl/errors.h>
-#include "log.h"
 #include "tp_int.h"
 
 void tp_init(struct transport *tp, struct vtl_state *kstate, __u64 (*now)(void),
@@ -19,6 +18,8 @@ void tp_init(struct transport *tp, struct vtl_state *kstate, __u64 (*now)(void),
 	tp->kstate = kstate;
 	tp->now = now;
 	tp->peer_timeout_ns = (__u64)peer_timeout_ms * 1000000ull;
+	tp->txq_bytes = TP_TXQ_BYTES;
+	tp->rxq_bytes = TP_RXQ_BYTES;
 }
 
 void tp_set_wire(struct transport *tp, const struct tp_wire *w, void *ctx)
@@ -57,7 +58,7 @@ int tp_sess_add(struct transport *tp, struct tp_sess *s, __u32 id)
 			break;
 	if (slot == VTL_MAX_SESSIONS)
 		return -ENOSPC;
-	if (bb_init(&s->txq, TP_TXQ_BYTES) || bb_init(&s->rxq, TP_RXQ_BYTES)) {
+	if (bb_init(&s->txq, tp->txq_bytes) || bb_init(&s->rxq, tp->rxq_bytes)) {
 		bb_free(&s->txq);
 		return -ENOMEM;
 	}

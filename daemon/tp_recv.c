@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <vtl/errors.h>
-#include "log.h"
 #include "tp_int.h"
 
 static void want_ack(struct transport *tp, struct tp_sess *s)
@@ -216,8 +215,6 @@ static void finish_close(struct transport *tp, struct tp_sess *s)
 	s->eof_sent = true;
 	s->state = TP_CLOSING;
 	s->linger_until_ns = tp->now() + TP_LINGER_MS * 1000000ull;
-	pr_info("session %08x: peer closed, %llu bytes delivered\n", s->id,
-		(unsigned long long)s->bytes_rx);
 	tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
 }
 

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <string.h>
 #include <vtl/errors.h>
-#include "log.h"
 #include "tp_int.h"
 
 void tp_tx_push(struct tp_sess *s, const void *p, size_t n)
@@ -143,11 +142,8 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 			bb_consume(&s->txq, f[i].len);
 			s->bytes_tx += f[i].len;
 		}
-		if (r < (int)n) {
-			if (r < 0 && r != -EAGAIN && r != -ENOBUFS)
-				pr_warn("session %08x: send: %s\n", s->id, strerror(-r));
+		if (r < (int)n)
 			break; /* the wire is blocked: tp_wire_ready resumes */
-		}
 	}
 	/* room in the queue again: the application may write more */
 	tp->up->writable(tp->up_ctx, s);
@@ -204,9 +200,7 @@ static void retransmit(struct transport *tp, struct tp_sess *s, __u32 from, __u3
 		return;
 	if (to - from > s->window)
 		to = from + s->window;
-	if (tp->wire->send_retx(tp->wire_ctx, s, from, to) < 0)
-		pr_debug("session %08x: retransmission batch cut short\n", s->id);
-	/* (the KTF's timer asks again) */
+	tp->wire->send_retx(tp->wire_ctx, s, from, to); /* cut short: the KTF asks again */
 }
 
 void tp_on_event(struct transport *tp, const struct vtl_event *e)

@@ -171,6 +171,7 @@ struct transport {
 	void *up_ctx;
 	__u64 (*now)(void);
 	__u64 peer_timeout_ns;
+	size_t txq_bytes, rxq_bytes;   /* per session (TP_TXQ_BYTES, TP_RXQ_BYTES) */
 	/* work lists: sessions with an ACK to send, that took data in this
 	 * receive batch, whose window an ACK event opened (a session is on a
 	 * list at most once; one that ends leaves a NULL) */

@@ -154,6 +154,8 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 	if (r < (int)n) {
 		int err = r < 0 ? -errno : r;
 
+		if (r < 0 && errno != EAGAIN && errno != ENOBUFS)
+			pr_warn("session %08x: send: %s\n", s->id, strerror(errno));
 		raw_block(w);
 		return err;
 	}
@@ -174,8 +176,10 @@ static int w_send_retx(void *ctx, const struct tp_sess *s, __u32 from, __u32 to)
 				.msg_namelen = sizeof(w->sa[0]), .msg_iov = w->iov[n],
 				.msg_iovlen = 1 };
 		}
-		if (sendmmsg(w->raw_fd, w->msgs, n, MSG_DONTWAIT) < (int)n)
+		if (sendmmsg(w->raw_fd, w->msgs, n, MSG_DONTWAIT) < (int)n) {
+			pr_debug("session %08x: retransmission batch cut short\n", s->id);
 			return -EAGAIN;
+		}
 	}
 	return 0;
 }
