@@ -20,11 +20,13 @@ under tools/ and grafts/template/. What is checked, wherever it appears:
   3. Array lengths of a struct's fields, in "vtl_x {a, b[N]}" listings and
      in tables of a section that names the struct ("| `reserved[4]` |"),
      and field offsets in such tables ("| 60 | service_port |").
-  4. The limits in LIMITS below (window range, session slots, MSS, header
+  4. The limits in limits() below (window range, session slots, MSS, header
      length, SACK blocks, graft name length, protocol number, the default
      number of retransmission copies and their memory, ...), found by
      pattern. Each must be found at least once: a rewording that hides a
      fact from this test fails it too, with the pattern to update.
+  5. The version in each man page's title block ("% VTLD(8) VTL 0.1.0")
+     is CMakeLists.txt's project(vtl VERSION ...).
 
 A disagreement fails with file:line, what the doc says and what the code
 says. Run: tests/docs_facts.py [-v] [--root DIR]  (ctest: docs_facts, label
@@ -516,6 +518,25 @@ def main():
                                            % (where, what, got, want))
                     else:
                         c.check(blk, m.start(), what, int(got), want, "include/vtl")
+    # the man pages' title blocks name the project's version
+    pm = re.search(r"project\s*\(\s*vtl\s+VERSION\s+([\d.]+)",
+                   open(os.path.join(a.root, "CMakeLists.txt"), encoding="utf-8").read())
+    mans = sorted(glob.glob(os.path.join(a.root, "docs", "man", "*.md")))
+    for path in mans:
+        first = open(path, encoding="utf-8").readline()
+        mv = re.match(r"%\s*\S+\(\d\)\s+VTL\s+(\S+)\s", first)
+        where = "%s:1" % rel(path)
+        if not pm:
+            c.fails.append("CMakeLists.txt: no project(vtl VERSION ...) to check the man pages against")
+            break
+        if not mv:
+            c.fails.append("%s: the title block names no VTL version (want 'VTL %s')"
+                           % (where, pm.group(1)))
+        elif mv.group(1) != pm.group(1):
+            c.fails.append("%s: man page version: the doc says %s, CMakeLists.txt's project() "
+                           "says %s" % (where, mv.group(1), pm.group(1)))
+        else:
+            c.done.append("%s: man page version = %s" % (where, mv.group(1)))
     # not silent: a fact no doc states any more is a reworded doc this test
     # no longer sees, or a fact dropped on purpose; either way, say so
     seen = {}

@@ -332,7 +332,7 @@ static void cmd_help(FILE *out)
 		"commands:\n"
 		"  set [a2b|b2a|both] KEY [VALUE] ...   e.g. set a2b delay 160ms loss 2%%\n"
 		"      keys: delay jitter dist no-reorder-jitter reorder-jitter loss ge reorder\n"
-		"            dup corrupt rate queue limit filter vtl-only\n"
+		"            dup corrupt rate queue limit filter vtl-only drop-nth\n"
 		"  show [-j]     parameters and counters\n"
 		"  stats [-j]    counters\n"
 		"  reset         zero the counters\n"

@@ -9,7 +9,7 @@
  *   - An XDP_PASS program (xdp_pass.bpf.c) through a bpf_link, so that it
  *     also goes away if the process dies: veth drops frames that the host
  *     sends with XDP_TX or redirect unless the peer (our side) has an XDP
- *     program (VTL-DESIGN.md section 9).
+ *     program (docs/vtl-netem.md, How it works).
  */
 #include <errno.h>
 #include <linux/ethtool.h>
