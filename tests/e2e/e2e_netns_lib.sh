@@ -108,7 +108,7 @@ vtl_assert_eq "$(received 4)/$(received 5)" 499/100 "DATA/ACK received with drop
 vtl_assert_eq "$(counter a2b drop_nth)" 1 "drop_nth"
 
 # stop: nothing left attached, and nothing crosses any more
-vtl_netem_stop
+vtl_netem_stop TERM
 vtl_no_stale_attach "$NS_R" "$IF_RA"
 vtl_no_stale_attach "$NS_R" "$IF_RB"
 if (vtl_ping "$NS_A" "$IP_B" 1) >/dev/null 2>&1; then
