@@ -27,7 +27,7 @@
 
 static const char *const shared_maps[] = {
 	"vtl_sessions", "vtl_state", "vtl_timers", "vtl_retx", "qos_nego",
-	"vtl_events", "vtl_pctx", "vtl_counters", "vtl_xsks",
+	"vtl_events", "vtl_pctx", "vtl_counters", "vtl_xsks", "vtl_priv",
 };
 static const char *const pinned_maps[] = {
 	"vtl_sessions", "vtl_state", "qos_nego", "vtl_counters",
@@ -387,6 +387,11 @@ static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size
 		snprintf(err, errlen, "%s: cannot set tunable vtl_window", gi->path);
 		goto fail;
 	}
+	e = vtl_obj_set_u32(obj, "vtl_graft_uid", gi->uid); /* only with private state */
+	if (e && e != -ENOENT) {
+		snprintf(err, errlen, "%s: cannot set tunable vtl_graft_uid", gi->path);
+		goto fail;
+	}
 	e = gi->max_loss_ppm ? vtl_obj_set_u32(obj, "vtl_max_loss_ppm", gi->max_loss_ppm) : 0;
 	if (e && e != -ENOENT) {
 		snprintf(err, errlen, "%s: cannot set tunable vtl_max_loss_ppm", gi->path);
@@ -464,6 +469,9 @@ int launcher_graft_get_tun(struct launcher *l, const char *path, __u32 window,
 	gi->window = window;
 	gi->max_loss_ppm = max_loss_ppm;
 	gi->max_delay_ms = max_delay_ms;
+	if (!++l->uid_last)       /* 0 owns nothing: skipped when it wraps */
+		l->uid_last = 1;
+	gi->uid = l->uid_last;
 	e = graft_load(l, gi, err, errlen);
 	if (e) {
 		free(gi);
@@ -538,6 +546,30 @@ static int prog_slot_update(int map_fd, __u32 key, int prog_fd)
 	return bpf_map_update_elem(map_fd, &key, &prog_fd, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * A slot's private area (vtl_priv, ktf/graft.h VTL_GRAFT_PRIVATE): zeroed
+ * and given to gi, unless gi owns it already; with gi NULL (a new session)
+ * zeroed for whichever graft owns it. The graft reads it only while the
+ * owner tag is its own load id (tunable vtl_graft_uid), so a program of
+ * the slot's previous graft (a timer it armed, a packet on another CPU
+ * during the swap) finds no private state, not the new graft's.
+ */
+static int priv_reset(struct launcher *l, __u32 slot, const struct graft_inst *gi)
+{
+	int fd = bpf_map__fd(l->skel->maps.vtl_priv);
+	struct vtl_priv_area a;
+	__u32 owner;
+
+	if (bpf_map_lookup_elem(fd, &slot, &a))
+		return -errno;
+	if (gi && a.owner == gi->uid)
+		return 0;
+	owner = gi ? gi->uid : a.owner;
+	memset(&a, 0, sizeof(a));
+	a.owner = owner;
+	return bpf_map_update_elem(fd, &slot, &a, BPF_ANY) ? -errno : 0;
+}
+
 int launcher_slot_set(struct launcher *l, __u32 slot, const struct graft_inst *gi)
 {
 	int xfd = bpf_map__fd(l->skel->maps.vtl_xdp_progs);
@@ -553,9 +585,17 @@ int launcher_slot_set(struct launcher *l, __u32 slot, const struct graft_inst *g
 				       gi->fd[GR_LISTENER]);
 	if (!err)
 		err = prog_slot_update(tfd, slot, gi->fd[GR_EGRESS]);
-	if (err)
+	if (err) {
 		pr_warn("slot %u: prog-array update failed: %s\n", slot, strerror(-err));
-	return err;
+		return err;
+	}
+	/* after the programs: until the owner tag is gi's, gi finds no
+	 * private state (NULL) rather than the previous graft's; a failure
+	 * leaves it so, which a graft must handle anyway */
+	err = priv_reset(l, slot, gi);
+	if (err)
+		pr_warn("slot %u: cannot reset the private area: %s\n", slot, strerror(-err));
+	return 0;
 }
 
 void launcher_slot_clear(struct launcher *l, __u32 slot)
@@ -601,6 +641,11 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 		return err;
 	/* a zeroed timer value cancels anything left from the slot's last user */
 	bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_timers), &slot, &tz, BPF_ANY);
+	err = priv_reset(l, slot, NULL);
+	if (err) {
+		memset(l->retx_used + base, 0, s->receiver ? 0 : s->window);
+		return err;
+	}
 	st = &l->state[slot];
 	memset(st, 0, sizeof(*st));
 	st->session_id = s->session_id;

@@ -27,6 +27,8 @@ struct graft_inst {
 	__u32 window;
 	__u32 max_loss_ppm;  /* 0: the object's default */
 	__u32 max_delay_ms;  /* 0: the object's default (vtl_max_delay_ms) */
+	__u32 uid;           /* load id, never reused: owner tag of the slots'
+	                      * private areas (tunable vtl_graft_uid) */
 	struct bpf_object *obj;
 	int fd[GR_NROLES];   /* -1 when the graft lacks the role */
 	int refs;
@@ -57,6 +59,7 @@ struct launcher {
 	struct graft_inst *insts;
 	__u32 xdp_prog_id;
 	__u32 tc_prog_id;
+	__u32 uid_last;            /* the last graft_inst.uid given */
 };
 
 int launcher_open(struct launcher *l, const struct launcher_opts *o);
@@ -75,7 +78,9 @@ void launcher_graft_put(struct launcher *l, struct graft_inst *gi);
 /* The file at path changed or left the pool: instances loaded from it
  * stay with their sessions, but launcher_graft_get loads afresh. */
 void launcher_graft_retire(struct launcher *l, const char *path);
-/* Point a slot's prog-array entries at gi's programs. */
+/* Point a slot's prog-array entries at gi's programs. If the slot held
+ * another loaded object, its private area (vtl_priv) is zeroed and handed
+ * to gi (a swap starts the new graft with fresh private state). */
 int launcher_slot_set(struct launcher *l, __u32 slot, const struct graft_inst *gi);
 void launcher_slot_clear(struct launcher *l, __u32 slot);
 
@@ -89,7 +94,8 @@ struct launcher_sess {
 	__u32 receiver;    /* 1: only receives (responder): no retx buffers */
 };
 #define VTL_INIT_CWND 10
-/* Initialise slot's state (and retx buffers), then publish the session. */
+/* Initialise slot's state (and retx buffers; its private area zeroed),
+ * then publish the session. */
 int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_sess *s);
 void launcher_session_del(struct launcher *l, __u32 slot, __u32 session_id);
 

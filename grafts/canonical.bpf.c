@@ -8,8 +8,9 @@
 #include "vtl_ktf.h"
 #include "tf_common.h"
 
-VTL_GRAFT_META("canonical", 1, 0, VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
-	       64, 1, VTL_WINDOW_MAX);
+VTL_GRAFT_META(.name = "canonical", .version = 1, .services = 0,
+	       .roles = VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
+	       .window_default = 64, .window_min = 1, .window_max = VTL_WINDOW_MAX);
 
 static __always_inline int tf_tc_canon_data(struct __sk_buff *ctx, struct vtl_kctx *k)
 {

@@ -7,15 +7,16 @@
  * three duplicate ACKs or a timeout make the sender go back to snd_una
  * and resend everything outstanding. AIMD congestion control.
  */
-#define VTL_ARQ_CC 1
-#include "vtl_ktf.h"
 #include "tf_common.h"
-#include "tf_arq.h"
 #include "tf_cumack.h"
 
-VTL_GRAFT_META("gbn", 1, VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_CC,
-	       VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
-	       VTL_ARQ_WINDOW, 1, VTL_WINDOW_MAX);
+VTL_GRAFT_META(.name = "gbn", .version = 1,
+	       .services = VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_CC,
+	       .roles = VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
+	       .window_default = VTL_ARQ_WINDOW, .window_min = 1, .window_max = VTL_WINDOW_MAX);
+
+VTL_ARQ_TIMER(vtl_arq_timer_cb);
+VTL_ARQ_CC(vtl_cc_aimd);
 
 vtl_build_graft(egress, tf_tc_arq_send, tf_tc_ack, tf_tc_control);
 vtl_build_graft(ingress, tf_xdp_inorder_data, tf_xdp_control);

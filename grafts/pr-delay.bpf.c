@@ -22,12 +22,8 @@
  * Counters: st->pr_late per session, VTL_CNT_GIVEUP_LATE ("giveup_late")
  * per host: holes the KTF allowed vtld to skip because they were too old.
  */
-#define VTL_ARQ_CC 1
-#define VTL_PR_MAX_LOSS_PPM 1000000 /* no loss limit unless asked */
-#include "vtl_ktf.h"
+#define VTL_PR_MAX_LOSS_PPM 1000000 /* the loss budget's default: no limit unless asked */
 #include "tf_common.h"
-#include "tf_arq.h"
-#include "tf_cumack.h"
 #include "tf_sack.h"
 
 #ifndef VTL_PR_MAX_DELAY_MS
@@ -35,9 +31,14 @@
 #endif
 VTL_TUNABLE(__u32, vtl_max_delay_ms, VTL_PR_MAX_DELAY_MS);
 
-VTL_GRAFT_META_QOS("pr-delay", 1, VTL_SVC_PARTIAL | VTL_SVC_ORDERED | VTL_SVC_CC,
-		   VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
-		   VTL_ARQ_WINDOW, 1, VTL_WINDOW_MAX, VTL_PR_MAX_LOSS_PPM, VTL_PR_MAX_DELAY_MS);
+VTL_GRAFT_META(.name = "pr-delay", .version = 1,
+	       .services = VTL_SVC_PARTIAL | VTL_SVC_ORDERED | VTL_SVC_CC,
+	       .roles = VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
+	       .window_default = VTL_ARQ_WINDOW, .window_min = 1, .window_max = VTL_WINDOW_MAX,
+	       .max_loss_ppm = VTL_PR_MAX_LOSS_PPM, .max_delay_ms = VTL_PR_MAX_DELAY_MS);
+
+VTL_ARQ_TIMER(vtl_arq_timer_cb);
+VTL_ARQ_CC(vtl_cc_aimd);
 
 /* ingress, after tf_xdp_window_data: give up a hole older than max delay */
 static __always_inline int tf_xdp_delay_giveup(struct xdp_md *ctx, struct vtl_kctx *k)

@@ -24,17 +24,15 @@
  * Broker sends a header-only trigger, and the egress KTF (tf_tc_arq_send)
  * refills it from the kernel-held copy, like every retransmission.
  *
- * Counters: st->tx_probes per session, VTL_CNT_PROBE ("probes") per host.
+ * State: what the probe needs per session (how many went out, and snd_una
+ * at the last one) is sr-tlp's private state (VTL_GRAFT_PRIVATE below),
+ * not a field of the shared struct vtl_state; it starts zeroed with each
+ * session and with each swap to sr-tlp. VTL_EV_PROBE and the host counter
+ * VTL_CNT_PROBE are generic library facilities any graft may use.
+ *
+ * Counters: tlp_state.probes per session, VTL_CNT_PROBE ("probes") per host.
  */
-#define VTL_ARQ_CC 1
-#include "vtl_ktf.h"
-
-static int tlp_timer(void *map, __u32 *key, struct vtl_timer_val *val);
-#define VTL_ARQ_TIMER_CB tlp_timer
-
 #include "tf_common.h"
-#include "tf_arq.h"
-#include "tf_cumack.h"
 #include "tf_sack.h"
 
 #ifndef VTL_TLP_MIN_US
@@ -42,9 +40,21 @@ static int tlp_timer(void *map, __u32 *key, struct vtl_timer_val *val);
 #endif
 VTL_TUNABLE(__u32, vtl_tlp_min_us, VTL_TLP_MIN_US); /* lower bound of the PTO */
 
-VTL_GRAFT_META("sr-tlp", 1, VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_CC,
-	       VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
-	       VTL_ARQ_WINDOW, 1, VTL_WINDOW_MAX);
+/* Per session, in vtl_priv. */
+struct tlp_state {
+	__u64 probes;       /* loss probes posted (VTL_EV_PROBE) */
+	__u32 probe_una;    /* snd_una when the last probe went out: one per ACK advance */
+	__u32 pad;
+};
+VTL_GRAFT_PRIVATE(struct tlp_state);
+
+VTL_GRAFT_META(.name = "sr-tlp", .version = 1,
+	       .services = VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_CC,
+	       .roles = VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
+	       .window_default = VTL_ARQ_WINDOW, .window_min = 1, .window_max = VTL_WINDOW_MAX);
+
+VTL_ARQ_TIMER(tlp_timer);   /* the retransmission timer probes first (below) */
+VTL_ARQ_CC(vtl_cc_aimd);
 
 /* The probe timeout in ns, or 0 (no probe) before the first RTT sample. */
 static __always_inline __u64 tlp_pto_ns(const struct vtl_state *st)
@@ -60,22 +70,24 @@ static __always_inline __u64 tlp_pto_ns(const struct vtl_state *st)
 	return pto * 1000;
 }
 
-/* One probe per snd_una, and none while a recovery episode repairs holes. */
-static __always_inline int tlp_allowed(const struct vtl_state *st)
+/* One probe per snd_una, and none while a recovery episode repairs holes
+ * (nor without private state: a timer left from before a swap). */
+static __always_inline int tlp_allowed(const struct vtl_state *st, const struct tlp_state *ps)
 {
 	__u32 una = st->snd_una;
 
-	if (una == st->snd_nxt || vtl_before(una, st->recover))
+	if (!ps || una == st->snd_nxt || vtl_before(una, st->recover))
 		return 0;
-	return !(st->tx_probes && st->probe_una == una);
+	return !(ps->probes && ps->probe_una == una);
 }
 
-static __always_inline void tlp_probe(struct vtl_state *st, __u32 slot, __u64 now)
+static __always_inline void tlp_probe(struct vtl_state *st, struct tlp_state *ps, __u32 slot,
+				      __u64 now)
 {
 	__u32 seq = vtl_arq_probe_seq(st);
 
-	st->probe_una = st->snd_una;
-	__sync_fetch_and_add(&st->tx_probes, 1);
+	ps->probe_una = st->snd_una;
+	__sync_fetch_and_add(&ps->probes, 1);
 	st->last_progress_ns = now;     /* the RTO counts from the probe */
 	vtl_count(VTL_DIR_TC, VTL_CNT_PROBE);
 	vtl_event(VTL_EV_PROBE, st, slot, seq, seq + 1);
@@ -85,19 +97,21 @@ static __always_inline void tlp_probe(struct vtl_state *st, __u32 slot, __u64 no
 static int tlp_timer(void *map, __u32 *key, struct vtl_timer_val *val)
 {
 	struct vtl_state *st = vtl_arq_timer_enter(*key);
+	struct tlp_state *ps;
 	__u64 now, pto, at;
 
 	(void)map;
 	if (!st)
 		return 0;
+	ps = vtl_priv_of(*key);
 	now = bpf_ktime_get_ns();
 	pto = tlp_pto_ns(st);
-	if (pto && tlp_allowed(st) && now - st->last_progress_ns >= pto) {
-		tlp_probe(st, *key, now);
+	if (pto && tlp_allowed(st, ps) && now - st->last_progress_ns >= pto) {
+		tlp_probe(st, ps, *key, now);
 		at = now + (__u64)st->rto_us * 1000;
 	} else {
 		at = vtl_arq_rto_step(st, *key, now);
-		if (pto && tlp_allowed(st) && st->last_progress_ns + pto < at)
+		if (pto && tlp_allowed(st, ps) && st->last_progress_ns + pto < at)
 			at = st->last_progress_ns + pto;
 	}
 	vtl_arq_timer_set(st, val, at);

@@ -5,16 +5,16 @@
  * what it holds in SACK blocks. The sender resends only the holes (the
  * egress KTF skips SACKed packets). AIMD congestion control.
  */
-#define VTL_ARQ_CC 1
-#include "vtl_ktf.h"
 #include "tf_common.h"
-#include "tf_arq.h"
-#include "tf_cumack.h"
 #include "tf_sack.h"
 
-VTL_GRAFT_META("sr", 1, VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_CC,
-	       VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
-	       VTL_ARQ_WINDOW, 1, VTL_WINDOW_MAX);
+VTL_GRAFT_META(.name = "sr", .version = 1,
+	       .services = VTL_SVC_RELIABLE | VTL_SVC_ORDERED | VTL_SVC_CC,
+	       .roles = VTL_ROLE_EGRESS | VTL_ROLE_INGRESS | VTL_ROLE_LISTENER,
+	       .window_default = VTL_ARQ_WINDOW, .window_min = 1, .window_max = VTL_WINDOW_MAX);
+
+VTL_ARQ_TIMER(vtl_arq_timer_cb);
+VTL_ARQ_CC(vtl_cc_aimd);
 
 vtl_build_graft(egress, tf_tc_arq_send, tf_tc_ack, tf_tc_control);
 vtl_build_graft(ingress, tf_xdp_window_data, tf_xdp_deliver, tf_xdp_control);

@@ -50,7 +50,7 @@ static int resolve_cgroup(void)
 	int r = cgroup2_mount(mnt, sizeof(mnt));
 
 	if (r) {
-		hk_err("no cgroup v2 mount in /proc/mounts: the Hooker needs one\n");
+		pr_warn("no cgroup v2 mount in /proc/mounts: the Hooker needs one\n");
 		return r;
 	}
 	if (hk->o.root_cgroup)
@@ -62,7 +62,7 @@ static int resolve_cgroup(void)
 	if (mkdir(hk->cgroup_path, 0755) == 0)
 		hk->cgroup_made = true;
 	else if (errno != EEXIST) {
-		hk_err("cannot create cgroup %s: %s\n", hk->cgroup_path, strerror(errno));
+		pr_warn("cannot create cgroup %s: %s\n", hk->cgroup_path, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -98,7 +98,7 @@ static int write_cfg(bool enabled)
 	__u32 zero = 0;
 
 	if (!cfg.netns_cookie) {
-		hk_err("cannot read this network namespace's cookie (SO_NETNS_COOKIE)\n");
+		pr_warn("cannot read this network namespace's cookie (SO_NETNS_COOKIE)\n");
 		return -ENOTSUP;
 	}
 	if (bpf_map__update_elem(hk->skel->maps.hk_cfg, &zero, sizeof(zero), &cfg,
@@ -119,7 +119,7 @@ int hk_bpf_setup(void)
 	hk->skel = hooker_bpf__open_and_load();
 	if (!hk->skel) {
 		r = -errno;
-		hk_err("loading the Hooker's BPF programs: %s\n", strerror(-r));
+		pr_warn("loading the Hooker's BPF programs: %s\n", strerror(-r));
 		return r;
 	}
 	for (i = 0; i < hk->o.nports; i++) {
@@ -135,7 +135,7 @@ int hk_bpf_setup(void)
 	cg = open(hk->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0) {
 		r = -errno;
-		hk_err("cannot open cgroup %s: %s\n", hk->cgroup_path, strerror(-r));
+		pr_warn("cannot open cgroup %s: %s\n", hk->cgroup_path, strerror(-r));
 		return r;
 	}
 	progs[0] = hk->skel->progs.vtl_hk_sockops;
@@ -145,7 +145,7 @@ int hk_bpf_setup(void)
 		hk->links[i] = bpf_program__attach_cgroup(progs[i], cg);
 		if (!hk->links[i]) {
 			r = -errno;
-			hk_err("attaching %s to %s: %s\n", bpf_program__name(progs[i]),
+			pr_warn("attaching %s to %s: %s\n", bpf_program__name(progs[i]),
 			       hk->cgroup_path, strerror(-r));
 			hk->links[i] = NULL;
 			close(cg);
@@ -153,7 +153,7 @@ int hk_bpf_setup(void)
 		}
 	}
 	close(cg);
-	hk_info("hooking TCP connects in cgroup %s -> 127.0.0.1:%u\n", hk->cgroup_path,
+	pr_info("hooking TCP connects in cgroup %s -> 127.0.0.1:%u\n", hk->cgroup_path,
 		hk->listen_port);
 	return 0;
 }
@@ -170,7 +170,7 @@ void hk_bpf_teardown(void)
 	hooker_bpf__destroy(hk->skel);
 	hk->skel = NULL;
 	if (hk->cgroup_made && rmdir(hk->cgroup_path) && errno != EBUSY)
-		hk_info("cgroup %s left in place: %s\n", hk->cgroup_path, strerror(errno));
+		pr_info("cgroup %s left in place: %s\n", hk->cgroup_path, strerror(errno));
 }
 
 bool hk_bpf_enabled(void)
@@ -200,9 +200,9 @@ void hk_bpf_novtl(uint32_t addr, int64_t until_ms)
 
 	if (until_ms > 0) {
 		if (bpf_map_update_elem(fd, &addr, &until, BPF_ANY))
-			hk_dbg("hk_novtl: cannot add a peer: %s\n", strerror(errno));
+			pr_debug("hk_novtl: cannot add a peer: %s\n", strerror(errno));
 	} else if (bpf_map_delete_elem(fd, &addr) && errno != ENOENT) {
-		hk_dbg("hk_novtl: cannot remove a peer: %s\n", strerror(errno));
+		pr_debug("hk_novtl: cannot remove a peer: %s\n", strerror(errno));
 	}
 }
 

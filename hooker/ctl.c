@@ -21,7 +21,7 @@ int hk_ctl_open(void)
 	int fd = vtl_unix_listen(hk->o.ctl_path, 16, 0, err, sizeof(err));
 
 	if (fd < 0) {
-		hk_err("%s\n", err);
+		pr_warn("%s\n", err);
 		return fd;
 	}
 	hk->ctl_fd = fd;
@@ -101,7 +101,7 @@ static void ctl_answer(int fd)
 				snprintf(st.msg, sizeof(st.msg), "cannot update hk_cfg: %s",
 					 strerror(-r));
 			} else {
-				hk_info("hooking %s by vtlctl\n",
+				pr_info("hooking %s by vtlctl\n",
 					rq.op == VTL_HK_REQ_ENABLE ? "enabled" : "disabled");
 			}
 			break;

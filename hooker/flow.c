@@ -92,7 +92,7 @@ static struct vtl_sock *race(struct flow *f, int *tcp_fd, int *verr, bool known_
 			tfd = tcp_start(f);
 			tcp_at = deadline;  /* once */
 			if (tfd < 0)
-				hk_dbg("flow %016llx: TCP to %s: %s\n", (unsigned long long)f->id,
+				pr_debug("flow %016llx: TCP to %s: %s\n", (unsigned long long)f->id,
 				       f->dst, strerror(-tfd));
 			continue;
 		}
@@ -182,7 +182,7 @@ static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 			hk_cnt_add(VTL_HK_U_TCP_FALLBACK, 1);
 			hk_peer_result(f->orig.daddr, err, false);
 		}
-		hk_info("flow %016llx to %s:%u: VTL: %s: over TCP\n", (unsigned long long)f->id,
+		pr_info("flow %016llx to %s:%u: VTL: %s: over TCP\n", (unsigned long long)f->id,
 			f->dst, ntohs(f->orig.dport), vtl_strerror(err));
 		return false;
 	}
@@ -198,7 +198,7 @@ static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 	s2 = hk_reply_wait(&w, hk->o.nego_ms + (hk->o.connect_ms ? hk->o.connect_ms : 135000) + 1000,
 			   &status, vtl_fd(s));
 	if (!s2) {
-		hk_info("flow %016llx to %s:%u: no reverse stream from the peer Hooker: "
+		pr_info("flow %016llx to %s:%u: no reverse stream from the peer Hooker: "
 			"over TCP\n", (unsigned long long)f->id, f->dst, ntohs(f->orig.dport));
 		vtl_abort(s);
 		hk_cnt_add(VTL_HK_U_TCP_FALLBACK, 1);
@@ -207,7 +207,7 @@ static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 	}
 	hk_peer_result(f->orig.daddr, 0, true);
 	if (status) {  /* the peer could not reach the server: as TCP would say */
-		hk_info("flow %016llx to %s:%u: the peer Hooker's connect: %s\n",
+		pr_info("flow %016llx to %s:%u: the peer Hooker's connect: %s\n",
 			(unsigned long long)f->id, f->dst, ntohs(f->orig.dport),
 			strerror((int)status));
 		hk_cnt_add(VTL_HK_U_FAILED, 1);
@@ -217,7 +217,7 @@ static bool try_vtl_slot(struct flow *f, int *tcp_fd)
 		return true;
 	}
 	hk_cnt_add(VTL_HK_U_VTL, 1);
-	hk_dbg("flow %016llx to %s:%u: over VTL (negotiated in %lld us, reverse stream %lld us later)\n",
+	pr_debug("flow %016llx to %s:%u: over VTL (negotiated in %lld us, reverse stream %lld us later)\n",
 	       (unsigned long long)f->id, f->dst, ntohs(f->orig.dport), (long long)(t_nego - t0),
 	       (long long)(hk_now_us() - t_nego));
 	hk_flow_set_path(&f->rec, VTL_HK_PATH_VTL);
@@ -266,7 +266,7 @@ static void *flow_main(void *arg)
 	if (getpeername(f->fd, (struct sockaddr *)&f->app, &len) ||
 	    hk_bpf_lookup_flow(f->app.sin_addr.s_addr, f->app.sin_port, &f->orig)) {
 		/* not one of ours (someone connected to the port directly) */
-		hk_info("connection from %s:%u was not diverted by the Hooker: closed\n",
+		pr_info("connection from %s:%u was not diverted by the Hooker: closed\n",
 			inet_ntoa(f->app.sin_addr), ntohs(f->app.sin_port));
 		hk_reset_fd(f->fd);
 		goto out;
@@ -283,7 +283,7 @@ static void *flow_main(void *arg)
 	if (tfd < 0)
 		tfd = hk_connect_tcp(f->orig.daddr, f->orig.dport, hk->o.connect_ms);
 	if (tfd < 0) {
-		hk_info("flow %016llx to %s:%u: TCP: %s\n", (unsigned long long)f->id, f->dst,
+		pr_info("flow %016llx to %s:%u: TCP: %s\n", (unsigned long long)f->id, f->dst,
 			ntohs(f->orig.dport), strerror(-tfd));
 		hk_cnt_add(VTL_HK_U_FAILED, 1);
 		hk_reset_fd(f->fd);

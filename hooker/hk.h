@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <vtl/hooker.h>
 #include <vtl/vtl.h>
+#include "log.h"
 
 struct hk_opts {
 	const char *cgroup;       /* path, or a name under the cgroup2 mount */
@@ -65,10 +66,8 @@ extern struct hk *hk;
 
 #define hk_cnt_add(i, n) atomic_fetch_add(&hk->cnt[(i)], (uint64_t)(n))
 
-void hk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define hk_err(...)   hk_log(0, __VA_ARGS__)
-#define hk_info(...)  hk_log(1, __VA_ARGS__)
-#define hk_dbg(...)   hk_log(2, __VA_ARGS__)
+/* Logging: pr_warn/pr_info/pr_debug (lib/log.h), ident "vtl-hooker", to
+ * stderr or syslog (--log); debug with -v, libbpf's debug with -vv. */
 
 /* bpf.c */
 int hk_bpf_setup(void);          /* cgroup, load, cfg, attach */

@@ -8,22 +8,18 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
 #include "daemonize.h"
 #include "hk.h"
 
 static struct hk the_hk = { .listen_fd = -1, .ctl_fd = -1 };
 struct hk *hk = &the_hk;
-static bool use_syslog;
 
 int64_t hk_now_us(void)
 {
@@ -36,35 +32,6 @@ int64_t hk_now_us(void)
 int64_t hk_now_ms(void)
 {
 	return hk_now_us() / 1000;
-}
-
-void hk_log(int level, const char *fmt, ...)
-{
-	static const int prio[] = { LOG_ERR, LOG_INFO, LOG_DEBUG };
-	va_list ap;
-
-	if (level > hk->o.verbose + (level > 0))
-		return;
-	va_start(ap, fmt);
-	if (use_syslog) {
-		vsyslog(prio[level], fmt, ap);
-	} else {
-		fputs("vtl-hooker: ", stderr);
-		vfprintf(stderr, fmt, ap);
-	}
-	va_end(ap);
-}
-
-static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
-{
-	if (lvl == LIBBPF_DEBUG && hk->o.verbose < 2)
-		return 0;
-	if (use_syslog) {
-		vsyslog(lvl == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, fmt, ap);
-		return 0;
-	}
-	fputs("vtl-hooker: libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
 }
 
 static void usage(FILE *f)
@@ -104,7 +71,8 @@ static void usage(FILE *f)
 "  -f, --foreground         do not daemonize; log to stderr\n"
 "  -L, --log stderr|syslog  where logs go (default: syslog once daemonized,\n"
 "                           stderr with -f)\n"
-"  -v, --verbose            more logs (twice: libbpf debug too)\n"
+"  -v, --verbose            debug logs too (twice: libbpf's debug output too)\n"
+"  -V, --version            print the version and exit\n"
 "  -h, --help\n");
 }
 
@@ -165,7 +133,8 @@ static int parse_args(int argc, char **argv)
 		{ "lowat", required_argument, 0, O_LOWAT }, { "rcvbuf", required_argument, 0, O_RCVBUF },
 		{ "pump", required_argument, 0, O_PUMP }, { "disabled", no_argument, 0, O_DIS },
 		{ "pidfile", required_argument, 0, 'P' }, { "foreground", no_argument, 0, 'f' },
-		{ "verbose", no_argument, 0, 'v' }, { "log", required_argument, 0, 'L' }, { "help", no_argument, 0, 'h' }, {}
+		{ "verbose", no_argument, 0, 'v' }, { "log", required_argument, 0, 'L' }, { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' }, {}
 	};
 	struct hk_opts *o = &hk->o;
 	long v;
@@ -174,7 +143,7 @@ static int parse_args(int argc, char **argv)
 	*o = (struct hk_opts){ .ctl_path = VTL_HK_CTL_PATH, .vtl_port = 7400, .race_ms = 100,
 			       .nego_ms = 2000, .connect_ms = 0, .novtl_ttl_s = 30,
 			       .listeners = 8, .max_vtl = 100, .lowat = 131072, .rcvbuf = 262144 };
-	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:L:fvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:p:d:s:C:P:L:fvVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'g': o->cgroup = optarg; break;
 		case O_ROOT: o->root_cgroup = true; break;
@@ -227,6 +196,7 @@ static int parse_args(int argc, char **argv)
 			o->log = optarg;
 			break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("vtl-hooker %s\n", VTL_VERSION_STRING); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
@@ -260,7 +230,7 @@ static int open_listener(void)
 	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
 		int e = -errno;
 
-		hk_err("loopback listener on port %u: %s\n", hk->o.listen_port, strerror(-e));
+		pr_warn("loopback listener on port %u: %s\n", hk->o.listen_port, strerror(-e));
 		close(fd);
 		return e;
 	}
@@ -292,7 +262,7 @@ static void drain(void)
 	while (atomic_load(&hk->flows_live) && hk_now_ms() < until)
 		poll(NULL, 0, 20);  /* flows hold no fd we could wait on here */
 	if (atomic_load(&hk->flows_live))
-		hk_info("%u flows still open at exit: reset\n", atomic_load(&hk->flows_live));
+		pr_info("%u flows still open at exit: reset\n", atomic_load(&hk->flows_live));
 }
 
 int main(int argc, char **argv)
@@ -302,9 +272,12 @@ int main(int argc, char **argv)
 	int sfd, r, ready_fd = -1;
 	FILE *pf;
 
+	vtl_log_set_ident("vtl-hooker");
 	if (parse_args(argc, argv))
 		return 2;
-	libbpf_set_print(libbpf_print);
+	vtl_log_set_level(hk->o.verbose ? VTL_LOG_DEBUG : VTL_LOG_INFO);
+	vtl_log_libbpf_debug(hk->o.verbose >= 2);
+	vtl_log_init_libbpf();
 	signal(SIGPIPE, SIG_IGN);
 	if (!hk->o.foreground) {
 		r = vtl_daemonize(&ready_fd);
@@ -313,10 +286,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (hk->o.log ? !strcmp(hk->o.log, "syslog") : !hk->o.foreground) {
-		openlog("vtl-hooker", LOG_PID, LOG_DAEMON);
-		use_syslog = true;
-	}
+	if (hk->o.log ? !strcmp(hk->o.log, "syslog") : !hk->o.foreground)
+		vtl_log_set_target(VTL_LOG_TO_SYSLOG);
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
@@ -333,13 +304,13 @@ int main(int argc, char **argv)
 	if (hk->o.pidfile) {
 		pf = fopen(hk->o.pidfile, "w");
 		if (!pf) {
-			hk_err("pidfile %s: %s\n", hk->o.pidfile, strerror(errno));
+			pr_warn("pidfile %s: %s\n", hk->o.pidfile, strerror(errno));
 			goto fail;
 		}
 		fprintf(pf, "%d\n", getpid());
 		fclose(pf);
 	}
-	hk_info("ready: cgroup %s, loopback port %u, VTL port %u, control %s\n",
+	pr_info("ready: cgroup %s, loopback port %u, VTL port %u, control %s\n",
 		hk->cgroup_path, hk->listen_port, hk->o.vtl_port, hk->o.ctl_path);
 	if (ready_fd >= 0) {
 		r = write(ready_fd, "\0", 1);
@@ -356,7 +327,7 @@ int main(int argc, char **argv)
 		if (p[0].revents)
 			accept_all();
 	}
-	hk_info("stopping\n");
+	pr_info("stopping\n");
 	drain();
 	hk_ctl_close();
 	if (hk->o.pidfile)

@@ -81,7 +81,7 @@ static void pump_abort(struct pump *pp, const char *why, int err)
 {
 	if (atomic_exchange(&pp->aborted, true))
 		return;
-	hk_info("flow %016llx (%s): reset: %s (%d)\n", (unsigned long long)pp->p.flow_id,
+	pr_info("flow %016llx (%s): reset: %s (%d)\n", (unsigned long long)pp->p.flow_id,
 		pp->p.who, why, err);
 	/* wake whoever is blocked: the TCP reader, and libvtl on either
 	 * session (vtld sees its client go and resets the peer). Attached,
@@ -344,7 +344,7 @@ void hk_pump_tcp(int a, int b, struct hk_flowrec *rec)
 			r = dir_step(&d[i], p[i].revents, p[!i].revents);
 	}
 	if (r) {
-		hk_info("flow %016llx (tcp): reset: %s\n", (unsigned long long)flow_id,
+		pr_info("flow %016llx (tcp): reset: %s\n", (unsigned long long)flow_id,
 			strerror(-r));
 		hk_cnt_add(VTL_HK_U_RESETS, 1);
 		hk_reset_fd(a);

@@ -191,14 +191,14 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 		s2 = NULL;
 	}
 	if (!s2) {
-		hk_info("flow %016llx from %s: reverse stream failed: %s\n",
+		pr_info("flow %016llx from %s: reverse stream failed: %s\n",
 			(unsigned long long)id, peer, vtl_strerror(err));
 		vtl_abort(s);
 		return;
 	}
 	t1 = hk_now_us();
 	if (!is_local(h->daddr)) {
-		hk_info("flow %016llx from %s: %s is not an address of this host: refused\n",
+		pr_info("flow %016llx from %s: %s is not an address of this host: refused\n",
 			(unsigned long long)id, peer, dst);
 		fd = -EACCES;
 	} else {
@@ -207,7 +207,7 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 	rep.status = htonl(fd < 0 ? (uint32_t)-fd : 0);
 	if (vtl_send_data(s2, &rep, sizeof(rep)) < 0 || fd < 0) {
 		if (fd < 0)
-			hk_info("flow %016llx from %s: connect %s:%u: %s\n",
+			pr_info("flow %016llx from %s: connect %s:%u: %s\n",
 				(unsigned long long)id, peer, dst, ntohs(h->dport),
 				strerror(-fd));
 		vtl_close(s2);  /* the REPLY says why; then end of stream */
@@ -216,7 +216,7 @@ static void serve_open(struct vtl_sock *s, const struct vtl_hk_hello *h, const c
 		return;
 	}
 	t2 = hk_now_us();
-	hk_dbg("flow %016llx from %s: serving %s:%u (reverse stream in %lld us, connect %lld us)\n",
+	pr_debug("flow %016llx from %s: serving %s:%u (reverse stream in %lld us, connect %lld us)\n",
 	       (unsigned long long)id, peer, dst, ntohs(h->dport), (long long)(t1 - t0),
 	       (long long)(t2 - t1));
 	rec.f = (struct vtl_hk_flow){ .id = id, .side = VTL_HK_SIDE_SERVER,
@@ -243,18 +243,18 @@ static void *serve_main(void *arg)
 	r = hk_recv_exact(s, &h, sizeof(h), HELLO_TIMEOUT_MS);
 	if (r < 0 || ntohl(h.magic) != VTL_HK_MAGIC || h.version != VTL_HK_VERSION ||
 	    (h.kind != VTL_HK_OPEN && h.kind != VTL_HK_REPLY)) {
-		hk_info("session %#x from %s: %s: dropped\n", info.session_id, info.peer,
+		pr_info("session %#x from %s: %s: dropped\n", info.session_id, info.peer,
 			r < 0 ? "no flow header" : "bad flow header");
 		vtl_abort(s);
 	} else if (h.kind == VTL_HK_REPLY) {
 		if (!reply_deliver(be64toh(h.flow_id), s, ntohl(h.status))) {
-			hk_info("reverse stream for unknown flow %016llx from %s: dropped\n",
+			pr_info("reverse stream for unknown flow %016llx from %s: dropped\n",
 				(unsigned long long)be64toh(h.flow_id), info.peer);
 			vtl_abort(s);
 		}
 	} else if (!hk_vtl_slot_get()) {
 		/* the peer's Hooker sees the reset at once and uses TCP */
-		hk_info("flow %016llx from %s: --max-vtl-flows (%d) reached: refused\n",
+		pr_info("flow %016llx from %s: --max-vtl-flows (%d) reached: refused\n",
 			(unsigned long long)be64toh(h.flow_id), info.peer, hk->o.max_vtl);
 		vtl_abort(s);
 	} else {
@@ -290,7 +290,7 @@ static void *listener_main(void *arg)
 		}
 		if (r < 0) {
 			if (!said)
-				hk_err("VTL listener on port %u: %s (retrying every second)\n",
+				pr_warn("VTL listener on port %u: %s (retrying every second)\n",
 				       hk->o.vtl_port, daemon_up ? vtl_strerror(r) :
 				       "cannot reach vtld");
 			said = true;

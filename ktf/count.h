@@ -3,6 +3,8 @@
 #ifndef VTL_KTF_COUNT_H
 #define VTL_KTF_COUNT_H
 
+#include "maps.h"
+
 static __always_inline void vtl_count(__u32 dir, __u32 idx)
 {
 	__u32 k = dir * VTL_CNT_PER_DIR + idx;

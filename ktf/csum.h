@@ -8,6 +8,8 @@
 #ifndef VTL_KTF_CSUM_H
 #define VTL_KTF_CSUM_H
 
+#include "base.h"
+
 static __always_inline __u16 vtl_csum_fold(__u64 sum)
 {
 	sum = (sum & 0xffffffff) + (sum >> 32);
@@ -145,27 +147,6 @@ static __always_inline int vtl_csum_copy(__u8 *buf, __u32 len)
 			return -1;
 	}
 	return (__u16)~vtl_csum_fold((__u64)(__u32)s);
-}
-
-/* Ingress: does the checksum of the VTL packet at l4_off (header +
- * pay_len bytes) verify? Short packets (ACKs, control) are summed in
- * place; a data packet is copied into per-CPU scratch and summed with the
- * kernel's helper, which costs a fraction of a 4-byte loop over 1.4 KB of
- * packet (measured: docs/results.md, "XDP checksum"). */
-static __always_inline int vtl_xdp_csum_ok(struct xdp_md *ctx, struct vtl_hdr *vh,
-					   __u32 l4_off, __u32 pay_len)
-{
-	__u32 len = VTL_HDR_LEN + pay_len, zero = 0;
-	struct vtl_retx_buf *scratch;
-
-	if (len <= VTL_CSUM_SMALL_MAX ||
-	    !(scratch = bpf_map_lookup_elem(&vtl_scratch, &zero)))
-		return vtl_csum_ok(vh, pay_len, (void *)(long)ctx->data_end);
-	if (len > VTL_FRAME_MAX)
-		return 0;
-	if (bpf_xdp_load_bytes(ctx, l4_off, scratch->frame, len))
-		return 0;
-	return vtl_csum_copy(scratch->frame, len) == 0;
 }
 
 /* Egress: copy the VTL packet (header + payload, checksum field zeroed)

@@ -4,6 +4,18 @@
 #ifndef VTL_KTF_EMIT_H
 #define VTL_KTF_EMIT_H
 
+#include "maps.h"
+#include "count.h"
+#include "parse.h"
+#include "csum.h"
+#include "session.h"
+
+/* A window for the 16-bit wnd field of the VTL header (network order). */
+static __always_inline __u16 vtl_wnd16(__u32 w)
+{
+	return bpf_htons(w > 0xffff ? 0xffff : w);
+}
+
 /* Hand the frame to the Data Broker's AF_XDP socket for this queue. */
 static __always_inline int vtl_to_broker(struct xdp_md *ctx)
 {

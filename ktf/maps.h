@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The shared maps. Defined identically in the root object and in every
- * graft; the Launcher makes each graft reuse the root's instances by name,
- * so all state is keyed per session slot and never global. */
+ * graft; the Launcher makes each graft reuse the root's instances by name
+ * (its list of shared maps, daemon/launcher.c), so all state is keyed per
+ * session slot and never global. */
 #ifndef VTL_KTF_MAPS_H
 #define VTL_KTF_MAPS_H
+
+#include "base.h"
 
 struct vtl_timer_val {
 	struct bpf_timer t;
@@ -33,6 +36,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vtl_timer_val);
 } vtl_timers SEC(".maps");
+
+/* a graft's private per-session state (graft.h: VTL_GRAFT_PRIVATE) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VTL_MAX_SESSIONS);
+	__type(key, __u32);
+	__type(value, struct vtl_priv_area);
+} vtl_priv SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

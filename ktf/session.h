@@ -3,6 +3,8 @@
 #ifndef VTL_KTF_SESSION_H
 #define VTL_KTF_SESSION_H
 
+#include "maps.h"
+
 /* Serial-number comparisons (RFC 1982 style, 32-bit). */
 static __always_inline int vtl_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
 static __always_inline int vtl_after(__u32 a, __u32 b) { return (__s32)(b - a) < 0; }

@@ -5,20 +5,37 @@
  *    copy for retransmission, arm the retransmission timer;
  *  - tf_tc_arq_refill: a header-only DATA with VTL_F_RETX is a
  *    retransmission trigger from the Data Broker: grow it back into the
- *    stored frame (bpf_skb_change_tail + bpf_skb_store_bytes);
+ *    stored frame (bpf_skb_change_tail + bpf_skb_store_bytes); a trigger
+ *    for a packet the peer SACKed is not sent (VTL_CNT_RETX_SKIPPED);
  *  - vtl_rtt_sample: RFC 6298 estimator from echoed timestamps;
- *  - vtl_arq_timer_cb: retransmission timeout -> VTL_EV_RTO event; the
- *    pieces a graft's own timer reuses (vtl_arq_timer_enter,
- *    vtl_arq_rto_step, vtl_arq_rearm, vtl_arq_probe_seq; VTL_ARQ_TIMER_CB).
+ *  - the retransmission timer: vtl_arq_timer_cb (timeout -> VTL_EV_RTO),
+ *    and the pieces a graft's own timer reuses (vtl_arq_timer_enter,
+ *    vtl_arq_rto_step, vtl_arq_timer_set, vtl_arq_rearm, vtl_arq_probe_seq);
  *  - vtl_sacked: is seq inside one of the peer's last SACK blocks?
  * Tunables (set before load): vtl_window, vtl_min_rto_us, vtl_max_rto_us,
- * vtl_init_rto_us; vtl_cc (tf_cc.h).
+ * vtl_init_rto_us.
+ *
+ * Hooks: a graft that includes this header declares, once each, at file
+ * scope (anywhere in the file):
+ *
+ *   VTL_ARQ_TIMER(vtl_arq_timer_cb);   the retransmission timer's callback:
+ *                                      the library's, or the graft's own
+ *                                      (grafts/sr-tlp.bpf.c: a loss probe)
+ *   VTL_ARQ_CC(vtl_cc_aimd);           its congestion control: vtl_cc_aimd,
+ *                                      vtl_cc_none, or its own (tf_cc.h)
+ *
+ * There is no default: a graft that declares neither does not compile
+ * ("function 'vtl_arq_timer' has internal linkage but is not defined",
+ * pointing at the declaration below, which says what to write).
  */
 #ifndef VTL_KTF_TF_ARQ_H
 #define VTL_KTF_TF_ARQ_H
 
+#include "vtl_ktf.h"
 #include "tf_cc.h"
 
+/* The window's compiled default; vtld always sets the tunable (the
+ * negotiated window, within the metadata's range). */
 #ifndef VTL_ARQ_WINDOW
 #define VTL_ARQ_WINDOW 64
 #endif
@@ -26,6 +43,52 @@ VTL_TUNABLE(__u32, vtl_window, VTL_ARQ_WINDOW);
 VTL_TUNABLE(__u32, vtl_min_rto_us, 5000);
 VTL_TUNABLE(__u32, vtl_max_rto_us, 1000000);
 VTL_TUNABLE(__u32, vtl_init_rto_us, 50000);
+
+/* ---- hooks: defined in the graft by VTL_ARQ_TIMER and VTL_ARQ_CC ---------
+ * Declared here, used by the TFs below, defined by the graft's choice. A
+ * graft that forgets one gets -Wundefined-internal, made an error here. */
+#pragma clang diagnostic error "-Wundefined-internal"
+static int vtl_arq_timer(void *map, __u32 *key, struct vtl_timer_val *val); /* not defined? write VTL_ARQ_TIMER(vtl_arq_timer_cb); (or your own callback) in the graft */
+static __always_inline void vtl_arq_cc_on_ack(struct vtl_state *st, __u32 slot, const struct vtl_cc_ack *a); /* not defined? write VTL_ARQ_CC(vtl_cc_aimd); or VTL_ARQ_CC(vtl_cc_none); in the graft */
+static __always_inline void vtl_arq_cc_on_loss(struct vtl_state *st, __u32 slot); /* not defined? write VTL_ARQ_CC(vtl_cc_aimd); or VTL_ARQ_CC(vtl_cc_none); in the graft */
+static __always_inline void vtl_arq_cc_on_rto(struct vtl_state *st, __u32 slot); /* not defined? write VTL_ARQ_CC(vtl_cc_aimd); or VTL_ARQ_CC(vtl_cc_none); in the graft */
+
+/*
+ * VTL_ARQ_TIMER(cb): every arm of the session's retransmission timer
+ * (vtl_arq_arm) calls cb, a vtl_timer_cb (timer.h): a real static
+ * function, defined before or after this line. vtl_arq_timer_cb is the
+ * library's: on a timeout it doubles the RTO, calls the congestion
+ * control's on_rto and posts VTL_EV_RTO for [snd_una, snd_nxt).
+ */
+#define VTL_ARQ_TIMER(cb)                                                            \
+	static int cb(void *map, __u32 *key, struct vtl_timer_val *val);             \
+	static int vtl_arq_timer(void *map, __u32 *key, struct vtl_timer_val *val)   \
+	{                                                                            \
+		return cb(map, key, val);                                            \
+	}                                                                            \
+	_Static_assert(1, "VTL_ARQ_TIMER(" #cb ")")
+
+/*
+ * VTL_ARQ_CC(name): the ARQ calls name_on_ack, name_on_loss and name_on_rto
+ * (tf_cc.h: the interface; vtl_cc_aimd, vtl_cc_none). A graft's own
+ * congestion control defines the three (static __always_inline) before
+ * this line.
+ */
+#define VTL_ARQ_CC(name)                                                             \
+	static __always_inline void vtl_arq_cc_on_ack(struct vtl_state *st, __u32 slot, \
+						      const struct vtl_cc_ack *a)    \
+	{                                                                            \
+		name##_on_ack(st, slot, a);                                          \
+	}                                                                            \
+	static __always_inline void vtl_arq_cc_on_loss(struct vtl_state *st, __u32 slot) \
+	{                                                                            \
+		name##_on_loss(st, slot);                                            \
+	}                                                                            \
+	static __always_inline void vtl_arq_cc_on_rto(struct vtl_state *st, __u32 slot) \
+	{                                                                            \
+		name##_on_rto(st, slot);                                             \
+	}                                                                            \
+	_Static_assert(1, "VTL_ARQ_CC(" #name ")")
 
 static __always_inline __u32 vtl_clamp_rto(__u64 rto)
 {
@@ -41,9 +104,9 @@ static __always_inline __u32 vtl_clamp_rto(__u64 rto)
  * state and posts events. vtl_arq_timer_enter() is the common start of a
  * callback (session gone or idle: NULL; else the timer is marked armed
  * again); vtl_arq_rto_step() fires the RTO when it is due and returns the
- * absolute deadline (ns) to re-arm for. A graft refines the timer (a loss
- * probe, say: grafts/sr-tlp.bpf.c) by defining VTL_ARQ_TIMER_CB as its own
- * callback before including this header; every arm then uses it.
+ * absolute deadline (ns) to re-arm for; vtl_arq_timer_set() re-arms. A
+ * graft refines the timer (a loss probe, say: grafts/sr-tlp.bpf.c) with
+ * its own callback made of these, chosen with VTL_ARQ_TIMER(cb).
  */
 static __always_inline struct vtl_state *vtl_arq_timer_enter(__u32 slot)
 {
@@ -79,14 +142,13 @@ static __always_inline __u64 vtl_arq_rto_step(struct vtl_state *st, __u32 slot, 
 	st->last_progress_ns = now;
 	st->recover = nxt;
 	st->dupacks = 0;
-	vtl_cc_on_rto(st);
+	vtl_arq_cc_on_rto(st, slot);
 	vtl_event(VTL_EV_RTO, st, slot, una, nxt);
 	return now + (__u64)st->rto_us * 1000;
 }
 
-#ifndef VTL_ARQ_TIMER_CB
-#define VTL_ARQ_TIMER_CB vtl_arq_timer_cb
-static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
+/* The library's retransmission timer: VTL_ARQ_TIMER(vtl_arq_timer_cb). */
+static __always_inline int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
 {
 	struct vtl_state *st = vtl_arq_timer_enter(*key);
 
@@ -95,9 +157,6 @@ static int vtl_arq_timer_cb(void *map, __u32 *key, struct vtl_timer_val *val)
 		vtl_arq_timer_set(st, val, vtl_arq_rto_step(st, *key, bpf_ktime_get_ns()));
 	return 0;
 }
-#else
-static int VTL_ARQ_TIMER_CB(void *map, __u32 *key, struct vtl_timer_val *val);
-#endif
 
 /* Move the session's running retransmission timer earlier, to an absolute
  * deadline (ns), e.g. for a probe after an ACK; never later, so an RTO
@@ -126,19 +185,21 @@ static __always_inline void vtl_arq_arm(struct vtl_kctx *k)
 		return;
 	us = st->rto_us ? st->rto_us : vtl_init_rto_us;
 	st->timer_at_ns = bpf_ktime_get_ns() + us * 1000;
-	if (vtl_start_timer(k->slot, us, VTL_ARQ_TIMER_CB))
+	if (vtl_start_timer(k->slot, us, vtl_arq_timer))
 		st->timer_armed = 0;
 }
 
-static __always_inline void vtl_rtt_sample(struct vtl_state *st, __u32 now_us, __u32 tsecr)
+/* Take an RTT sample from an echoed timestamp (tsecr: our tsval the peer
+ * echoes; 0: none). Returns the sample in us (at least 1), or 0 for none. */
+static __always_inline __u32 vtl_rtt_sample(struct vtl_state *st, __u32 now_us, __u32 tsecr)
 {
 	__u32 rtt, err;
 
 	if (!tsecr)
-		return;
+		return 0;
 	rtt = now_us - tsecr;
 	if (rtt > 60000000) /* older than a minute: wrapped or bogus */
-		return;
+		return 0;
 	st->rtt_last_us = rtt;
 	if (!st->srtt_us) {
 		st->srtt_us = rtt ? rtt : 1;
@@ -150,6 +211,7 @@ static __always_inline void vtl_rtt_sample(struct vtl_state *st, __u32 now_us, _
 	}
 	st->rto_us = vtl_clamp_rto((__u64)st->srtt_us + 4 * (__u64)st->rttvar_us);
 	st->rtt_samples++;
+	return rtt ? rtt : 1;
 }
 
 static __always_inline int vtl_sacked(struct vtl_state *st, __u32 seq)

@@ -7,10 +7,7 @@
 #ifndef VTL_KTF_TF_COMMON_H
 #define VTL_KTF_TF_COMMON_H
 
-static __always_inline __u16 vtl_wnd16(__u32 w)
-{
-	return bpf_htons(w > 0xffff ? 0xffff : w);
-}
+#include "vtl_ktf.h"
 
 /* egress: stamp time and checksum on control packets and pass them. */
 static __always_inline int tf_tc_control(struct __sk_buff *ctx, struct vtl_kctx *k)

@@ -6,11 +6,19 @@
  *    answers anything else in kernel with a duplicate ACK (XDP_TX);
  *  - tf_xdp_cumack: the sender advances snd_una on cumulative ACKs; the
  *    third duplicate ACK starts one go-back-N episode (until snd_una passes
- *    recover): a VTL_EV_FAST_RETX event for [snd_una, snd_nxt).
- * Include after tf_arq.h.
+ *    recover): a VTL_EV_FAST_RETX event for [snd_una, snd_nxt) and the
+ *    congestion control's on_loss;
+ *  - vtl_ack_advance: the ACK bookkeeping every sender-side ACK TF shares
+ *    (tf_sack.h's too): RTT sample, snd_una, the congestion control's
+ *    on_ack, the VTL_EV_ACK event.
+ * The sender side runs on tf_arq.h: a graft that uses it declares
+ * VTL_ARQ_TIMER and VTL_ARQ_CC (see there).
  */
 #ifndef VTL_KTF_TF_CUMACK_H
 #define VTL_KTF_TF_CUMACK_H
+
+#include "vtl_ktf.h"
+#include "tf_arq.h"
 
 static __always_inline int tf_xdp_inorder_data(struct xdp_md *ctx, struct vtl_kctx *k)
 {
@@ -44,18 +52,18 @@ static __always_inline int tf_xdp_inorder_data(struct xdp_md *ctx, struct vtl_kc
 static __always_inline int vtl_ack_advance(struct vtl_kctx *k, __u32 ack)
 {
 	struct vtl_state *st = k->st;
-	__u32 una = st->snd_una;
+	__u32 una = st->snd_una, rtt;
 
 	if (vtl_after(ack, st->snd_nxt))
 		return -1;
 	__sync_fetch_and_add(&st->rx_acks, 1);
-	vtl_rtt_sample(st, k->now_us, bpf_ntohl(k->p.vh->tsecr));
+	rtt = vtl_rtt_sample(st, k->now_us, bpf_ntohl(k->p.vh->tsecr));
 	if (!vtl_after(ack, una))
 		return 0;
 	st->dupacks = 0;
 	st->last_progress_ns = bpf_ktime_get_ns();
-	if (vtl_cc_limited(st, st->snd_nxt - una))
-		vtl_cc_on_ack(st, ack - una);
+	vtl_arq_cc_on_ack(st, k->slot, &(struct vtl_cc_ack){
+		.acked = ack - una, .flight = st->snd_nxt - una, .rtt_us = rtt });
 	/* The exchange orders the store of snd_una before the load of
 	 * ev_quiet, as vtld orders its store of ev_quiet before its load of
 	 * snd_una: either it sees the new snd_una or we see it waiting. */
@@ -87,7 +95,7 @@ static __always_inline int tf_xdp_cumack(struct xdp_md *ctx, struct vtl_kctx *k)
 		if (++st->dupacks == 3 && !vtl_before(una, st->recover)) {
 			st->recover = nxt;
 			__sync_fetch_and_add(&st->fast_retx, 1);
-			vtl_cc_on_loss(st);
+			vtl_arq_cc_on_loss(st, k->slot);
 			vtl_event(VTL_EV_FAST_RETX, st, k->slot, una, nxt);
 		}
 	}

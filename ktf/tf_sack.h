@@ -13,10 +13,15 @@
  *    pieces other give-up policies reuse: vtl_pr_grant (within the loss
  *    budget), vtl_rx_hole_age_us (how old the missing packet is),
  *    vtl_ack_echo (lets the receiver measure the RTT).
- * Include after tf_cumack.h.
+ * The sender side runs on tf_arq.h: a graft that uses it declares
+ * VTL_ARQ_TIMER and VTL_ARQ_CC (see there).
  */
 #ifndef VTL_KTF_TF_SACK_H
 #define VTL_KTF_TF_SACK_H
+
+#include "vtl_ktf.h"
+#include "tf_arq.h"
+#include "tf_cumack.h"
 
 #define VTL_REORDER_THRESH 3
 
@@ -63,6 +68,9 @@ static __always_inline int tf_xdp_deliver(struct xdp_md *ctx, struct vtl_kctx *k
  * it up if that keeps the losses within vtl_max_loss_ppm of the packets
  * so far: the KTF raises pr_skip, and vtld, which holds the reorder buffer,
  * skips every hole below pr_skip it really lacks and reports it as lost.
+ * VTL_PR_MAX_LOSS_PPM is the tunable's compiled default (a graft may
+ * define another before including this header); vtld sets the tunable
+ * from the application's loss or the metadata's max_loss_ppm.
  */
 #ifndef VTL_PR_MAX_LOSS_PPM
 #define VTL_PR_MAX_LOSS_PPM 100000
@@ -186,7 +194,7 @@ static __always_inline int tf_xdp_sack(struct xdp_md *ctx, struct vtl_kctx *k)
 	if (hi - una > VTL_REORDER_THRESH && !vtl_before(una, st->recover) && !adv) {
 		st->recover = nxt;
 		__sync_fetch_and_add(&st->fast_retx, 1);
-		vtl_cc_on_loss(st);
+		vtl_arq_cc_on_loss(st, k->slot);
 		vtl_event(VTL_EV_FAST_RETX, st, k->slot, una, hi);
 	}
 	vtl_count(VTL_DIR_XDP, VTL_CNT_CONSUMED);

@@ -8,6 +8,8 @@
 #ifndef VTL_KTF_TIMER_H
 #define VTL_KTF_TIMER_H
 
+#include "maps.h"
+
 #ifndef BPF_F_TIMER_ABS
 #define BPF_F_TIMER_ABS (1ULL << 0)
 #endif

@@ -37,7 +37,10 @@ static int meta_ranges(const struct vtl_graft_meta *m, const char *path, char *e
 		snprintf(err, errlen, "%s: max_loss_ppm %u exceeds 1000000", path, m->max_loss_ppm);
 	else if (m->max_delay_ms > 3600000)
 		snprintf(err, errlen, "%s: max_delay_ms %u exceeds an hour", path, m->max_delay_ms);
-	else if (m->reserved[0] | m->reserved[1] | m->reserved[2] | m->reserved[3])
+	else if (m->priv_size > VTL_PRIV_BYTES)
+		snprintf(err, errlen, "%s: private state of %u bytes exceeds the %u-byte area "
+			 "(VTL_PRIV_BYTES)", path, m->priv_size, VTL_PRIV_BYTES);
+	else if (m->reserved[0] | m->reserved[1] | m->reserved[2])
 		snprintf(err, errlen, "%s: reserved metadata fields are not zero", path);
 	else
 		return 0;

@@ -7,6 +7,7 @@
  * (libbpf output during trial loads) do not interleave with the main
  * thread's.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 static enum vtl_log_level cur_level = VTL_LOG_INFO;
 static int cur_target = VTL_LOG_TO_STDERR;
 static bool syslog_open, stderr_journal;
-static int libbpf_muted;
+static int libbpf_muted, libbpf_debug;
 
 static char ident[32] = "vtld";
 
@@ -143,24 +144,33 @@ static void vlog(enum vtl_log_level lvl, const char *fmt, va_list ap)
 		free(msg);
 }
 
+/* errno is kept: callers log and then return -errno. */
 void vtl_log(enum vtl_log_level lvl, const char *fmt, ...)
 {
+	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(lvl, fmt, ap);
 	va_end(ap);
+	errno = saved;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum vtl_log_level lvl = level == LIBBPF_WARN ? VTL_LOG_WARN :
-				 level == LIBBPF_INFO ? VTL_LOG_DEBUG : VTL_LOG_DEBUG + 1;
+				 level == LIBBPF_INFO || libbpf_debug ? VTL_LOG_DEBUG :
+				 VTL_LOG_DEBUG + 1;
 
 	if (lvl > VTL_LOG_DEBUG || (libbpf_muted && lvl != VTL_LOG_DEBUG))
 		return 0;
 	vlog(lvl, fmt, ap);
 	return 0;
+}
+
+void vtl_log_libbpf_debug(int on)
+{
+	libbpf_debug = on;
 }
 
 void vtl_log_init_libbpf(void)

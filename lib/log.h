@@ -24,7 +24,11 @@ enum vtl_log_level vtl_log_level(void);
  * On stderr, when stderr is the systemd journal ($JOURNAL_STREAM), each
  * line carries a "<N>" priority prefix instead of the timestamp. */
 void vtl_log_set_target(int target);
+/* Routes libbpf's output through vtl_log: its warnings at VTL_LOG_WARN,
+ * its info at VTL_LOG_DEBUG; its debug output is dropped unless asked for
+ * with vtl_log_libbpf_debug(1) (then at VTL_LOG_DEBUG: the tools' -vv). */
 void vtl_log_init_libbpf(void);
+void vtl_log_libbpf_debug(int on);
 /* Expected failures (probing): demote libbpf warnings to nothing. */
 void vtl_log_mute_libbpf(int mute);
 void vtl_log(enum vtl_log_level lvl, const char *fmt, ...)

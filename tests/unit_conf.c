@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <vtl/ipc.h>
 #include "config.h"
-#include "unit.h"
+#include "check.h"
 
 #ifdef VTL_FUZZ
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -696,17 +696,17 @@ int main(void)
 		printf("mkdtemp: %s\n", strerror(errno));
 		return 1;
 	}
-	test_good();
-	test_errors();
-	test_buffer_edges();
-	test_keep();
-	test_cmdline();
-	test_load();
-	test_dist_example();
-	test_mutations();
+	CHECK_CASE("good files", test_good);
+	CHECK_CASE("errors name file, line and value", test_errors);
+	CHECK_CASE("buffer edges", test_buffer_edges);
+	CHECK_CASE("keys the command line set are kept", test_keep);
+	CHECK_CASE("the command line over the file, the default file, --no-config", test_cmdline);
+	CHECK_CASE("reading files", test_load);
+	CHECK_CASE("the shipped vtld.conf", test_dist_example);
+	CHECK_CASE("mutation run", test_mutations);
 	snprintf(cleanup, sizeof(cleanup), "rm -rf '%s'", tmpdir);
 	if (system(cleanup))
 		printf("could not remove %s\n", tmpdir);
-	return UNIT_DONE();
+	return CHECK_DONE();
 }
 #endif

@@ -12,9 +12,8 @@
 #include "bytebuf.h"
 #include "config.h"
 #include "log.h"
-#include "unit.h"
+#include "check.h"
 #include "pool.h"
-
 
 /* The bytes of k iovecs, one after the other, into out; their total. */
 static size_t iov_gather(const struct iovec *iov, int k, unsigned char *out)
@@ -162,11 +161,16 @@ static void test_pool(const char *pool, const char *root_obj)
 	free(buf);
 }
 
+static void test_pool_build(void)
+{
+	test_pool(VTL_TEST_POOL, VTL_TEST_ROOT_OBJ);
+}
+
 int main(void)
 {
 	vtl_log_set_level(VTL_LOG_WARN);
-	test_bytebuf();
-	test_config();
-	test_pool(VTL_TEST_POOL, VTL_TEST_ROOT_OBJ);
-	return UNIT_DONE();
+	CHECK_CASE("byte ring", test_bytebuf);
+	CHECK_CASE("command line", test_config);
+	CHECK_CASE("graft metadata and pool scan", test_pool_build);
+	return CHECK_DONE();
 }

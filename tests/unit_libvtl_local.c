@@ -9,8 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <vtl/vtl.h>
+#include "check.h"
 #include "ipc_client.h"
-#include "unit_libvtl_fake.h"
 
 void t_params(void);
 void t_resolve(void);

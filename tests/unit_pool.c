@@ -20,10 +20,9 @@
 #include <dirent.h>
 #include <bpf/libbpf.h>
 #include "log.h"
-#include "unit.h"
+#include "check.h"
 #include "pool.h"
 #include "sha256.h"
-
 
 static struct graft_report rep;   /* 17 KB: not on the stack */
 static struct pool pool;
@@ -309,17 +308,12 @@ static void test_bookkeeping(void)
 	      "pool_list pages (%d entries)", n0);
 }
 
-/* Root only: real trial loads. Returns 77 when not root. */
-static int test_trial(const char *pooldir, const char *fixtures)
+/* Root only: real trial loads. */
+static void test_trial(const char *pooldir, const char *fixtures)
 {
 	char path[PATH_MAX + 256], names[4096];
 	int lines = 0;
 
-	if (geteuid() != 0) {
-		printf("SKIP: trial loads need root (CAP_BPF, CAP_NET_ADMIN); "
-		       "the non-root checks above ran\n");
-		return 77;
-	}
 	graft_files(pooldir, names, sizeof(names));
 	for (const char *x = names; *x; x += strlen(x) + 1) {
 		snprintf(path, sizeof(path), "%s/%s", pooldir, x);
@@ -347,24 +341,39 @@ static int test_trial(const char *pooldir, const char *fixtures)
 	CHECK(pool_scan_opts(&pool, pooldir, GRAFT_V_TRIAL) == graft_files(pooldir, names, sizeof(names)) &&
 	      pool_find(&pool, "canonical", 0) && pool_find(&pool, "gbn", 0),
 	      "startup scan with trial loads keeps every pool graft");
-	return 0;
+}
+
+static void case_validate_static(void)
+{
+	char tmp[] = "/tmp/vtl-unit-pool2-XXXXXX";
+
+	if (!mkdtemp(tmp)) {
+		CHECK(0, "mkdtemp %s: %s", tmp, strerror(errno));
+		return;
+	}
+	test_validate_static(VTL_TEST_POOL, VTL_TEST_FIXTURES, tmp);
+	CHECK(rmdir(tmp) == 0, "rmdir %s: %s (a file was left behind)", tmp, strerror(errno));
+}
+
+static void case_trial(void)
+{
+	test_trial(VTL_TEST_POOL, VTL_TEST_FIXTURES);
 }
 
 int main(void)
 {
-	char tmp[] = "/tmp/vtl-unit-pool2-XXXXXX";
-	int r;
+	int root = geteuid() == 0, rc;
 
 	vtl_log_set_level(VTL_LOG_WARN);
 	libbpf_set_print(NULL);
-	test_sha256();
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	test_validate_static(VTL_TEST_POOL, VTL_TEST_FIXTURES, tmp);
-	rmdir(tmp);
-	test_bookkeeping();
-	r = test_trial(VTL_TEST_POOL, VTL_TEST_FIXTURES);
-	return UNIT_DONE() ? 1 : r;
+	CHECK_CASE("sha256: NIST vectors, whole and in pieces", test_sha256);
+	CHECK_CASE("validation without a load", case_validate_static);
+	CHECK_CASE("pool bookkeeping", test_bookkeeping);
+	if (root)
+		CHECK_CASE("trial loads", case_trial);
+	else
+		printf("SKIP: trial loads need root (CAP_BPF, CAP_NET_ADMIN); "
+		       "the non-root checks above ran\n");
+	rc = CHECK_DONE();
+	return rc ? rc : root ? 0 : CHECK_SKIP_RC;
 }

@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "rules.h"
-#include "unit.h"
-
+#include "check.h"
 
 static const char *pick(const struct rules *rs, __u32 svc, __u64 tput_kbps, __u64 rtt_us,
 			int rtt_known, __u32 loss_ppm, struct rule_choice *ch)
@@ -20,7 +19,8 @@ static const char *pick(const struct rules *rs, __u32 svc, __u64 tput_kbps, __u6
 	return rules_select(rs, &in, ch) ? "(none)" : ch->graft;
 }
 
-int main(void)
+/* the built-in rules, and the paper's rules read from a file */
+static void test_select(void)
 {
 	struct rules rs;
 	struct rule_choice ch;
@@ -46,8 +46,15 @@ int main(void)
 	      "rtt 20 ms -> gbn(16)");
 	CHECK(!strcmp(pick(&rs, VTL_SVC_RELIABLE, 0, 0, 0, 0, &ch), "gbn"),
 	      "unmeasured rtt does not satisfy rtt >= 300ms");
+}
 
-	/* adaptation rules are kept apart from selection rules */
+/* adaptation rules are kept apart from selection rules */
+static void test_adapt(void)
+{
+	struct rules rs;
+	struct rule_choice ch;
+	char err[256];
+
 	CHECK(rules_parse(&rs, "adapt reliable, rtt >= 300ms for 500ms -> pr(max_loss=10%)\n"
 			       "reliable -> gbn\n", err, sizeof(err)) == 0, "adapt parses: %s", err);
 	{
@@ -66,8 +73,15 @@ int main(void)
 	      "'for' outside adapt: %s", err);
 	CHECK(rules_parse(&rs, "adapt rtt > 1s -> pr\n", err, sizeof(err)) &&
 	      strstr(err, "no selection rule"), "only adapt rules: %s", err);
+}
 
-	/* dport: the application's port (the Hooker passes the TCP destination) */
+/* dport: the application's port (the Hooker passes the TCP destination) */
+static void test_dport(void)
+{
+	struct rules rs;
+	struct rule_choice ch;
+	char err[256];
+
 	CHECK(rules_parse(&rs, "reliable, dport == 5201 -> gbn\nreliable -> sr\n", err,
 			  sizeof(err)) == 0, "dport rule: %s", err);
 	{
@@ -84,8 +98,14 @@ int main(void)
 	}
 	CHECK(rules_parse(&rs, "reliable, dport == 70000 -> gbn\n", err, sizeof(err)) &&
 	      strstr(err, "port"), "dport out of range: %s", err);
+}
 
-	/* errors name the line and the token */
+/* errors name the line and the token */
+static void test_errors(void)
+{
+	struct rules rs;
+	char err[256];
+
 	CHECK(rules_parse(&rs, "reliable -> sr\nreliable, rtt >= 300 -> pr\n", err, sizeof(err)) &&
 	      strstr(err, "line 2") && strstr(err, "unit"), "missing unit: %s", err);
 	CHECK(rules_parse(&rs, "fast -> sr\n", err, sizeof(err)) && strstr(err, "unknown service"),
@@ -100,94 +120,110 @@ int main(void)
 	      "loss over 100%%: %s", err);
 	CHECK(rules_parse(&rs, "# only comments\n", err, sizeof(err)) && strstr(err, "no rule"),
 	      "empty rules: %s", err);
+}
 
-	/* ---- one rule on its own (vtlctl rule add) and the canonical text ---- */
-	{
-		static const char *const round[] = {
-			"any -> canonical",
-			"reliable -> sr",
-			"reliable, min_tput >= 100Mb/s -> sr(window=1024)",
-			"partial -> pr(max_loss=$max_loss)",
-			"reliable, rtt >= 300ms -> pr(max_loss=10%)",
-			"adapt reliable, rtt >= 300ms for 50ms -> pr(max_loss=10%)",
-			"adapt reliable, rtt < 200ms, loss <= 1500ppm for 2s -> gbn(window=64)",
-			"reliable, ordered, partial, cc, max_delay != 1500us, min_tput < 2Gb/s, "
-			"max_loss == 5%, rtt > 1s, loss >= 1ppm -> sr(window=7, max_loss=25ppm)",
-		};
-		struct rule r, r2;
-		char txt[VTL_RULE_TEXT_MAX];
+/* one rule on its own (vtlctl rule add) and the canonical text */
+static void test_rule_text(void)
+{
+	static const char *const round[] = {
+		"any -> canonical",
+		"reliable -> sr",
+		"reliable, min_tput >= 100Mb/s -> sr(window=1024)",
+		"partial -> pr(max_loss=$max_loss)",
+		"reliable, rtt >= 300ms -> pr(max_loss=10%)",
+		"adapt reliable, rtt >= 300ms for 50ms -> pr(max_loss=10%)",
+		"adapt reliable, rtt < 200ms, loss <= 1500ppm for 2s -> gbn(window=64)",
+		"reliable, ordered, partial, cc, max_delay != 1500us, min_tput < 2Gb/s, "
+		"max_loss == 5%, rtt > 1s, loss >= 1ppm -> sr(window=7, max_loss=25ppm)",
+	};
+	struct rule r, r2;
+	char txt[VTL_RULE_TEXT_MAX];
+	char err[256];
 
-		for (size_t i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
-			CHECK(rules_parse_rule(round[i], &r, err, sizeof(err)) == 0, "parse '%s': %s",
-			      round[i], err);
-			rules_format(&r, txt, sizeof(txt));
-			CHECK(!strcmp(txt, round[i]), "canonical text of '%s' is '%s'", round[i], txt);
-			CHECK(rules_parse_rule(txt, &r2, err, sizeof(err)) == 0 &&
-			      !memcmp(&r, &r2, sizeof(r)), "'%s' reads back to the same rule", txt);
-		}
-		/* other spellings become the canonical one */
-		CHECK(rules_parse_rule("  reliable,rtt>=0.3s->pr( max_loss = 100000ppm ) # x", &r,
-				       err, sizeof(err)) == 0, "loose spelling: %s", err);
+	for (size_t i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
+		CHECK(rules_parse_rule(round[i], &r, err, sizeof(err)) == 0, "parse '%s': %s",
+		      round[i], err);
 		rules_format(&r, txt, sizeof(txt));
-		CHECK(!strcmp(txt, "reliable, rtt >= 300ms -> pr(max_loss=10%)"), "canonical: %s", txt);
-		CHECK(r.origin == VTL_RULE_RUNTIME && r.line == 0, "a runtime rule has no line");
-
-		/* errors: the file parser's words, without a line number */
-		CHECK(rules_parse_rule("reliable, rtt >= 300 -> pr", &r, err, sizeof(err)) &&
-		      !strcmp(err, "rule: a time needs a unit (us, ms, s) at ' -> pr'"),
-		      "unit: %s", err);
-		CHECK(rules_parse_rule("reliable, fast -> sr", &r, err, sizeof(err)) &&
-		      !strcmp(err, "rule: unknown service or variable at 'fast -> sr'"),
-		      "unknown: %s", err);
-		CHECK(rules_parse_rule("reliable -> sr\nany -> canonical", &r, err, sizeof(err)) &&
-		      strstr(err, "line break"), "two lines: %s", err);
-		CHECK(rules_parse_rule("   ", &r, err, sizeof(err)) && strstr(err, "expected a rule"),
-		      "blank: %s", err);
-		CHECK(rules_parse_rule("# reliable -> sr", &r, err, sizeof(err)) &&
-		      strstr(err, "expected a rule"), "comment only: %s", err);
-		CHECK(rules_parse_rule("reliable -> sr extra", &r, err, sizeof(err)) &&
-		      strstr(err, "unexpected text"), "trailing text: %s", err);
+		CHECK(!strcmp(txt, round[i]), "canonical text of '%s' is '%s'", round[i], txt);
+		CHECK(rules_parse_rule(txt, &r2, err, sizeof(err)) == 0 &&
+		      !memcmp(&r, &r2, sizeof(r)), "'%s' reads back to the same rule", txt);
 	}
+	/* other spellings become the canonical one */
+	CHECK(rules_parse_rule("  reliable,rtt>=0.3s->pr( max_loss = 100000ppm ) # x", &r,
+			       err, sizeof(err)) == 0, "loose spelling: %s", err);
+	rules_format(&r, txt, sizeof(txt));
+	CHECK(!strcmp(txt, "reliable, rtt >= 300ms -> pr(max_loss=10%)"), "canonical: %s", txt);
+	CHECK(r.origin == VTL_RULE_RUNTIME && r.line == 0, "a runtime rule has no line");
 
-	/* ---- insert and delete ---- */
-	{
-		struct rule r;
-		int at;
-		__u32 id;
+	/* errors: the file parser's words, without a line number */
+	CHECK(rules_parse_rule("reliable, rtt >= 300 -> pr", &r, err, sizeof(err)) &&
+	      !strcmp(err, "rule: a time needs a unit (us, ms, s) at ' -> pr'"),
+	      "unit: %s", err);
+	CHECK(rules_parse_rule("reliable, fast -> sr", &r, err, sizeof(err)) &&
+	      !strcmp(err, "rule: unknown service or variable at 'fast -> sr'"),
+	      "unknown: %s", err);
+	CHECK(rules_parse_rule("reliable -> sr\nany -> canonical", &r, err, sizeof(err)) &&
+	      strstr(err, "line break"), "two lines: %s", err);
+	CHECK(rules_parse_rule("   ", &r, err, sizeof(err)) && strstr(err, "expected a rule"),
+	      "blank: %s", err);
+	CHECK(rules_parse_rule("# reliable -> sr", &r, err, sizeof(err)) &&
+	      strstr(err, "expected a rule"), "comment only: %s", err);
+	CHECK(rules_parse_rule("reliable -> sr extra", &r, err, sizeof(err)) &&
+	      strstr(err, "unexpected text"), "trailing text: %s", err);
+}
 
-		rules_default(&rs);
-		CHECK(rs.n == 4 && rs.r[0].origin == VTL_RULE_BUILTIN && rs.r[0].id == 1 &&
-		      rs.r[3].id == 4, "built-in rules: 4, ids 1..4");
-		rules_parse_rule("reliable -> gbn", &r, err, sizeof(err));
-		at = rules_insert(&rs, 0, &r, err, sizeof(err));
-		CHECK(at == 0 && rs.n == 5 && rs.r[0].id == 5 && !strcmp(rs.r[1].graft, "pr"),
-		      "insert at 0: first, id 5, the others move down");
-		CHECK(!strcmp(pick(&rs, VTL_SVC_RELIABLE, 0, 0, 0, 0, &ch), "gbn") && ch.index == 0 &&
-		      ch.id == 5 && ch.line == 0, "the inserted rule now wins");
-		at = rules_insert(&rs, -1, &r, err, sizeof(err));
-		CHECK(at == 5 && rs.r[5].id == 6, "append: index 5, id 6");
-		CHECK(rules_insert(&rs, 7, &r, err, sizeof(err)) < 0 && strstr(err, "index 7"),
-		      "insert past the end: %s", err);
-		CHECK(rules_delete(&rs, 0, err, sizeof(err)) == 0 && rs.n == 5 &&
-		      !strcmp(pick(&rs, VTL_SVC_RELIABLE, 0, 0, 0, 0, &ch), "sr"),
-		      "delete 0: sr again");
-		CHECK(rules_delete(&rs, 5, err, sizeof(err)) && strstr(err, "no rule 5"),
-		      "delete past the end: %s", err);
-		while (rs.n > 1)
-			rules_delete(&rs, 0, err, sizeof(err));
-		CHECK(rs.n == 1 && rules_delete(&rs, 0, err, sizeof(err)) &&
-		      strstr(err, "last selection rule"), "the last selection rule stays: %s", err);
-		rules_parse_rule("adapt rtt > 1s -> pr", &r, err, sizeof(err));
-		rules_insert(&rs, 0, &r, err, sizeof(err));
-		CHECK(rules_delete(&rs, 1, err, sizeof(err)) && rs.n == 2,
-		      "an adapt rule does not count as a selection rule: %s", err);
-		CHECK(rules_delete(&rs, 0, err, sizeof(err)) == 0 && rs.n == 1, "adapt rules go");
-		id = rs.next_id;
-		for (int i = rs.n; i < RULES_MAX; i++)
-			rules_insert(&rs, -1, &r, err, sizeof(err));
-		CHECK(rs.n == RULES_MAX && rules_insert(&rs, 0, &r, err, sizeof(err)) < 0 &&
-		      strstr(err, "maximum"), "full: %s", err);
-		CHECK(rs.next_id == id + RULES_MAX - 1, "ids are never reused");
-	}
-	return UNIT_DONE();
+/* insert and delete (vtlctl rule add / del) */
+static void test_insert_delete(void)
+{
+	struct rule r;
+	int at;
+	__u32 id;
+	struct rules rs;
+	struct rule_choice ch;
+	char err[256];
+
+	rules_default(&rs);
+	CHECK(rs.n == 4 && rs.r[0].origin == VTL_RULE_BUILTIN && rs.r[0].id == 1 &&
+	      rs.r[3].id == 4, "built-in rules: 4, ids 1..4");
+	rules_parse_rule("reliable -> gbn", &r, err, sizeof(err));
+	at = rules_insert(&rs, 0, &r, err, sizeof(err));
+	CHECK(at == 0 && rs.n == 5 && rs.r[0].id == 5 && !strcmp(rs.r[1].graft, "pr"),
+	      "insert at 0: first, id 5, the others move down");
+	CHECK(!strcmp(pick(&rs, VTL_SVC_RELIABLE, 0, 0, 0, 0, &ch), "gbn") && ch.index == 0 &&
+	      ch.id == 5 && ch.line == 0, "the inserted rule now wins");
+	at = rules_insert(&rs, -1, &r, err, sizeof(err));
+	CHECK(at == 5 && rs.r[5].id == 6, "append: index 5, id 6");
+	CHECK(rules_insert(&rs, 7, &r, err, sizeof(err)) < 0 && strstr(err, "index 7"),
+	      "insert past the end: %s", err);
+	CHECK(rules_delete(&rs, 0, err, sizeof(err)) == 0 && rs.n == 5 &&
+	      !strcmp(pick(&rs, VTL_SVC_RELIABLE, 0, 0, 0, 0, &ch), "sr"),
+	      "delete 0: sr again");
+	CHECK(rules_delete(&rs, 5, err, sizeof(err)) && strstr(err, "no rule 5"),
+	      "delete past the end: %s", err);
+	while (rs.n > 1)
+		rules_delete(&rs, 0, err, sizeof(err));
+	CHECK(rs.n == 1 && rules_delete(&rs, 0, err, sizeof(err)) &&
+	      strstr(err, "last selection rule"), "the last selection rule stays: %s", err);
+	rules_parse_rule("adapt rtt > 1s -> pr", &r, err, sizeof(err));
+	rules_insert(&rs, 0, &r, err, sizeof(err));
+	CHECK(rules_delete(&rs, 1, err, sizeof(err)) && rs.n == 2,
+	      "an adapt rule does not count as a selection rule: %s", err);
+	CHECK(rules_delete(&rs, 0, err, sizeof(err)) == 0 && rs.n == 1, "adapt rules go");
+	id = rs.next_id;
+	for (int i = rs.n; i < RULES_MAX; i++)
+		rules_insert(&rs, -1, &r, err, sizeof(err));
+	CHECK(rs.n == RULES_MAX && rules_insert(&rs, 0, &r, err, sizeof(err)) < 0 &&
+	      strstr(err, "maximum"), "full: %s", err);
+	CHECK(rs.next_id == id + RULES_MAX - 1, "ids are never reused");
+}
+
+int main(void)
+{
+	CHECK_CASE("selection: built-in and paper rules", test_select);
+	CHECK_CASE("adaptation rules", test_adapt);
+	CHECK_CASE("dport", test_dport);
+	CHECK_CASE("parse errors name line and token", test_errors);
+	CHECK_CASE("one rule: canonical text, round trip, errors", test_rule_text);
+	CHECK_CASE("insert and delete", test_insert_delete);
+	return CHECK_DONE();
 }

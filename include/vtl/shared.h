@@ -97,9 +97,11 @@ struct vtl_state {
 	__u32 pr_skip;      /* the KTF lets vtld give up holes below this */
 	__u32 pr_granted;   /* holes the KTF allowed to give up */
 	__u32 rtt_last_us;  /* the latest RTT sample */
-	/* sender, loss probes (tf_arq.h: vtl_arq_probe) */
-	__u64 tx_probes;    /* loss probes posted (VTL_EV_PROBE) */
-	__u32 probe_una;    /* snd_una when the last probe went out: one per ACK advance */
+	/* reserved: zero, free for the library (they held sr-tlp's probe count
+	 * and probe_una, now in its private state: a graft's own mechanism
+	 * keeps its state in vtl_priv, not here) */
+	__u64 pad1;
+	__u32 pad2;
 	/* receiver, delay-bounded partial reliability (tf_sack.h: vtl_rx_hole_age_us) */
 	__u32 hole_seq;     /* the delivery point (rcv_acked) hole_ts refers to */
 	__u32 hole_ts;      /* peer's tsval of the first packet seen above hole_seq */
@@ -115,6 +117,23 @@ _Static_assert(sizeof(struct vtl_state) == 320, "vtl_state is 320 bytes");
 #define VTL_SF_CLOSE_ACKED  0x02 /* sender saw CLOSE_ACK */
 #define VTL_SF_NEGO_ACKED   0x04 /* initiator saw NEGO_ACK */
 #define VTL_SF_NEGO_NACKED  0x08 /* initiator saw NEGO_NACK */
+
+/* ---- private state of a graft: ARRAY[slot], map vtl_priv ----------------
+ * A graft keeps the per-session state of its own mechanisms here instead of
+ * adding fields to vtl_state (ktf/graft.h: VTL_GRAFT_PRIVATE(type) declares
+ * its type, at most VTL_PRIV_BYTES, and vtl_priv_of(slot) returns it). The
+ * Launcher zeroes data[] and sets owner when a session is added to the slot
+ * and whenever another loaded graft object is installed into it; owner is
+ * the installed object's load id (its tunable vtl_graft_uid), so a graft
+ * whose programs are no longer the slot's (a timer armed before a swap)
+ * finds no private state instead of another graft's. */
+#define VTL_PRIV_BYTES 256
+struct vtl_priv_area {
+	__u32 owner;        /* vtl_graft_uid of the graft object that owns data[] */
+	__u32 pad;
+	__u8  data[VTL_PRIV_BYTES] __attribute__((aligned(8)));
+};
+_Static_assert(sizeof(struct vtl_priv_area) == 8 + VTL_PRIV_BYTES, "vtl_priv_area");
 
 /* ---- timers: ARRAY[slot], holds a struct bpf_timer ---------------------
  * The userspace view only needs the size; BPF sees struct bpf_timer. */
@@ -146,7 +165,8 @@ _Static_assert(sizeof(struct vtl_nego_state) == 8, "vtl_nego_state");
 #define VTL_EV_CLOSE_ACK  4  /* peer confirmed CLOSE */
 #define VTL_EV_NEGO_REPLY 5  /* NEGO_ACK / NEGO_NACK recorded in qos_nego */
 #define VTL_EV_PROBE      6  /* loss probe: resend [from, to) once; not a loss
-                                signal (no window change, no backoff) */
+                                signal (no window change, no backoff). Generic:
+                                any graft's timer may post it (sr-tlp does) */
 struct vtl_event {
 	__u32 type;       /* VTL_EV_* */
 	__u32 session_id;
@@ -201,7 +221,8 @@ _Static_assert(sizeof(struct vtl_pctx) == 16, "vtl_pctx");
 #define VTL_CNT_RETX_FILLED      21 /* retx triggers refilled from copies */
 #define VTL_CNT_CONSUMED         22 /* handled in kernel and ended there (ACKs) */
 #define VTL_CNT_RETX_SKIPPED     23 /* retx trigger for a SACKed packet: not resent */
-#define VTL_CNT_PROBE            24 /* loss probes posted by a KTF timer (TC dir) */
+#define VTL_CNT_PROBE            24 /* loss probes posted by a KTF timer (TC dir);
+                                       generic: any graft that posts VTL_EV_PROBE */
 #define VTL_CNT_GIVEUP_LATE      25 /* holes given up as older than the max delay (XDP) */
 #define VTL_CNT_MAX              26
 
@@ -223,7 +244,9 @@ struct vtl_graft_meta {
 	__u32 window_max;
 	__u32 max_loss_ppm;   /* partial reliability: default loss budget */
 	__u32 max_delay_ms;   /* delay-bounded grafts: default max delay, 0 = none */
-	__u32 reserved[4];
+	__u32 priv_size;      /* bytes of private state (VTL_GRAFT_PRIVATE), <= VTL_PRIV_BYTES;
+	                       * 0 = none (and in every object built before it: was reserved) */
+	__u32 reserved[3];
 };
 _Static_assert(sizeof(struct vtl_graft_meta) == 80, "vtl_graft_meta");
 

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# e2e_nego: graft negotiation between two vtld hosts through a router.
-#   1. 30 sessions negotiate and carry a file byte-exact while the router
-#      drops 5 % of EVERY VTL packet type (NEGO, NEGO_ACK, DATA, ACK, CLOSE...).
+# e2e_nego: graft negotiation between two vtld hosts through vtl-netem.
+#   1. 30 sessions negotiate and carry a file byte-exact while vtl-netem
+#      drops 5 % of EVERY VTL packet, both ways (--filter vtl: NEGO,
+#      NEGO_ACK, DATA, ACK, CLOSE...; ARP and ICMP cross unimpaired).
 #   2. Asking for a graft the peer does not have: NEGO_NACK, and the sender
 #      fails with a clear "not in its pool" error; the responder's qos_nego
 #      map is not needed for that, but the sender's error text is asserted.
@@ -16,9 +17,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_nego
-vtl_require_bins vtld vtlcat vtlctl vtl_loss
+vtl_require_bins vtld vtlcat vtlctl vtl-netem
 
-vtl_topo_routed
+vtl_topo_netem --seed 5
 # B's pool lacks sr
 mkdir -p "$T/poolB"
 for g in "$POOL"/*.o; do [[ $(basename "$g") == sr.o ]] || cp "$g" "$T/poolB/"; done
@@ -64,10 +65,8 @@ for spec in "partial:pr" "reliable,ordered:sr"; do
 done
 
 # ---- 1. 30 negotiations under 5 % loss of every packet type ----------------------
-for ifc in "$IF_RA" "$IF_RB"; do
-	in_ns "$NS_R" "$BIN/vtl_loss" -t 1,2,3,4,5,6,7,8,9 "$ifc" 50000 >/dev/null ||
-		vtl_fail "vtl_loss on $ifc"
-done
+vtl_netem_set both loss 5% filter vtl
+vtl_netem_ctl reset >/dev/null
 vtl_mkfile "$T/m.in" 64K
 t0=$(date +%s%N)
 for i in $(seq 1 30); do
@@ -79,12 +78,15 @@ for i in $(seq 1 30); do
 	vtl_assert_same_file "$T/m.in" "$T/m.out" "session $i under 5 % loss" >/dev/null
 done
 t1=$(date +%s%N)
-drops=$(in_ns "$NS_R" "$BIN/vtl_loss" --stats "$IF_RA" | awk 'NR == 1 { print $4 }')
-vtl_assert_gt "$drops" 0 "packets dropped on $IF_RA"
-vtl_pass "30 sessions under 5 % loss of all types in $(( (t1 - t0) / 1000000 )) ms ($drops drops on A's side)"
+vtl_netem_stats "$T/netem.json"
+drops_ab=$(vtl_netem_count "$T/netem.json" a2b drop_loss)
+drops_ba=$(vtl_netem_count "$T/netem.json" b2a drop_loss)
+vtl_assert_gt "$drops_ab" 0 "VTL packets A -> B dropped by vtl-netem"
+vtl_assert_gt "$drops_ba" 0 "VTL packets B -> A dropped by vtl-netem"
+vtl_pass "30 sessions under 5 % loss of all types in $(( (t1 - t0) / 1000000 )) ms ($drops_ab of $(vtl_netem_count "$T/netem.json" a2b matched) VTL packets dropped A -> B, $drops_ba of $(vtl_netem_count "$T/netem.json" b2a matched) B -> A)"
 
 # ---- 3. no vtld on the peer: at once; a silent peer: timeout within the bound -------
-for ifc in "$IF_RA" "$IF_RB"; do in_ns "$NS_R" "$BIN/vtl_loss" --detach "$ifc" >/dev/null; done
+vtl_netem_set both loss 0%
 vtld_stop "$NS_B"
 # failed_nego DST LOG: vtlcat to DST must fail; sets MS to how long it took
 failed_nego() {

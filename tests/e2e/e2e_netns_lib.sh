@@ -1,21 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# e2e_netns_lib: self-test of tests/lib/netns.sh and the vtl_loss injector.
-# Needs no vtld, so it runs before the daemon exists.
+# e2e_netns_lib: self-test of tests/lib/netns.sh, including its vtl-netem
+# topology and counters, which the loss tests rely on. Needs no vtld.
 #   1. pair and routed topologies: ping and a byte-exact TCP transfer, both
 #      directions, through the router;
-#   2. vtl_loss on the router: protocol-253 packets of the configured types
-#      are dropped at about the configured rate, everything else passes and
-#      is forwarded; counters agree exactly with what B receives; atomic
-#      re-attach with other types; detach leaves nothing behind;
+#   2. vtl-netem between A and B (vtl_topo_netem): ping and byte-exact TCP
+#      both ways; with --filter vtl and 20 % loss A -> B, protocol-253
+#      packets are dropped at about that rate while TCP crosses unimpaired;
+#      its counters agree exactly with what B receives; a runtime change of
+#      the filter stops the loss; drop-nth drops exactly one DATA packet and
+#      never an ACK; its XDP program is noticed by vtl_no_stale_attach and
+#      gone after it stops, and then nothing crosses;
 #   3. cleanup on every exit path: child tests that fail (set -e, vtl_fail),
 #      skip, are signalled (TERM, INT, HUP) while blocked, or hit the
 #      watchdog leave no namespace, process, mount or temp dir behind.
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_netns_lib
-vtl_require_bins vtl_loss
+vtl_require_bins vtl-netem
 
 # ---- 1. topologies ---------------------------------------------------------
 vtl_topo_pair
@@ -31,74 +34,87 @@ vtl_ping "$NS_B" "$IP_A" 3
 vtl_tcp_xfer "$NS_B" "$IP_B" "$NS_A" "$T/f4m"
 vtl_tcp_xfer "$NS_A" "$IP_A" "$NS_B" "$T/f4m"
 
-# ---- 2. loss injector -------------------------------------------------------
-# stats_field IFACE NAME: one counter from `vtl_loss --stats` on R.
-stats_field() {
-	in_ns "$NS_R" "$BIN/vtl_loss" --stats "$1" | head -n 1 |
-		awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'
-}
-
-# blast TYPES COUNT OUT: A sends COUNT protocol-253 packets (types round
-# robin) + an end marker to B; B counts what arrives per type into OUT.
-blast() {
-	local rpid
-	vtl_bg "$NS_B" "$T/raw-recv.log" python3 "$NETTOOL" raw-recv --timeout 60 --out "$3"
-	rpid=$VTL_BG_PID
-	wait_for_line "$T/raw-recv.log" '^ready' 10 "$rpid"
-	in_ns_t 60 "$NS_A" python3 "$NETTOOL" raw-send --dst "$IP_B" --type "$1" \
-		--count "$2" --payload 64 --pps 20000
-	vtl_expect_exit "$rpid" 30 "raw-recv on B" "$T/raw-recv.log"
-}
-
-out=$(in_ns "$NS_R" "$BIN/vtl_loss" "$IF_RA" 200000)
-id1=${out##* }
-[[ $id1 =~ ^[0-9]+$ ]] || vtl_fail "vtl_loss did not print 'prog id N': $out"
-vtl_pass "vtl_loss attached to $IF_RA, prog id $id1"
-in_ns "$NS_R" "$BIN/vtl_loss" "$IF_RB" 0 >/dev/null
+# ---- 2. vtl-netem ------------------------------------------------------------
+vtl_topo_netem --seed 1
+vtl_ping "$NS_A" "$IP_B" 3
+vtl_tcp_xfer "$NS_B" "$IP_B" "$NS_A" "$T/f4m"
+vtl_tcp_xfer "$NS_A" "$IP_A" "$NS_B" "$T/f4m"
 in_ns "$NS_R" ip link show dev "$IF_RA" | grep -qw xdp || vtl_fail "ip link shows no xdp on $IF_RA"
 if (vtl_no_stale_attach "$NS_R" "$IF_RA") >/dev/null 2>&1; then
-	vtl_fail "vtl_no_stale_attach did not notice the XDP program on $IF_RA"
+	vtl_fail "vtl_no_stale_attach did not notice vtl-netem's XDP program on $IF_RA"
 fi
 vtl_pass "vtl_no_stale_attach notices an attached XDP program"
-if in_ns "$NS_R" "$BIN/vtl_loss" --stats "$IF_A" >/dev/null 2>&1; then
-	vtl_fail "vtl_loss --stats succeeded on an interface of another namespace"
-fi
 
-# 5000 DATA + 1000 ACK at 20 % DATA loss
-blast 4,4,4,4,4,5 6000 "$T/rx1.json"
-dropped=$(stats_field "$IF_RA" dropped)
-eligible=$(stats_field "$IF_RA" eligible)
-vtl_seen=$(stats_field "$IF_RA" vtl)
-rx_data=$(vtl_json "$T/rx1.json" "d.get('4', 0)")
-rx_ack=$(vtl_json "$T/rx1.json" "d.get('5', 0)")
-vtl_log "R $IF_RA: $(in_ns "$NS_R" "$BIN/vtl_loss" --stats "$IF_RA" | tr '\n' ' ')"
-vtl_assert_eq "$eligible" 5000 "DATA packets seen by the injector"
-vtl_assert_eq "$vtl_seen" 6001 "protocol-253 packets seen by the injector (incl. end marker)"
-# 20 % of 5000: mean 1000, sd 28; accept +-6 sd
-(( dropped >= 830 && dropped <= 1170 )) || vtl_fail "dropped $dropped of 5000 at 20 %, expected 830..1170"
-vtl_pass "dropped $dropped of 5000 DATA at 200000 ppm"
-vtl_assert_eq "$rx_data" $((5000 - dropped)) "DATA received by B = sent - dropped"
-vtl_assert_eq "$rx_ack" 1000 "ACKs are never dropped (type mask DATA)"
-vtl_assert_eq "$(stats_field "$IF_RB" dropped)" 0 "nothing dropped at 0 ppm on $IF_RB"
+# counters DIR NAME: one counter of the last stats (vtl_netem_stats $T/ns.json)
+counter() { vtl_netem_count "$T/ns.json" "$1" "$2"; }
+# rx_start: B counts the protocol-253 packets it receives, per type, until
+# the end marker (into $T/rx.json); raw_send ARGS...: A sends them
+rx_start() {
+	vtl_bg "$NS_B" "$T/raw-recv.log" python3 "$NETTOOL" raw-recv --timeout 60 --out "$T/rx.json"
+	RX_PID=$VTL_BG_PID
+	wait_for_line "$T/raw-recv.log" '^ready' 10 "$RX_PID"
+}
+raw_send() {
+	in_ns_t 60 "$NS_A" python3 "$NETTOOL" raw-send --dst "$IP_B" --payload 64 --pps 20000 "$@"
+}
+rx_end() {
+	vtl_expect_exit "$RX_PID" 30 "raw-recv on B" "$T/raw-recv.log" >/dev/null
+}
+received() { vtl_json "$T/rx.json" "d.get('$1', 0)"; }
 
-# atomic replacement: now drop every ACK, no DATA
-out=$(in_ns "$NS_R" "$BIN/vtl_loss" --types 5 "$IF_RA" 1000000)
-id2=${out##* }
-[[ $id2 =~ ^[0-9]+$ && $id2 != "$id1" ]] || vtl_fail "re-attach did not give a new prog id: $out"
-vtl_assert_eq "$(stats_field "$IF_RA" dropped)" 0 "fresh counters after re-attach"
-blast 4,5 2000 "$T/rx2.json"
-vtl_assert_eq "$(vtl_json "$T/rx2.json" "d.get('4', 0)")" 1000 "all DATA passes with --types 5"
-vtl_assert_eq "$(vtl_json "$T/rx2.json" "d.get('5', 0)")" 0 "every ACK dropped at 1000000 ppm"
-vtl_assert_eq "$(stats_field "$IF_RA" dropped)" 1000 "dropped counter with --types 5"
+# 6000 packets (5000 DATA, 1000 ACK) at 20 % loss of every VTL packet A -> B,
+# then the end marker with the loss off (so that it always arrives)
+vtl_netem_set a2b loss 20% filter vtl
+vtl_netem_ctl reset >/dev/null
+vtl_netem_stats "$T/ns.json"
+vtl_assert_eq "$(counter a2b rx)" 0 "a2b frames after a counter reset"
+rx_start
+raw_send --type 4,4,4,4,4,5 --count 6000 --no-end
+vtl_mkfile "$T/f1m" 1M
+vtl_tcp_xfer "$NS_B" "$IP_B" "$NS_A" "$T/f1m"   # not VTL: not impaired
+vtl_netem_set a2b loss 0%
+raw_send --count 0
+rx_end
+vtl_netem_stats "$T/ns.json"
+dropped=$(counter a2b drop_loss)
+vtl_log "vtl-netem a2b: $(vtl_json "$T/ns.json" "d['a2b']['counters']")"
+vtl_assert_eq "$(counter a2b matched)" 6001 "protocol-253 frames vtl-netem matched (filter vtl, incl. the end marker)"
+vtl_assert_gt "$(counter a2b passed)" 718 "frames vtl-netem passed unimpaired (the 1 MB of TCP: >= 719 segments)"
+# 20 % of 6000: mean 1200, sd 31; accept +-6 sd
+(( dropped >= 1014 && dropped <= 1386 )) || vtl_fail "dropped $dropped of 6000 at 20 %, expected 1014..1386"
+vtl_pass "vtl-netem dropped $dropped of 6000 VTL packets at 20 %"
+vtl_assert_eq "$(( $(received 4) + $(received 5) ))" $((6000 - dropped)) "VTL packets B received = sent - dropped"
+vtl_assert_eq "$(( $(counter a2b drop_burst) + $(counter a2b drop_queue) + $(counter a2b drop_limit) + $(counter a2b drop_tx) + $(counter a2b kernel_drops) ))" 0 "frames lost in vtl-netem other than by its random loss"
+vtl_assert_eq "$(counter b2a drop_loss)" 0 "nothing dropped b2a (no loss set)"
 
-# detach
-in_ns "$NS_R" "$BIN/vtl_loss" --detach "$IF_RA"
-in_ns "$NS_R" "$BIN/vtl_loss" --detach "$IF_RB"
+# a runtime change, all or nothing: 100 % loss but only of UDP; VTL passes
+vtl_netem_set a2b loss 100% filter udp
+vtl_netem_ctl reset >/dev/null
+rx_start
+raw_send --type 4,5 --count 2000
+rx_end
+vtl_netem_stats "$T/ns.json"
+vtl_assert_eq "$(received 4)/$(received 5)" 1000/1000 "DATA/ACK received with --filter udp at 100 % loss"
+vtl_assert_eq "$(counter a2b drop_loss)/$(counter a2b matched)" 0/0 "drops/matched with --filter udp"
+
+# drop-nth: the 100th new DATA packet of the session, never an ACK
+vtl_netem_set a2b loss 0% filter vtl drop-nth 100
+vtl_netem_ctl reset >/dev/null
+rx_start
+raw_send --type 4,4,4,4,4,5 --count 600
+rx_end
+vtl_netem_stats "$T/ns.json"
+vtl_assert_eq "$(received 4)/$(received 5)" 499/100 "DATA/ACK received with drop-nth 100"
+vtl_assert_eq "$(counter a2b drop_nth)" 1 "drop_nth"
+
+# stop: nothing left attached, and nothing crosses any more
+vtl_netem_stop TERM
 vtl_no_stale_attach "$NS_R" "$IF_RA"
-if in_ns "$NS_R" "$BIN/vtl_loss" --stats "$IF_RA" >/dev/null 2>&1; then
-	vtl_fail "vtl_loss --stats still finds a program after --detach"
+vtl_no_stale_attach "$NS_R" "$IF_RB"
+if (vtl_ping "$NS_A" "$IP_B" 1) >/dev/null 2>&1; then
+	vtl_fail "A still reaches B with vtl-netem stopped: it is not the only path"
 fi
-vtl_ping "$NS_A" "$IP_B" 3
+vtl_pass "with vtl-netem stopped, A does not reach B"
 
 # ---- 3. cleanup on every exit path --------------------------------------------
 cat >"$T/child.sh" <<'EOF'

@@ -105,25 +105,19 @@ grep -q "graft gbn2 v1" "$T/tx-g2.log" || vtl_fail "the session did not use gbn2
 vtl_assert_eq "$(vtld_pid "$NS_A") $(vtld_pid "$NS_B")" "$pid_a $pid_b" "no vtld was restarted"
 
 # ---- 3. bad files and a replaced graft while a transfer runs ----------------------
-# The sender's input is paced (64 KiB every 30 ms: about 10 s for 20 MB), so
-# the session is busy through every change below.
+# The sender reads a FIFO that this script holds open: the first 4 MB go in
+# now, the rest only after every change below, so the session is busy
+# through all of them by construction, not by timing.
 vtl_mkfile "$T/big.in" 20M
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/big.out" "$T/rx-big.log"
 rx=$VTL_BG_PID
+mkfifo "$T/big.fifo"
+exec 8<>"$T/big.fifo" # read-write: opening it does not block; ours is the only writer
 vtl_bg "$NS_A" "$T/tx-big.log" "$BIN/vtlcat" -g gbn -p "$port" --socket "$(vtld_sock "$NS_A")" \
-	-v "$IP_B" < <(python3 -c '
-import sys, time
-with open(sys.argv[1], "rb") as f:
-    while True:
-        b = f.read(65536)
-        if not b:
-            break
-        sys.stdout.buffer.write(b)
-        sys.stdout.buffer.flush()
-        time.sleep(0.03)
-' "$T/big.in")
+	-v "$IP_B" <"$T/big.fifo" 8>&-
 tx=$VTL_BG_PID
+head -c 4M "$T/big.in" >&8   # returns once vtlcat has read all but the FIFO's buffer
 wait_for_line "$T/tx-big.log" "session .* graft gbn v" 20 "$tx"
 for p in pool-a pool-b; do
 	cp "$FIX/bad_verifier.o" "$T/$p/bad_verifier.o"
@@ -162,6 +156,8 @@ vtl_assert_eq "$(grep -c "loaded graft $T/pool-a/gbn.o " "$T/vtld-$NS_A.log")" 2
 	"the new session loaded the new build (two gbn loads in A's log)"
 _vtl_alive "$tx" || vtl_fail "the 20 MB transfer ended before the pool changes were checked"
 vtl_pass "all of the above happened while the gbn transfer was running"
+tail -c +$(( (4 << 20) + 1 )) "$T/big.in" >&8
+exec 8>&-
 vtl_expect_exit "$tx" 300 "the 20 MB gbn sender" "$T/tx-big.log"
 vtl_expect_exit "$rx" 60 "the 20 MB gbn receiver" "$T/rx-big.log"
 vtl_assert_same_file "$T/big.in" "$T/big.out" "20 MB gbn transfer across the pool changes"

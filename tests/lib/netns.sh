@@ -110,7 +110,7 @@ vtl_assert_gt() {
 # the reason otherwise), creates the temp dir $T, registers the cleanup trap
 # for EXIT INT TERM HUP, starts the watchdog (VTL_TEST_TIMEOUT) and defines:
 #   $BUILD  build directory: $VTL_BUILD, else <source>/build
-#   $BIN    $BUILD/bin        (vtld, vtlcat, vtlctl, vtl_loss)
+#   $BIN    $BUILD/bin        (vtld, vtlcat, vtlctl, vtl-netem, vtl-hooker)
 #   $POOL   $BUILD/grafts     (graft pool)
 #   $BPFTOOL path of bpftool, or "" when not installed
 #   $NETTOOL python helper (tests/lib/nettool.py)
@@ -508,9 +508,9 @@ vtl_topo_pair() {
 }
 
 # vtl_topo_routed: A -- R -- B. Three namespaces, two veth pairs, two /24s,
-# ip_forward on R, routes on A and B via R. Offloads (tso gso gro tx csum)
-# off on all four veths, because R may run an XDP loss injector or a delay
-# line. Sets NS_A NS_B NS_R IF_A IF_B IF_RA IF_RB IP_A IP_B IP_RA IP_RB.
+# ip_forward on R, routes on A and B via R (R is a plain router: to impair
+# the path, use vtl_topo_netem). Offloads (tso gso gro tx csum) off on all
+# four veths. Sets NS_A NS_B NS_R IF_A IF_B IF_RA IF_RB IP_A IP_B IP_RA IP_RB.
 #   A: IF_A  10.231.x.1/24   <->  R: IF_RA 10.231.x.254/24
 #   B: IF_B  10.231.y.2/24   <->  R: IF_RB 10.231.y.254/24   (y = x+1 mod 256)
 vtl_topo_routed() {
@@ -964,6 +964,19 @@ vtl_netem_stats() {
 	vtl_netem_ctl stats -j >"$1" || exit 1
 	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null ||
 		vtl_fail "vtl-netem stats -j printed invalid JSON: $(head -c 300 "$1")"
+}
+
+# vtl_netem_count FILE DIR NAME: one counter of a vtl_netem_stats FILE for
+# direction DIR (a2b or b2a), e.g. vtl_netem_count "$T/s.json" a2b drop_loss.
+# NAME "matched" is rx - passed: the frames the filter handed to the
+# impairments (with --filter vtl: exactly the protocol-253 frames). Fails
+# when the counter is missing.
+vtl_netem_count() {
+	local v expr="d['$2']['counters'].get('$3', 'MISSING')"
+	[[ $3 == matched ]] && expr="d['$2']['counters']['rx'] - d['$2']['counters']['passed']"
+	v=$(vtl_json "$1" "$expr") || vtl_fail "cannot read $2 $3 from $(basename "$1")"
+	[[ $v == MISSING ]] && vtl_fail "vtl-netem counter $2 $3 missing from $(basename "$1")"
+	echo "$v"
 }
 
 # vtl_netem_stop [SIGNAL]: send SIGTERM (or SIGNAL) to vtl-netem and wait up

@@ -12,10 +12,11 @@ Run inside a namespace with in_ns / vtl_bg from tests/lib/netns.sh.
   ping [--count N] [--timeout S] DST
       ICMP echo over a raw socket; prints ping's summary line
       "N packets transmitted, M received"; exit 0 iff M == N.
-  raw-send --dst IP [--type T[,T...]] [--count N] [--payload B] [--pps R]
+  raw-send --dst IP [--type T[,T...]] [--count N] [--payload B] [--pps R] [--no-end]
       send N VTL-shaped packets (IPv4 protocol 253, 32-byte VTL header with
-      version 1 and the given types, round-robin, + B payload bytes) and one
-      final end marker (type CLOSE, session 0xffffffff).
+      version 1 and the given types, round-robin, session 0x5e55, + B payload
+      bytes) and one final end marker (type CLOSE, session 0xffffffff);
+      --no-end leaves the marker out (--count 0 sends only the marker).
   raw-recv [--timeout S] [--out FILE]
       count received protocol-253 packets per VTL type until the end
       marker arrives; prints "ready" on stderr once the socket is open and
@@ -144,9 +145,11 @@ def raw_send(a):
             ahead = start + (i + 1) * interval - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-    end = VTL_HDR.pack(1, VTL_T_CLOSE, 0, 32, END_SESSION, a.count, 0, 0, 0, 0, 0, 0, 0)
-    s.sendto(end, (a.dst, 0))
-    err("sent %d packets (types %s) to %s" % (a.count, a.type, a.dst))
+    if not a.no_end:
+        end = VTL_HDR.pack(1, VTL_T_CLOSE, 0, 32, END_SESSION, a.count, 0, 0, 0, 0, 0, 0, 0)
+        s.sendto(end, (a.dst, 0))
+    err("sent %d packets (types %s)%s to %s" %
+        (a.count, a.type, "" if a.no_end else " and the end marker", a.dst))
     return 0
 
 
@@ -325,6 +328,7 @@ def main():
     q.add_argument("--count", type=int, default=1000)
     q.add_argument("--payload", type=int, default=0)
     q.add_argument("--pps", type=float, default=20000)
+    q.add_argument("--no-end", action="store_true")
     q = sub.add_parser("raw-recv")
     q.add_argument("--timeout", type=float, default=60)
     q.add_argument("--out")

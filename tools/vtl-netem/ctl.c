@@ -58,7 +58,7 @@ int nm_ctl_open(struct nm *n)
 	if (!n->cfg.ctl_path)
 		return 0;
 	if ((e = ctl_addr(n->cfg.ctl_path, &sa))) {
-		nm_warn("--ctl: '%s' is too long for an AF_UNIX socket (max %zu bytes)\n",
+		pr_warn("--ctl: '%s' is too long for an AF_UNIX socket (max %zu bytes)\n",
 			n->cfg.ctl_path, sizeof(sa.sun_path) - 1);
 		return e;
 	}
@@ -69,12 +69,12 @@ int nm_ctl_open(struct nm *n)
 	 * anything that is not a socket is not ours to remove */
 	if (!lstat(n->cfg.ctl_path, &st)) {
 		if (!S_ISSOCK(st.st_mode)) {
-			nm_warn("--ctl: '%s' exists and is not a socket\n", n->cfg.ctl_path);
+			pr_warn("--ctl: '%s' exists and is not a socket\n", n->cfg.ctl_path);
 			close(fd);
 			return -EEXIST;
 		}
 		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			nm_warn("--ctl: '%s' is in use by a running vtl-netem\n", n->cfg.ctl_path);
+			pr_warn("--ctl: '%s' is in use by a running vtl-netem\n", n->cfg.ctl_path);
 			close(fd);
 			return -EADDRINUSE;
 		}
@@ -89,7 +89,7 @@ int nm_ctl_open(struct nm *n)
 	umask(um);
 	if (e || listen(fd, 16) || epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		e = -errno;
-		nm_warn("--ctl: cannot listen on '%s': %s\n", n->cfg.ctl_path, strerror(-e));
+		pr_warn("--ctl: cannot listen on '%s': %s\n", n->cfg.ctl_path, strerror(-e));
 		close(fd);
 		return e;
 	}
@@ -208,13 +208,23 @@ void nm_show(struct nm *n, FILE *f, bool params, bool counters)
 	}
 }
 
+/* stats -j / show -j: one line of JSON (lib/json.h, so interface names
+ * are escaped), keys as in docs/vtl-netem.md. */
 void nm_stats_json(struct nm *n, FILE *f)
 {
+	struct json *j = json_new(f, 0);
+
+	if (!j) {
+		fprintf(f, "error: out of memory\n");
+		return;
+	}
 	nm_line_kernel_drops(n);
-	fprintf(f, "{\"iface_a\":\"%s\",\"iface_b\":\"%s\",\"seed\":%llu,\"uptime_s\":%.3f,"
-		"\"rate_by\":\"%s\"", n->cfg.if_a, n->cfg.if_b, (unsigned long long)n->seed,
-		(nm_now() - n->start_ns) / 1e9,
-		n->d[0].kernel ? "kernel-netem" : n->cfg.tbf ? "tbf" : "line");
+	json_obj_open(j);
+	json_kv_str(j, "iface_a", n->cfg.if_a);
+	json_kv_str(j, "iface_b", n->cfg.if_b);
+	json_kv_uint(j, "seed", n->seed);
+	json_kv_double(j, "uptime_s", (nm_now() - n->start_ns) / 1e9, 3);
+	json_kv_str(j, "rate_by", n->d[0].kernel ? "kernel-netem" : n->cfg.tbf ? "tbf" : "line");
 	for (int i = 0; i < NM_NDIR; i++) {
 		const struct nm_dirstate *d = &n->d[i];
 		const struct nm_counters *c = &d->c;
@@ -232,20 +242,28 @@ void nm_stats_json(struct nm *n, FILE *f)
 			{ "max_depth", c->max_depth },
 		};
 
-		fprintf(f, ",\"%s\":{\"kernel_netem\":%s,\"params\":", dir_names[i],
-			d->kernel ? "true" : "false");
-		nm_params_json(&d->p, f);
-		fprintf(f, ",\"counters\":{");
+		json_key(j, dir_names[i]);
+		json_obj_open(j);
+		json_kv_bool(j, "kernel_netem", d->kernel);
+		json_key(j, "params");
+		nm_params_json(&d->p, j);
+		json_key(j, "counters");
+		json_obj_open(j);
 		for (size_t k = 0; k < sizeof(u) / sizeof(u[0]); k++)
-			fprintf(f, "%s\"%s\":%llu", k ? "," : "", u[k].k, (unsigned long long)u[k].v);
-		fprintf(f, ",\"late_avg_us\":%.3f,\"late_max_us\":%.3f,\"late_hist\":{",
-			c->late_n ? c->late_sum_ns / 1e3 / c->late_n : 0.0, c->late_max_ns / 1e3);
+			json_kv_uint(j, u[k].k, u[k].v);
+		json_kv_double(j, "late_avg_us",
+			       c->late_n ? c->late_sum_ns / 1e3 / c->late_n : 0.0, 3);
+		json_kv_double(j, "late_max_us", c->late_max_ns / 1e3, 3);
+		json_key(j, "late_hist");
+		json_obj_open(j);
 		for (int b = 0; b < NM_LATE_BUCKETS; b++)
-			fprintf(f, "%s\"%s\":%llu", b ? "," : "", late_names[b],
-				(unsigned long long)c->late_hist[b]);
-		fprintf(f, "}}}");
+			json_kv_uint(j, late_names[b], c->late_hist[b]);
+		json_obj_close(j);
+		json_obj_close(j);      /* counters */
+		json_obj_close(j);      /* direction */
 	}
-	fprintf(f, "}\n");
+	json_obj_close(j);
+	json_free(j);           /* ends the line */
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -314,7 +332,7 @@ static void cmd_help(FILE *out)
 		"commands:\n"
 		"  set [a2b|b2a|both] KEY [VALUE] ...   e.g. set a2b delay 160ms loss 2%%\n"
 		"      keys: delay jitter dist no-reorder-jitter reorder-jitter loss ge reorder\n"
-		"            dup corrupt rate queue limit filter vtl-only\n"
+		"            dup corrupt rate queue limit filter vtl-only drop-nth\n"
 		"  show [-j]     parameters and counters\n"
 		"  stats [-j]    counters\n"
 		"  reset         zero the counters\n"

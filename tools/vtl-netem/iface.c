@@ -9,7 +9,7 @@
  *   - An XDP_PASS program (xdp_pass.bpf.c) through a bpf_link, so that it
  *     also goes away if the process dies: veth drops frames that the host
  *     sends with XDP_TX or redirect unless the peer (our side) has an XDP
- *     program (VTL-DESIGN.md section 9).
+ *     program (docs/vtl-netem.md, How it works).
  */
 #include <errno.h>
 #include <linux/ethtool.h>
@@ -66,21 +66,20 @@ static void offloads_off(struct nm *n, int fd, int i, const char *name)
 		int e = ethtool_value(fd, name, offl[k].get, &v);
 
 		if (e) {
-			nm_warn("%s: cannot read %s: %s\n", name, offl[k].name, strerror(-e));
+			pr_warn("%s: cannot read %s: %s\n", name, offl[k].name, strerror(-e));
 			continue;
 		}
 		if (!v)
 			continue;
 		e = ethtool_value(fd, name, offl[k].set, &off);
 		if (e) {
-			nm_warn("%s: cannot turn %s off: %s (frames may be merged or left "
+			pr_warn("%s: cannot turn %s off: %s (frames may be merged or left "
 				"without checksum)\n", name, offl[k].name, strerror(-e));
 			continue;
 		}
 		n->offl_saved[i][k] = v;
 		n->offl_changed[i][k] = true;
-		if (nm_verbose)
-			nm_info("%s: %s off\n", name, offl[k].name);
+		pr_debug("%s: %s off\n", name, offl[k].name);
 	}
 }
 
@@ -98,7 +97,7 @@ int nm_iface_prepare(struct nm *n)
 	}
 	skel = vtl_netem_xdp__open_and_load();
 	if (!skel) {
-		nm_warn("cannot load the XDP_PASS program: %s\n", strerror(errno));
+		pr_warn("cannot load the XDP_PASS program: %s\n", strerror(errno));
 		return -errno;
 	}
 	n->skel = skel;
@@ -108,7 +107,7 @@ int nm_iface_prepare(struct nm *n)
 		if (!l) {
 			int e = -errno;
 
-			nm_warn("cannot attach XDP_PASS to %s: %s%s\n", name[i], strerror(-e),
+			pr_warn("cannot attach XDP_PASS to %s: %s%s\n", name[i], strerror(-e),
 				e == -EBUSY || e == -EEXIST ?
 				" (another XDP program is attached there; vtl-netem needs the "
 				"interface to itself)" : "");
@@ -140,7 +139,7 @@ void nm_iface_restore(struct nm *n)
 			if (!n->offl_changed[i][k])
 				continue;
 			if (ethtool_value(fd, name[i], offl[k].set, &n->offl_saved[i][k]))
-				nm_warn("%s: cannot restore %s\n", name[i], offl[k].name);
+				pr_warn("%s: cannot restore %s\n", name[i], offl[k].name);
 			n->offl_changed[i][k] = false;
 		}
 	}

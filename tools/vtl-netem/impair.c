@@ -572,27 +572,38 @@ void nm_params_str(const struct nm_params *p, char *buf, size_t len)
 		 p->drop_nth);
 }
 
-void nm_params_json(const struct nm_params *p, FILE *f)
+/* The parameters as one JSON object (lib/json.h): times in ms and
+ * probabilities in percent with 6 decimals (ns and 1e-8 exact). */
+void nm_params_json(const struct nm_params *p, struct json *j)
 {
-	fprintf(f, "{\"delay_ms\":%.9g,\"jitter_ms\":%.9g,\"dist\":\"%s\","
-		"\"reorder_jitter\":%s,\"loss_pct\":%.9g,",
-		p->delay_ns / 1e6, p->jitter_ns / 1e6,
-		p->dist == NM_DIST_NORMAL ? "normal" : "uniform",
-		p->no_reorder_jitter ? "false" : "true", p->loss * 100);
-	if (p->ge)
-		fprintf(f, "\"ge\":{\"p_pct\":%.9g,\"r_pct\":%.9g,\"loss_bad_pct\":%.9g,"
-			"\"loss_good_pct\":%.9g},", p->ge_p * 100, p->ge_r * 100,
-			p->ge_bad * 100, p->ge_good * 100);
-	else
-		fprintf(f, "\"ge\":null,");
-	fprintf(f, "\"reorder_pct\":%.9g,\"dup_pct\":%.9g,\"corrupt_pct\":%.9g,"
-		"\"rate_bps\":%llu,\"queue_bytes\":%llu,\"queue_ms\":%.9g,\"limit\":%u,",
-		p->reorder * 100, p->dup * 100, p->corrupt * 100,
-		(unsigned long long)p->rate_bps, (unsigned long long)p->queue_bytes,
-		p->queue_ns / 1e6, p->limit);
-	fprintf(f, "\"drop_nth\":%u,", p->drop_nth);
+	json_obj_open(j);
+	json_kv_double(j, "delay_ms", p->delay_ns / 1e6, 6);
+	json_kv_double(j, "jitter_ms", p->jitter_ns / 1e6, 6);
+	json_kv_str(j, "dist", p->dist == NM_DIST_NORMAL ? "normal" : "uniform");
+	json_kv_bool(j, "reorder_jitter", !p->no_reorder_jitter);
+	json_kv_double(j, "loss_pct", p->loss * 100, 6);
+	json_key(j, "ge");
+	if (p->ge) {
+		json_obj_open(j);
+		json_kv_double(j, "p_pct", p->ge_p * 100, 6);
+		json_kv_double(j, "r_pct", p->ge_r * 100, 6);
+		json_kv_double(j, "loss_bad_pct", p->ge_bad * 100, 6);
+		json_kv_double(j, "loss_good_pct", p->ge_good * 100, 6);
+		json_obj_close(j);
+	} else {
+		json_null(j);
+	}
+	json_kv_double(j, "reorder_pct", p->reorder * 100, 6);
+	json_kv_double(j, "dup_pct", p->dup * 100, 6);
+	json_kv_double(j, "corrupt_pct", p->corrupt * 100, 6);
+	json_kv_uint(j, "rate_bps", p->rate_bps);
+	json_kv_uint(j, "queue_bytes", p->queue_bytes);
+	json_kv_double(j, "queue_ms", p->queue_ns / 1e6, 6);
+	json_kv_uint(j, "limit", p->limit);
+	json_kv_uint(j, "drop_nth", p->drop_nth);
 	if (p->filter == NM_FILTER_ALL)
-		fprintf(f, "\"filter\":\"all\"}");
+		json_kv_str(j, "filter", "all");
 	else
-		fprintf(f, "\"filter\":%d}", p->filter);
+		json_kv_uint(j, "filter", (uint64_t)p->filter);
+	json_obj_close(j);
 }

@@ -126,26 +126,26 @@ int nm_line_open(struct nm *n)
 
 	n->ifindex_a = (int)if_nametoindex(n->cfg.if_a);
 	if (!n->ifindex_a) {
-		nm_warn("-a: no interface '%s' in this namespace\n", n->cfg.if_a);
+		pr_warn("-a: no interface '%s' in this namespace\n", n->cfg.if_a);
 		return -ENODEV;
 	}
 	n->ifindex_b = (int)if_nametoindex(n->cfg.if_b);
 	if (!n->ifindex_b) {
-		nm_warn("-b: no interface '%s' in this namespace\n", n->cfg.if_b);
+		pr_warn("-b: no interface '%s' in this namespace\n", n->cfg.if_b);
 		return -ENODEV;
 	}
 	if (n->ifindex_a == n->ifindex_b) {
-		nm_warn("-a and -b name the same interface '%s'\n", n->cfg.if_a);
+		pr_warn("-a and -b name the same interface '%s'\n", n->cfg.if_a);
 		return -EINVAL;
 	}
 	n->fd_a = open_sock(n->cfg.if_a, n->ifindex_a, &mtu_a);
 	if (n->fd_a < 0) {
-		nm_warn("AF_PACKET socket on %s: %s\n", n->cfg.if_a, strerror(-n->fd_a));
+		pr_warn("AF_PACKET socket on %s: %s\n", n->cfg.if_a, strerror(-n->fd_a));
 		return n->fd_a;
 	}
 	n->fd_b = open_sock(n->cfg.if_b, n->ifindex_b, &mtu_b);
 	if (n->fd_b < 0) {
-		nm_warn("AF_PACKET socket on %s: %s\n", n->cfg.if_b, strerror(-n->fd_b));
+		pr_warn("AF_PACKET socket on %s: %s\n", n->cfg.if_b, strerror(-n->fd_b));
 		return n->fd_b;
 	}
 	n->d[NM_A2B].in_fd = n->fd_a;
@@ -365,7 +365,7 @@ void nm_line_rx(struct nm *n, int fd)
 		r = recvmmsg(fd, msgs, NM_BATCH, MSG_DONTWAIT, NULL);
 		if (r <= 0) {
 			if (r < 0 && errno != EAGAIN && errno != EINTR)
-				nm_warn("recvmmsg on %s: %s\n", fd == n->fd_a ? n->cfg.if_a :
+				pr_warn("recvmmsg on %s: %s\n", fd == n->fd_a ? n->cfg.if_a :
 					n->cfg.if_b, strerror(errno));
 			return;
 		}
@@ -469,8 +469,7 @@ static void flush_dir(struct nm_dirstate *d, uint64_t now)
 					d->c.drop_queue++;
 				else
 					d->c.drop_tx++;
-				if (nm_verbose)
-					nm_warn("%s: send on %s: %s\n", d->name, d->out_ifname,
+				pr_debug("%s: send on %s: %s\n", d->name, d->out_ifname,
 						strerror(errno));
 				free(batch[sent++]);
 			}

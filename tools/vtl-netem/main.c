@@ -29,12 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "daemonize.h"
 #include "netem.h"
-
-int nm_verbose;
 
 uint64_t nm_now(void)
 {
@@ -44,17 +40,11 @@ uint64_t nm_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void nm_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(NM_NAME ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-void nm_info(const char *fmt, ...)
+/* What vtl-netem reports on stdout, as "vtl-netem: ..." lines: the seed,
+ * the parameters, readiness and the final counters (scripts read them;
+ * docs/vtl-netem.md, Output). Diagnostics go to stderr through lib/log.h. */
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,11 +55,16 @@ void nm_info(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* A bad command line: "vtl-netem: MESSAGE" on stderr, exit status 2. */
+static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void bad_usage(const char *fmt, ...)
 {
-	if (level == LIBBPF_DEBUG && nm_verbose < 2)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	va_list ap;
+
+	fputs(NM_NAME ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 }
 
 static void usage(FILE *f)
@@ -77,7 +72,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vtl-netem -a IFACE_A -b IFACE_B [IMPAIRMENT...] [--a2b IMPAIRMENT...]\n"
 "                 [--b2a IMPAIRMENT...] [--ctl PATH] [--seed N] [-f] [--pidfile F]\n"
-"                 [--tbf] [--kernel[=force]] [--rt[=PRIO]] [-v]\n"
+"                 [--tbf] [--kernel[=force]] [--rt[=PRIO]] [-v] [-V]\n"
 "       vtl-netem ctl PATH set [a2b|b2a|both] KEY [VALUE]... | show [-j] |\n"
 "                          stats [-j] | reset | seed N | help\n"
 "\n"
@@ -101,7 +96,8 @@ static void usage(FILE *f)
 "                        =force: refuse to start)\n"
 "      --rt[=PRIO]       run with SCHED_FIFO priority PRIO (default 10): frames\n"
 "                        leave on time even when the hosts keep the CPUs busy\n"
-"  -v, --verbose         more messages (-vv: libbpf debug)\n"
+"  -v, --verbose         debug messages on stderr (-vv: libbpf's too)\n"
+"  -V, --version         print the version and exit\n"
 "  -h, --help            this text\n"
 "\n"
 "Impairments (apply to both directions, or to the one chosen by the last\n"
@@ -159,7 +155,7 @@ static const char *const imp_keys[] = {
 
 static int parse_args(struct nm *n, int argc, char **argv)
 {
-	static struct option opts[16 + NKEYS + 1] = {
+	static struct option opts[17 + NKEYS + 1] = {
 		{ "iface-a", required_argument, NULL, 'a' },
 		{ "iface-b", required_argument, NULL, 'b' },
 		{ "ctl", required_argument, NULL, OPT_CTL },
@@ -171,19 +167,20 @@ static int parse_args(struct nm *n, int argc, char **argv)
 		{ "rt", optional_argument, NULL, OPT_RT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "a2b", no_argument, NULL, OPT_A2B },
 		{ "b2a", no_argument, NULL, OPT_B2A },
 		{ "both", no_argument, NULL, OPT_BOTH },
 	};
 	bool on[NM_NDIR] = { true, true };
-	int o, nopt = 14;
+	int o, nopt = 15;
 	char err[256];
 
 	for (int i = 0; i < NKEYS; i++)
 		opts[nopt++] = (struct option){ imp_keys[i],
 			nm_param_takes_value(imp_keys[i]) ? required_argument : no_argument,
 			NULL, OPT_KEY + i };
-	while ((o = getopt_long(argc, argv, "a:b:d:j:l:r:fvh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "a:b:d:j:l:r:fvVh", opts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (o) {
@@ -192,6 +189,7 @@ static int parse_args(struct nm *n, int argc, char **argv)
 		case 'f': n->cfg.foreground = true; break;
 		case 'v': n->cfg.verbose++; break;
 		case 'h': usage(stdout); return 1;
+		case 'V': printf(NM_NAME " %s\n", VTL_VERSION_STRING); return 1;
 		case OPT_CTL: n->cfg.ctl_path = optarg; break;
 		case OPT_PIDFILE: n->cfg.pidfile = optarg; break;
 		case OPT_TBF: n->cfg.tbf = true; break;
@@ -200,7 +198,7 @@ static int parse_args(struct nm *n, int argc, char **argv)
 		case OPT_BOTH: on[NM_A2B] = on[NM_B2A] = true; break;
 		case OPT_SEED:
 			if (nm_parse_u64(optarg, &n->cfg.seed)) {
-				nm_warn("--seed: '%s' is not a number\n", optarg);
+				bad_usage("--seed: '%s' is not a number\n", optarg);
 				return -1;
 			}
 			n->cfg.seed_set = true;
@@ -209,7 +207,7 @@ static int parse_args(struct nm *n, int argc, char **argv)
 			uint64_t v = 10;
 
 			if (optarg && (nm_parse_u64(optarg, &v) || v < 1 || v > 99)) {
-				nm_warn("--rt: '%s' is not a SCHED_FIFO priority (1..99)\n", optarg);
+				bad_usage("--rt: '%s' is not a SCHED_FIFO priority (1..99)\n", optarg);
 				return -1;
 			}
 			n->cfg.rt_prio = (int)v;
@@ -221,7 +219,7 @@ static int parse_args(struct nm *n, int argc, char **argv)
 			} else if (!strcmp(optarg, "force")) {
 				n->cfg.kernel = 2;
 			} else {
-				nm_warn("--kernel: '%s' is not 'force'\n", optarg);
+				bad_usage("--kernel: '%s' is not 'force'\n", optarg);
 				return -1;
 			}
 			break;
@@ -241,21 +239,21 @@ static int parse_args(struct nm *n, int argc, char **argv)
 			continue;
 		for (int d = 0; d < NM_NDIR; d++) {
 			if (on[d] && nm_param_set(&n->d[d].p, key, optarg, err, sizeof(err))) {
-				nm_warn("--%s: %s\n", key, err);
+				bad_usage("--%s: %s\n", key, err);
 				return -1;
 			}
 		}
 	}
 	if (optind < argc) {
-		nm_warn("unexpected argument '%s' (try --help)\n", argv[optind]);
+		bad_usage("unexpected argument '%s' (try --help)\n", argv[optind]);
 		return -1;
 	}
 	if (!n->cfg.if_a || !n->cfg.if_b) {
-		nm_warn("both -a IFACE_A and -b IFACE_B are required (try --help)\n");
+		bad_usage("both -a IFACE_A and -b IFACE_B are required (try --help)\n");
 		return -1;
 	}
 	if (n->cfg.tbf && n->cfg.kernel) {
-		nm_warn("--tbf and --kernel exclude each other\n");
+		bad_usage("--tbf and --kernel exclude each other\n");
 		return -1;
 	}
 	return 0;
@@ -280,11 +278,11 @@ static int probe_kernel(struct nm *n)
 	    !nm_kernel_probe(n->cfg.if_a, err, sizeof(err)))
 		return 1;
 	if (n->cfg.kernel == 2) {
-		nm_warn("--kernel=force: sch_netem is not usable here (tc: %s); refusing to "
+		pr_warn("--kernel=force: sch_netem is not usable here (tc: %s); refusing to "
 			"start. Without --kernel, vtl-netem emulates in userspace.\n", err);
 		return -EOPNOTSUPP;
 	}
-	nm_warn("--kernel: sch_netem is not usable here (tc: %s); falling back to the "
+	pr_warn("--kernel: sch_netem is not usable here (tc: %s); falling back to the "
 		"userspace delay line\n", err);
 	return 0;
 }
@@ -296,11 +294,11 @@ static int setup_kernel(struct nm *n)
 	for (int i = 0; i < NM_NDIR; i++) {
 		n->d[i].kernel = true;
 		if (nm_tc_apply(n, i, err, sizeof(err))) {
-			nm_warn("--kernel: %s: %s\n", n->d[i].name, err);
+			pr_warn("--kernel: %s: %s\n", n->d[i].name, err);
 			return -EINVAL;
 		}
 	}
-	nm_info("impairments delegated to kernel sch_netem on %s and %s\n", n->cfg.if_a,
+	pr_info("impairments delegated to kernel sch_netem on %s and %s\n", n->cfg.if_a,
 		n->cfg.if_b);
 	return 0;
 }
@@ -321,7 +319,7 @@ static int setup(struct nm *n)
 		struct sched_param sp = { .sched_priority = n->cfg.rt_prio };
 
 		if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
-			nm_warn("--rt: SCHED_FIFO priority %d: %s\n", n->cfg.rt_prio, strerror(errno));
+			pr_warn("--rt: SCHED_FIFO priority %d: %s\n", n->cfg.rt_prio, strerror(errno));
 			return -errno;
 		}
 	}
@@ -343,7 +341,7 @@ static int setup(struct nm *n)
 		return e;
 	for (int i = 0; i < NM_NDIR && n->cfg.tbf; i++) {
 		if (nm_tc_apply(n, i, err, sizeof(err))) {
-			nm_warn("--tbf: %s: %s\n", n->d[i].name, err);
+			pr_warn("--tbf: %s: %s\n", n->d[i].name, err);
 			return -EINVAL;
 		}
 	}
@@ -399,7 +397,7 @@ static void on_timer(struct nm *n)
 	uint64_t x, now = nm_now(), next;
 
 	if (read(n->timer_fd, &x, sizeof(x)) < 0 && errno != EAGAIN)
-		nm_warn("timerfd: %s\n", strerror(errno));
+		pr_warn("timerfd: %s\n", strerror(errno));
 	if (n->armed_at && now > n->armed_at) {
 		int64_t lat = (int64_t)(now - n->armed_at), b = (int64_t)n->wake_bias;
 
@@ -422,7 +420,7 @@ static void run(struct nm *n)
 		arm_timer(n);
 		k = epoll_wait(n->epfd, evs, 32, -1);
 		if (k < 0 && errno != EINTR) {
-			nm_warn("epoll_wait: %s\n", strerror(errno));
+			pr_warn("epoll_wait: %s\n", strerror(errno));
 			break;
 		}
 		nm_line_flush(n);               /* due frames first */
@@ -442,7 +440,7 @@ static void run(struct nm *n)
 				struct signalfd_siginfo si;
 
 				if (read(n->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-					nm_info("SIG%s: stopping\n", sigabbrev_np((int)si.ssi_signo));
+					pr_info("SIG%s: stopping\n", sigabbrev_np((int)si.ssi_signo));
 					n->stop = true;
 				}
 				break;
@@ -466,6 +464,7 @@ int main(int argc, char **argv)
 	char ok = 0, bad = 1, buf[512];
 	FILE *pf;
 
+	vtl_log_set_ident(NM_NAME);
 	if (argc >= 2 && !strcmp(argv[1], "ctl"))
 		return nm_ctl_main(argc - 1, argv + 1);
 	n.fd_a = n.fd_b = n.epfd = n.timer_fd = n.sig_fd = n.ctl_fd = -1;
@@ -477,8 +476,9 @@ int main(int argc, char **argv)
 	e = parse_args(&n, argc, argv);
 	if (e)
 		return e > 0 ? EXIT_SUCCESS : 2;
-	nm_verbose = n.cfg.verbose;
-	libbpf_set_print(libbpf_print);
+	vtl_log_set_level(n.cfg.verbose ? VTL_LOG_DEBUG : VTL_LOG_INFO);
+	vtl_log_libbpf_debug(n.cfg.verbose >= 2);
+	vtl_log_init_libbpf();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (!n.cfg.seed_set && getrandom(&n.cfg.seed, sizeof(n.cfg.seed), 0) != sizeof(n.cfg.seed))
@@ -486,14 +486,14 @@ int main(int argc, char **argv)
 	n.seed = n.cfg.seed;
 	for (int i = 0; i < NM_NDIR; i++)
 		nm_dir_reseed(&n.d[i], n.seed, i);
-	if (!n.cfg.foreground && vtl_daemonize(&ready_fd)) {
-		nm_warn("cannot daemonize: %s\n", strerror(errno));
+	if (!n.cfg.foreground && (e = vtl_daemonize(&ready_fd))) {
+		pr_warn("cannot daemonize: %s\n", strerror(-e));
 		return EXIT_FAILURE;
 	}
 	n.start_ns = nm_now();
 	e = setup(&n);
 	if (e) {
-		nm_warn("startup failed: %s\n", strerror(-e));
+		pr_warn("startup failed: %s\n", strerror(-e));
 		teardown(&n);
 		if (ready_fd >= 0 && write(ready_fd, &bad, 1) < 0)
 			return EXIT_FAILURE;
@@ -502,19 +502,19 @@ int main(int argc, char **argv)
 	if (n.cfg.pidfile) {
 		pf = fopen(n.cfg.pidfile, "w");
 		if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 || fclose(pf)) {
-			nm_warn("--pidfile: cannot write '%s': %s\n", n.cfg.pidfile, strerror(errno));
+			pr_warn("--pidfile: cannot write '%s': %s\n", n.cfg.pidfile, strerror(errno));
 			teardown(&n);
 			if (ready_fd >= 0 && write(ready_fd, &bad, 1) < 0)
 				return EXIT_FAILURE;
 			return EXIT_FAILURE;
 		}
 	}
-	nm_info("seed %llu\n", (unsigned long long)n.seed);
+	report("seed %llu\n", (unsigned long long)n.seed);
 	for (int i = 0; i < NM_NDIR; i++) {
 		nm_params_str(&n.d[i].p, buf, sizeof(buf));
-		nm_info("%s: %s\n", n.d[i].name, buf);
+		report("%s: %s\n", n.d[i].name, buf);
 	}
-	nm_info("ready: a=%s b=%s, XDP_PASS attached to both, rate by %s%s%s (pid %d)\n",
+	report("ready: a=%s b=%s, XDP_PASS attached to both, rate by %s%s%s (pid %d)\n",
 		n.cfg.if_a, n.cfg.if_b, n.d[0].kernel ? "kernel netem" : n.cfg.tbf ? "tbf" : "line",
 		n.cfg.ctl_path ? ", control socket " : "", n.cfg.ctl_path ? n.cfg.ctl_path : "",
 		(int)getpid());
@@ -526,14 +526,14 @@ int main(int argc, char **argv)
 			close(dn);
 		}
 		if (write(ready_fd, &ok, 1) < 0)
-			nm_warn("readiness pipe: %s\n", strerror(errno));
+			pr_warn("readiness pipe: %s\n", strerror(errno));
 		close(ready_fd);
 	}
 	run(&n);
-	nm_info("final counters:\n");
+	report("final counters:\n");
 	nm_show(&n, stdout, true, true);
 	teardown(&n);
-	nm_info("stopped; XDP detached from %s and %s%s\n", n.cfg.if_a, n.cfg.if_b,
+	report("stopped; XDP detached from %s and %s%s\n", n.cfg.if_a, n.cfg.if_b,
 		n.cfg.tbf || n.d[0].kernel ? ", qdiscs removed" : "");
 	return EXIT_SUCCESS;
 }

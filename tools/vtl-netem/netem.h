@@ -21,6 +21,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "json.h"
+#include "log.h"
+
 #define NM_NAME "vtl-netem"
 #define NM_BATCH 64                 /* frames per recvmmsg / sendmmsg */
 #define NM_MAX_FRAME 65536          /* largest frame read (GSO super-frames) */
@@ -149,11 +152,9 @@ struct nm {
 	bool offl_changed[2][4];
 };
 
-/* util (main.c) */
+/* util (main.c); diagnostics: pr_warn/pr_info/pr_debug (lib/log.h) on
+ * stderr, debug with -v, libbpf's debug with -vv */
 uint64_t nm_now(void);
-void nm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void nm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern int nm_verbose;
 
 /* impair.c: random numbers, decisions, parameter parsing */
 void nm_rng_seed(struct nm_rng *r, uint64_t seed, uint64_t stream);
@@ -184,7 +185,7 @@ bool nm_param_takes_value(const char *key);     /* false also if unknown */
 bool nm_param_known(const char *key);
 int nm_parse_u64(const char *s, uint64_t *out);
 void nm_params_str(const struct nm_params *p, char *buf, size_t len);
-void nm_params_json(const struct nm_params *p, FILE *f);
+void nm_params_json(const struct nm_params *p, struct json *j);
 
 /* line.c: sockets and the delay line */
 int nm_line_open(struct nm *n);
@@ -207,7 +208,7 @@ void nm_ctl_close(struct nm *n);
 void nm_ctl_accept(struct nm *n);
 void nm_ctl_client_event(struct nm *n, struct nm_client *c, uint32_t events);
 void nm_show(struct nm *n, FILE *f, bool params, bool counters);
-void nm_stats_json(struct nm *n, FILE *f);
+void nm_stats_json(struct nm *n, FILE *f);    /* one line of JSON */
 int nm_ctl_main(int argc, char **argv);           /* `vtl-netem ctl ...` */
 
 /* tc.c: the only places that run tc(8) */

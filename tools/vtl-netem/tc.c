@@ -28,11 +28,16 @@ static int run_tc(char *err, size_t errlen, const char *const *argv)
 	ssize_t r;
 	pid_t pid;
 
-	if (nm_verbose) {
-		fprintf(stderr, NM_NAME ": run:");
-		for (int i = 0; argv[i]; i++)
-			fprintf(stderr, " %s", argv[i]);
-		fputc('\n', stderr);
+	if (vtl_log_level() >= VTL_LOG_DEBUG) {
+		char cmd[512];
+		size_t n = 0;
+
+		for (int i = 0; argv[i] && n < sizeof(cmd); i++) {
+			int w = snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
+
+			n += w > 0 ? (size_t)w : 0;
+		}
+		pr_debug("run: %s\n", cmd);
 	}
 	if (pipe2(p, O_CLOEXEC))
 		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
@@ -89,7 +94,7 @@ int nm_kernel_probe(const char *ifname, char *err, size_t errlen)
 	if (run_tc(err, errlen, add))
 		return -1;
 	if (run_tc(e2, sizeof(e2), del))
-		nm_warn("removing the probe netem qdisc from %s: %s\n", ifname, e2);
+		pr_warn("removing the probe netem qdisc from %s: %s\n", ifname, e2);
 	return 0;
 }
 
@@ -215,7 +220,7 @@ void nm_tc_remove_all(struct nm *n)
 		if (!d->tbf && !d->kernel)
 			continue;
 		if (del_root(d, err, sizeof(err)))
-			nm_warn("removing the %s qdisc from %s: %s\n", d->kernel ? "netem" : "tbf",
+			pr_warn("removing the %s qdisc from %s: %s\n", d->kernel ? "netem" : "tbf",
 				d->out_ifname, err);
 		d->tbf = false;
 	}

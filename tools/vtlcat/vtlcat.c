@@ -53,6 +53,7 @@ static void usage(FILE *f)
 "      --socket PATH     vtld control socket (default $VTL_SOCKET, or the\n"
 "                        only *.sock in /run/vtl)\n"
 "  -v, --verbose         print session and statistics on stderr\n"
+"  -V, --version         print the version and exit\n"
 "  -h, --help            this help\n");
 }
 
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 		{ "socket",  required_argument, NULL, 'S' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
 		{ "services", required_argument, NULL, 's' },
 		{ "max-loss", required_argument, NULL, 'L' },
 		{ "max-delay", required_argument, NULL, 'D' },
@@ -347,7 +349,7 @@ int main(int argc, char **argv)
 	char *buf;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "lp:o:g:w:t:s:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lp:o:g:w:t:s:vVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': a.listen = 1; break;
 		case 'p': a.port = num(optarg, 1, 65535, "bad port"); break;
@@ -363,6 +365,7 @@ int main(int argc, char **argv)
 		case 'D': a.qos.max_delay_ms = num(optarg, 1, 3600000, "bad --max-delay"); break;
 		case 'T': a.qos.min_tput_kbps = (uint32_t)(parse_real(optarg, 1e6, "bad --min-tput") * 1000 + 0.5); break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("vtlcat %s\n", VTL_VERSION_STRING); return 0;
 		default:
 			fputs("try 'vtlcat --help'\n", stderr);
 			return 1;

@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 		case 'p': c.json = c.pretty = 1; break;
 		case 'S': c.socket = optarg; break;
 		case 'h': help = 1; break;
-		case 'V': printf("vtlctl 0.1 (ipc magic %#x)\n", VTL_IPC_MAGIC);
+		case 'V': printf("vtlctl %s (ipc magic %#x)\n", VTL_VERSION_STRING, VTL_IPC_MAGIC);
 			return 0;
 		default:
 			if (bad++)

@@ -5,8 +5,14 @@
  * a cheap header check. A VTL packet is parsed and bounds-checked once
  * (and, inbound, its checksum verified), matched to its session and
  * tail-called into that session's graft slot.
+ *
+ * Not part of the KTF library that graft authors include (ktf/): built
+ * from bpf/ into the skeleton vtld embeds (bpf/CMakeLists.txt). It
+ * includes the library for the shared maps and context, and its own
+ * root_parse.h for what only the root does.
  */
 #include "vtl_ktf.h"
+#include "root_parse.h"
 
 /* Prog arrays: separate for XDP and TC (a prog array is locked to one
  * program type). XDP index = slot * VTL_XDP_ROLES + role; TC index = slot. */
