@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Unit tests for the graft pool (daemon/pool*.c, daemon/sha256.c):
+ * Unit tests for the graft pool (daemon/pool.c, lib/graft_*.c, lib/sha256.c):
  *   1. sha256 against the FIPS 180-4 / NIST vectors, whole and in pieces
  *   2. validation without a load: every graft of build/grafts passes;
  *      a missing role, a text file, a truncated object and metadata out of
