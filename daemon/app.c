@@ -217,7 +217,7 @@ void app_writable(void *ctx, struct tp_sess *t)
 
 /* Is more application data already waiting on the control socket (or in
  * the attached stream)? */
-bool app_more(void *ctx, struct tp_sess *t)
+bool app_has_more(void *ctx, struct tp_sess *t)
 {
 	struct client *c = owner_of(sess_of(t));
 	struct pollfd p;

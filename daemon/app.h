@@ -111,7 +111,7 @@ void app_init(struct app *a, struct loop *lp, struct nego *ng, struct transport 
  * layer report (main.c composes the tables). */
 void app_readable(void *ctx, struct tp_sess *t);
 void app_writable(void *ctx, struct tp_sess *t);
-bool app_more(void *ctx, struct tp_sess *t);
+bool app_has_more(void *ctx, struct tp_sess *t);
 void app_eof(void *ctx, struct tp_sess *t);
 extern const struct sess_app app_sess_ops;
 /* The client's connection closed (ipc.c). */

@@ -41,7 +41,7 @@ static void up_writable(void *ctx, struct tp_sess *t)
 
 static bool up_app_more(void *ctx, struct tp_sess *t)
 {
-	return app_more(&((struct vtld *)ctx)->app, t);
+	return app_has_more(&((struct vtld *)ctx)->app, t);
 }
 
 static void up_eof(void *ctx, struct tp_sess *t)
@@ -88,9 +88,9 @@ static const struct tp_up tp_up = {
 	.done = up_done,
 	.gone = up_gone,
 	.abort = up_abort,
-	.nego = up_nego,
-	.nego_reply = up_nego_reply,
-	.unreachable = up_unreachable,
+	.on_nego = up_nego,
+	.on_nego_reply = up_nego_reply,
+	.on_unreachable = up_unreachable,
 };
 
 static void pool_added(void *ctx, struct pool_graft *pg)

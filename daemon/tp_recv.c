@@ -260,11 +260,11 @@ void tp_on_frame(struct transport *tp, __u32 saddr, const struct vtl_hdr *h, con
 
 	switch (h->type) {
 	case VTL_T_NEGO:
-		tp->up->nego(tp->up_ctx, saddr, h, pay, len);
+		tp->up->on_nego(tp->up_ctx, saddr, h, pay, len);
 		return;
 	case VTL_T_NEGO_ACK:
 	case VTL_T_NEGO_NACK:
-		tp->up->nego_reply(tp->up_ctx, saddr, h, pay, len);
+		tp->up->on_nego_reply(tp->up_ctx, saddr, h, pay, len);
 		return;
 	}
 	s = tp_sess_by_id(tp, ntohl(h->session_id));
@@ -285,5 +285,5 @@ void tp_on_frame(struct transport *tp, __u32 saddr, const struct vtl_hdr *h, con
 
 void tp_on_unreachable(struct transport *tp, __u32 peer, __u32 sid)
 {
-	tp->up->unreachable(tp->up_ctx, peer, sid);
+	tp->up->on_unreachable(tp->up_ctx, peer, sid);
 }

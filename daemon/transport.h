@@ -151,10 +151,10 @@ struct tp_up {
 	 * reset_peer: tell the peer with a RESET */
 	void (*abort)(void *ctx, struct tp_sess *s, int code, const char *why, bool reset_peer);
 	/* session layer: negotiation frames, and ICMP "no VTL there" */
-	void (*nego)(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
-	void (*nego_reply)(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay,
+	void (*on_nego)(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
+	void (*on_nego_reply)(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay,
 			   __u32 len);
-	void (*unreachable)(void *ctx, __u32 peer, __u32 sid);
+	void (*on_unreachable)(void *ctx, __u32 peer, __u32 sid);
 };
 
 struct tp_stats {

@@ -203,8 +203,8 @@ static void u_unreach(void *ctx, __u32 a, __u32 b) { (void)ctx; (void)a; (void)b
 
 static const struct tp_up fake_up = {
 	.readable = u_readable, .writable = u_writable, .app_more = u_more, .eof = u_eof,
-	.done = u_done, .gone = u_gone, .abort = u_abort, .nego = u_nego,
-	.nego_reply = u_nego, .unreachable = u_unreach,
+	.done = u_done, .gone = u_gone, .abort = u_abort, .on_nego = u_nego,
+	.on_nego_reply = u_nego, .on_unreachable = u_unreach,
 };
 
 #define PEER_TIMEOUT_MS 3000
