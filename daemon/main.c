@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 	vtl_log_set_level(d.cfg.verbosity > 2 ? VTL_LOG_DEBUG : (enum vtl_log_level)d.cfg.verbosity);
 	vtl_log_set_target(d.cfg.log_target);
 	vtl_log_init_libbpf();
+	vtl_log_libbpf_debug(d.cfg.verbosity > 2);   /* -vv: libbpf's own debug too */
 	signal(SIGPIPE, SIG_IGN);
 	if (!d.cfg.foreground && vtl_daemonize(&ready_fd)) {
 		fprintf(stderr, "vtld: cannot daemonize: %s\n", strerror(errno));

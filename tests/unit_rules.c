@@ -133,8 +133,8 @@ static void test_rule_text(void)
 		"reliable, rtt >= 300ms -> pr(max_loss=10%)",
 		"adapt reliable, rtt >= 300ms for 50ms -> pr(max_loss=10%)",
 		"adapt reliable, rtt < 200ms, loss <= 1500ppm for 2s -> gbn(window=64)",
-		"reliable, ordered, partial, cc, max_delay != 1500us, min_tput < 2Gb/s, "
-		"max_loss == 5%, rtt > 1s, loss >= 1ppm -> sr(window=7, max_loss=25ppm)",
+		("reliable, ordered, partial, cc, max_delay != 1500us, min_tput < 2Gb/s, "
+		 "max_loss == 5%, rtt > 1s, loss >= 1ppm -> sr(window=7, max_loss=25ppm)"),
 	};
 	struct rule r, r2;
 	char txt[VTL_RULE_TEXT_MAX];

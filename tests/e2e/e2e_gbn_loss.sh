@@ -9,7 +9,7 @@
 # retransmissions > 0, and vtl-netem must have dropped between 1 and 3.5 %
 # of the VTL frames it saw from A, and none from B. (vtl-netem
 # also gives the veth peers of A and B the XDP program that XDP_TX and
-# redirect on veth need: VTL-DESIGN.md section 9.)
+# redirect on veth need: docs/vtl-netem.md.)
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 vtl_test_init e2e_gbn_loss
