@@ -6,9 +6,11 @@
  *    out-of-order packets, delivers in order and reports what it holds
  *    in SACK blocks; below the window: a duplicate, re-ACKed in kernel;
  *  - tf_xdp_sack: the sender advances snd_una, records the peer's SACK
- *    blocks (the egress KTF then skips SACKed packets on retransmission),
- *    and once three packets above snd_una are SACKed starts one recovery
- *    episode: VTL_EV_FAST_RETX for [snd_una, highest SACKed).
+ *    blocks inside (snd_una, snd_nxt] (the egress KTF then skips SACKed
+ *    packets on retransmission), and once the highest block ends more
+ *    than VTL_REORDER_THRESH above snd_una starts one recovery episode
+ *    (until snd_una passes recover): VTL_EV_FAST_RETX for
+ *    [snd_una, highest SACKed) and the congestion control's on_loss.
  *  - tf_xdp_pr_giveup: partial reliability policy (see below), and the
  *    pieces other give-up policies reuse: vtl_pr_grant (within the loss
  *    budget), vtl_rx_hole_age_us (how old the missing packet is),

@@ -351,9 +351,16 @@ class Checker:
                     mentions.append((m.start(), m.end(), s))
         if not mentions:
             return
+        # a constant's name between a struct and a size claims the size
+        # ("`vtl_priv_area`: a tag and `VTL_PRIV_BYTES` = 256 bytes")
+        for m in re.finditer(r"\bVTL_[A-Z0-9_]+\b", t):
+            mentions.append((m.start(), m.end(), None))
         mentions.sort()
         for m in SIZE_RE.finditer(t):
             val = int(m.group(1))
+            # "at most 256 bytes" is a limit, not the size of a struct
+            if re.search(r"(?:at most|up to|<=|≤|less than|over)\s*$", t[max(0, m.start() - 12):m.start()]):
+                continue
             best = None
             for a, b, s in mentions:
                 if b <= m.start() and m.start() - b <= 60 and not SENT_END.search(t[b:m.start()]):
@@ -364,7 +371,7 @@ class Checker:
                     if 0 <= a - m.end() <= 12:
                         best = (a, s)
                         break
-            if best is None:
+            if best is None or best[1] is None:
                 continue
             s = best[1]
             self.check(blk, m.start(), "size of struct %s" % s, val, self.h.sizes[s][0],

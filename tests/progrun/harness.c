@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <linux/if_xdp.h>
 #include <linux/pkt_cls.h>
@@ -25,7 +26,6 @@
  */
 static struct launcher *hl;
 static int xdp_fd = -1, tc_fd = -1, shim_fd = -1;
-int case_fail;
 
 #define INSN(c, d, s_, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), \
 						 .off = (o), .imm = (i) })
@@ -163,6 +163,82 @@ int harness_xsk_bind_lo(int xsks_map_fd)
 	    bpf_map_update_elem(xsks_map_fd, &key, &fd, BPF_ANY))
 		return -errno;
 	return 0; /* fd stays open for the life of the test */
+}
+
+/* ---- ring-buffer events ------------------------------------------------- */
+#define EV_MAX 256
+static struct ring_buffer *evrb;
+static struct vtl_event evq[EV_MAX];
+static int evn;
+static struct { bool on, found; __u32 type, slot; struct vtl_event ev; } evw;
+
+static int ev_cb(void *ctx, void *data, size_t len)
+{
+	const struct vtl_event *e = data;
+
+	(void)ctx;
+	if (len < sizeof(*e))
+		return 0;
+	if (evw.on && !evw.found && e->type == evw.type && e->slot == evw.slot) {
+		evw.ev = *e;
+		evw.found = true;
+	}
+	if (evn < EV_MAX)
+		evq[evn++] = *e;
+	return 0;
+}
+
+int harness_events_open(int events_map_fd)
+{
+	evrb = ring_buffer__new(events_map_fd, ev_cb, NULL, NULL);
+	return evrb ? 0 : -errno;
+}
+
+void ev_clear(void)
+{
+	do {
+		evn = 0;
+		ring_buffer__consume(evrb);
+	} while (evn == EV_MAX);
+	evn = 0;
+}
+
+int ev_collect(struct vtl_event *out, int max)
+{
+	int n;
+
+	evn = 0;
+	ring_buffer__consume(evrb);
+	n = evn < max ? evn : max;
+	memcpy(out, evq, n * sizeof(*out));
+	evn = 0;
+	return n;
+}
+
+static __u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ev_wait(__u32 type, __u32 slot, int timeout_ms, struct vtl_event *out)
+{
+	__u64 end = mono_ms() + timeout_ms, now;
+
+	evw.on = true;
+	evw.found = false;
+	evw.type = type;
+	evw.slot = slot;
+	while (!evw.found && (now = mono_ms()) < end)
+		ring_buffer__poll(evrb, (int)(end - now));
+	evw.on = false;
+	evn = 0;
+	if (!evw.found)
+		return -ETIMEDOUT;
+	*out = evw.ev;
+	return 0;
 }
 
 int harness_init(struct launcher *l, int xfd, int tfd)

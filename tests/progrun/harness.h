@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * RUN and CHECK side of the prog-run tests: run a program on a frame with
- * BPF_PROG_TEST_RUN, snapshot the per-CPU counters, and assert verdicts and
- * exact counter deltas.
+ * BPF_PROG_TEST_RUN, snapshot the per-CPU counters, read the ring-buffer
+ * events, and assert verdicts and exact counter deltas. Checks and cases
+ * are tests/check.h's (CHECK, CHECK_CASE, CHECK_DONE).
  */
 #ifndef VTL_TEST_HARNESS_H
 #define VTL_TEST_HARNESS_H
@@ -12,23 +13,13 @@
 #include <string.h>
 #include <linux/types.h>
 #include <vtl/shared.h>
+#include "check.h"
 #include "pktgen.h"
 
 struct launcher;
 
 #define X VTL_DIR_XDP
 #define T VTL_DIR_TC
-
-extern int case_fail; /* failed CHECKs in the running case */
-
-#define CHECK(cond, ...) do {                                              \
-	if (!(cond)) {                                                      \
-		case_fail++;                                                \
-		printf("    FAIL %s:%d: ", __func__, __LINE__);             \
-		printf(__VA_ARGS__);                                        \
-		printf("\n");                                               \
-	}                                                                   \
-} while (0)
 
 struct run {
 	int err;         /* -errno of bpf_prog_test_run_opts() */
@@ -50,6 +41,15 @@ void run_prog(bool xdp, const void *in, size_t len, struct run *r);
 void snap(struct cnt *c);
 const char *cname(int i);
 const char *vname(bool xdp, __u32 v);
+/* Ring-buffer events (vtl_events) the KTFs post: open once; ev_clear()
+ * drops what is queued; ev_collect() takes up to max queued events without
+ * waiting; ev_wait() waits up to timeout_ms for one of type on slot
+ * (others are dropped) and returns 0, or -ETIMEDOUT. */
+int harness_events_open(int events_map_fd);
+void ev_clear(void);
+int ev_collect(struct vtl_event *out, int max);
+int ev_wait(__u32 type, __u32 slot, int timeout_ms, struct vtl_event *out);
+
 /* Counters moved between a and b by exactly the (index, n) int pairs
  * listed (terminated by -1) in direction dir, and nothing else moved. */
 bool delta_ok(const char *what, const struct cnt *a, const struct cnt *b, int dir, ...);

@@ -2,11 +2,13 @@
 /*
  * BPF prog-run tests (tier 2): feed crafted, malformed and fuzzed frames to
  * the REAL root programs (vtl_xdp_root, vtl_tc_root) tail-calling into the
- * REAL canonical, gbn and pr-delay grafts, loaded by the daemon's Launcher exactly as
- * vtld does (without attaching anything), through BPF_PROG_TEST_RUN.
- * Cilium style: each step builds its frame (PKTGEN), prepares session state
- * (SETUP), runs the program and checks the verdict, the exact counter
- * deltas and the resulting bytes/state (CHECK).
+ * REAL canonical, gbn, pr-delay, sr, pr and sr-tlp grafts, loaded by the
+ * daemon's Launcher exactly as vtld does (without attaching anything),
+ * through BPF_PROG_TEST_RUN. Cilium style: each step builds its frame
+ * (PKTGEN), prepares session state (SETUP), runs the program and checks
+ * the verdict, the exact counter deltas, the ring-buffer events and the
+ * resulting bytes/state (CHECK, tests/check.h). Timers run for real: a
+ * case that needs one to fire waits for its event on the ring buffer.
  * Needs root; exits 77 with a reason when it cannot load BPF.
  */
 #include <arpa/inet.h>
@@ -26,7 +28,6 @@
 #include "pktgen.h"
 #include "harness.h"
 
-#define SKIP_RC 77
 #define BE32(x) (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? __builtin_bswap32(x) : (x))
 #define LOCAL   BE32(0x0a000001u) /* 10.0.0.1: us */
 #define PEER    BE32(0x0a000002u) /* 10.0.0.2: the session peer */
@@ -38,7 +39,6 @@
 
 static struct launcher L;
 static int redirect_verdict = XDP_REDIRECT; /* XDP_DROP if no XSK could be bound */
-static int n_pass, n_fail;
 static const struct ref_session sessions[] = {
 	{ SID_RX, PEER, 1 },
 	{ SID_TX, PEER, 2 },
@@ -602,6 +602,488 @@ static void case_pr_delay_high_isn(void)
 
 #undef PRD_DATA
 
+/* ---- cases 3d-3g: sr's SACK sender, pr's loss budget, sr-tlp's probe,
+ * and the private state the Launcher keeps per slot ----------------------- */
+
+/* graft (a pool object name) in slot with a session: sid, our ISN isn_tx,
+ * the peer's isn_rx; max_loss_ppm 0 keeps the object's default. */
+static struct graft_inst *deploy(__u32 slot, const char *graft, __u32 window, __u32 sid,
+				 __u32 isn_tx, __u32 isn_rx, __u32 max_loss_ppm, bool receiver)
+{
+	struct graft_inst *g = NULL;
+	char path[512], err[512] = "";
+	int e;
+
+	snprintf(path, sizeof(path), "%s/%s.o", VTL_POOL_DIR, graft);
+	e = launcher_graft_get_tun(&L, path, window, max_loss_ppm, 0, &g, err, sizeof(err));
+	if (!e)
+		e = launcher_slot_set(&L, slot, g);
+	if (!e)
+		e = launcher_session_add(&L, slot, &(struct launcher_sess){ .session_id = sid,
+			.peer_addr = PEER, .window = window, .isn_tx = isn_tx, .isn_rx = isn_rx,
+			.mss = 1400, .receiver = receiver });
+	if (e) {
+		CHECK(0, "cannot deploy %s in slot %u: %s %s", graft, slot, strerror(-e), err);
+		if (g)
+			launcher_graft_put(&L, g);
+		return NULL;
+	}
+	return g;
+}
+
+/* An ACK from the peer: cumulative ack, tsecr, nb SACK blocks [start, end). */
+static size_t ack_frame(__u8 *f, __u32 sid, __u32 ack, __u32 tsecr, int nb, const __u32 (*blk)[2])
+{
+	struct vtl_spec s = { .saddr = PEER, .daddr = LOCAL, .session_id = sid,
+			      .type = VTL_T_ACK, .ack = ack, .tsecr = tsecr,
+			      .pay_len = (__u16)(nb * sizeof(struct vtl_sack_block)) };
+	size_t len = pktgen_vtl(f, &s);
+	struct vtl_sack_block *b = (struct vtl_sack_block *)(f + L4_OFF + VTL_HDR_LEN);
+
+	for (int i = 0; i < nb; i++) {
+		b[i].start = htonl(blk[i][0]);
+		b[i].end = htonl(blk[i][1]);
+	}
+	pktgen_fix_vtl(f, len);
+	return len;
+}
+
+/* Events posted for slot since the last call (others dropped). */
+static int slot_events(__u32 slot, struct vtl_event *ev, int max)
+{
+	struct vtl_event all[64];
+	int n = ev_collect(all, 64), k = 0;
+
+	for (int i = 0; i < n && k < max; i++)
+		if (all[i].slot == slot)
+			ev[k++] = all[i];
+	return k;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ---- case 3d: sr sender, the SACK listener (tf_xdp_sack) and refills ---- */
+#define SID_SR  0x55550004u       /* slot 4: sr, we send (isn_tx 7000) */
+#define SR_ISN  7000u
+#define SR_N    10                /* packets sent: 7000..7009 */
+
+static void sr_ack(const char *what, __u32 ack, int nb, const __u32 (*blk)[2])
+{
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len = ack_frame(f, SID_SR, ack, 0, nb, blk);
+
+	RUN_EXPECT(what, true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+}
+
+/* The blocks the listener recorded (want: nb pairs, the rest none), and
+ * the highest SACKed + 1. */
+static void check_sack(const char *what, const struct vtl_state *st, int nb,
+		       const __u32 (*want)[2], __u32 hi)
+{
+	for (int i = 0; i < VTL_SACK_MAX; i++) {
+		__u32 s = i < nb ? want[i][0] : 0, e = i < nb ? want[i][1] : 0;
+
+		CHECK(st->sack[i][0] == s && st->sack[i][1] == e,
+		      "%s: block %d is [%u, %u), want [%u, %u)", what, i, st->sack[i][0],
+		      st->sack[i][1], s, e);
+	}
+	CHECK(st->sack_hi == hi, "%s: sack_hi %u, want %u", what, st->sack_hi, hi);
+}
+
+static void case_sr_sack(void)
+{
+	struct vtl_state *st = launcher_state(&L, 4);
+	struct graft_inst *g = deploy(4, "sr", WINDOW, SID_SR, SR_ISN, 0, 0, false);
+	static __u8 sent[SR_N][PKT_MAX];
+	size_t sent_len[SR_N], len;
+	struct vtl_event ev[8];
+	__u8 f[PKT_MAX];
+	struct run r;
+	__u32 cw;
+	int n;
+
+	if (!g)
+		return;
+	st->rto_us = 10000000;  /* SETUP: the timer armed by the first send stays quiet */
+	for (int i = 0; i < SR_N; i++) {
+		sent_len[i] = data_frame(sent[i], false, SID_SR, 0, 0, (__u16)(100 + i));
+		RUN_EXPECT("sr DATA", false, sent[i], sent_len[i], &r, TC_ACT_OK,
+			   VTL_CNT_VTL, 1, VTL_CNT_STAMPED, 1);
+		memcpy(sent[i], r.out, sent_len[i]);
+	}
+	CHECK(st->snd_una == SR_ISN && st->snd_nxt == SR_ISN + SR_N, "sent: snd_una %u snd_nxt %u",
+	      st->snd_una, st->snd_nxt);
+	ev_clear();
+
+	/* an advancing ACK: snd_una moves, no blocks, one VTL_EV_ACK */
+	sr_ack("ACK 7002", 7002, 0, NULL);
+	CHECK(st->snd_una == 7002, "ACK 7002: snd_una %u", st->snd_una);
+	check_sack("ACK 7002", st, 0, NULL, 7002);
+	n = slot_events(4, ev, 8);
+	CHECK(n == 1 && ev[0].type == VTL_EV_ACK && ev[0].session_id == SID_SR &&
+	      ev[0].from == SR_ISN && ev[0].to == 7002,
+	      "ACK 7002: %d events, want one VTL_EV_ACK [7000, 7002) (type %u [%u, %u))", n,
+	      n ? ev[0].type : 0, n ? ev[0].from : 0, n ? ev[0].to : 0);
+
+	/* a block 3 above snd_una: recorded; not more than VTL_REORDER_THRESH,
+	 * so no recovery episode yet */
+	sr_ack("SACK [7004,7005)", 7002, 1, (const __u32[][2]){ { 7004, 7005 } });
+	check_sack("SACK [7004,7005)", st, 1, (const __u32[][2]){ { 7004, 7005 } }, 7005);
+	n = slot_events(4, ev, 8);
+	CHECK(st->fast_retx == 0 && n == 0 && st->recover == SR_ISN,
+	      "highest SACKed 3 above snd_una: fast_retx %llu, %d events, recover %u",
+	      (unsigned long long)st->fast_retx, n, st->recover);
+
+	/* blocks outside (snd_una, snd_nxt], empty or reversed mean nothing */
+	sr_ack("SACK, 4 blocks out of range", 7002, 4, (const __u32[][2]){
+		{ 7002, 7003 },  /* starts at snd_una: not above it */
+		{ 7005, 7011 },  /* ends beyond snd_nxt (7010) */
+		{ 7006, 7006 },  /* empty */
+		{ 7008, 7007 },  /* reversed */
+	});
+	check_sack("SACK, 4 blocks out of range", st, 0, NULL, 7002);
+	n = slot_events(4, ev, 8);
+	CHECK(st->fast_retx == 0 && n == 0, "blocks out of range: fast_retx %llu, %d events",
+	      (unsigned long long)st->fast_retx, n);
+
+	/* 4 above snd_una: one recovery episode for [snd_una, highest SACKed);
+	 * AIMD's on_loss halves cwnd (10, + 2 in slow start from ACK 7002) */
+	cw = st->cwnd;
+	sr_ack("SACK [7004,7006)", 7002, 1, (const __u32[][2]){ { 7004, 7006 } });
+	check_sack("SACK [7004,7006)", st, 1, (const __u32[][2]){ { 7004, 7006 } }, 7006);
+	n = slot_events(4, ev, 8);
+	CHECK(st->fast_retx == 1 && st->recover == SR_ISN + SR_N,
+	      "episode: fast_retx %llu recover %u", (unsigned long long)st->fast_retx, st->recover);
+	CHECK(n == 1 && ev[0].type == VTL_EV_FAST_RETX && ev[0].from == 7002 && ev[0].to == 7006,
+	      "episode: %d events, want one VTL_EV_FAST_RETX [7002, 7006) (type %u [%u, %u))", n,
+	      n ? ev[0].type : 0, n ? ev[0].from : 0, n ? ev[0].to : 0);
+	CHECK(cw == 12 && st->cwnd == 6 && st->ssthresh == 6, "episode: cwnd %u -> %u, ssthresh %u",
+	      cw, st->cwnd, st->ssthresh);
+
+	/* more SACKs in the same episode, one ending at snd_nxt (valid): recorded,
+	 * no second episode */
+	sr_ack("SACK [7004,7006) [7009,7010)", 7002, 2,
+	       (const __u32[][2]){ { 7004, 7006 }, { 7009, 7010 } });
+	check_sack("SACK [7004,7006) [7009,7010)", st, 2,
+		   (const __u32[][2]){ { 7004, 7006 }, { 7009, 7010 } }, 7010);
+	n = slot_events(4, ev, 8);
+	CHECK(st->fast_retx == 1 && n == 0, "same episode: fast_retx %llu, %d events",
+	      (unsigned long long)st->fast_retx, n);
+
+	/* retransmission triggers: SACKed packets are not resent, the holes
+	 * are refilled from the kernel's copies */
+	for (__u32 seq = 7002; seq < SR_ISN + SR_N; seq++) {
+		bool sacked = (seq >= 7004 && seq < 7006) || seq == 7009;
+		const __u8 *s = sent[seq - SR_ISN];
+		size_t sl = sent_len[seq - SR_ISN];
+		const struct vtl_hdr *vh = (const struct vtl_hdr *)(r.out + L4_OFF);
+		char what[64];
+
+		len = data_frame(f, false, SID_SR, seq, 0, 0);
+		vh_of(f)->flags = VTL_F_RETX;
+		snprintf(what, sizeof(what), "retx trigger %u (%s)", seq, sacked ? "SACKed" : "hole");
+		if (sacked) {
+			RUN_EXPECT(what, false, f, len, &r, TC_ACT_SHOT,
+				   VTL_CNT_VTL, 1, VTL_CNT_RETX_SKIPPED, 1);
+			continue;
+		}
+		RUN_EXPECT(what, false, f, len, &r, TC_ACT_OK, VTL_CNT_VTL, 1, VTL_CNT_RETX_FILLED, 1);
+		CHECK(r.out_len == sl && ntohl(vh->seq) == seq && (vh->flags & VTL_F_RETX) &&
+		      !memcmp(r.out + L4_OFF + VTL_HDR_LEN, s + L4_OFF + VTL_HDR_LEN,
+			      sl - L4_OFF - VTL_HDR_LEN) && vtl_csum_valid(vh, sl - L4_OFF),
+		      "%s: not the stored packet (%u bytes, seq %u)", what, r.out_len, ntohl(vh->seq));
+	}
+	CHECK(st->tx_retx == 5, "tx_retx %llu, want 5 (7002 7003 7006 7007 7008)",
+	      (unsigned long long)st->tx_retx);
+
+	/* all acknowledged: the scoreboard empties */
+	sr_ack("ACK 7010", 7010, 0, NULL);
+	CHECK(st->snd_una == 7010, "ACK 7010: snd_una %u", st->snd_una);
+	check_sack("ACK 7010", st, 0, NULL, 7010);
+	launcher_session_del(&L, 4, SID_SR);
+	launcher_graft_put(&L, g);
+	printf("    SACK blocks kept/ignored at the range edges, 1 episode at 4 above snd_una, "
+	       "3 SACKed triggers skipped, 5 refilled\n");
+}
+
+/* ---- case 3e: pr receiver, the give-up within the loss budget ----------- */
+#define SID_PR  0x55550005u       /* slot 5: pr, we receive (isn_rx 3000) */
+#define PR_ISN  3000u
+#define PR_PPM  125000u           /* its loss budget: 1 in 8 (tunable vtl_max_loss_ppm) */
+
+#define PR_DATA(_what, _seq) do {                                                       \
+	sp.seq = (_seq); sp.pay_seed = (__u8)(_seq);                                    \
+	len = pktgen_vtl(f, &sp);                                                       \
+	RUN_EXPECT(_what, true, f, len, &r, redirect_verdict, VTL_CNT_VTL, 1,          \
+		   VTL_CNT_TO_XSK, 1);                                                  \
+} while (0)
+#define PR_EXPECT(_what, _skip, _granted)                                               \
+	CHECK(st->pr_skip == (_skip) && st->pr_granted == (_granted),                   \
+	      "%s: pr_skip %u pr_granted %u, want %u and %u", _what, st->pr_skip,       \
+	      st->pr_granted, (_skip), (_granted))
+
+static void case_pr_budget(void)
+{
+	struct vtl_state *st = launcher_state(&L, 5);
+	struct graft_inst *g = deploy(5, "pr", WINDOW, SID_PR, 1, PR_ISN, PR_PPM, true);
+	struct vtl_spec sp = { .saddr = PEER, .daddr = LOCAL, .session_id = SID_PR,
+			       .type = VTL_T_DATA, .tsval = 1, .pay_len = 100 };
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	if (!g)
+		return;
+	for (__u32 seq = PR_ISN; seq < 3005; seq++) {
+		PR_DATA("DATA in order", seq);
+		st->rcv_acked = seq + 1;  /* SETUP: vtld takes it */
+	}
+	PR_EXPECT("in order", PR_ISN, 0);
+	/* 3005 is lost */
+	PR_DATA("DATA 3006", 3006);
+	PR_DATA("DATA 3007", 3007);
+	PR_EXPECT("2 above the hole (1 loss in 8: budget allows)", PR_ISN, 0);
+	PR_DATA("DATA 3008", 3008);
+	PR_EXPECT("3 above the hole, 1 loss in 9", 3006, 1);
+	st->rcv_acked = 3009;           /* SETUP: vtld skipped 3005, took 3006..3008 */
+	for (__u32 seq = 3010; seq <= 3014; seq++)
+		PR_DATA("DATA above the second hole", seq);
+	PR_EXPECT("2 losses in 13..15 exceed 1 in 8: refused", 3006, 1);
+	PR_DATA("DATA 3015", 3015);
+	PR_EXPECT("2 losses in 16 = the budget: granted", 3010, 2);
+	/* vtld has not caught up (rcv_acked 3009): not granted again, even
+	 * when the budget would allow a third loss (3 in 24) */
+	for (__u32 seq = 3016; seq <= 3023; seq++)
+		PR_DATA("DATA, vtld behind", seq);
+	PR_EXPECT("before vtld caught up", 3010, 2);
+	CHECK(st->rx_data == 22 && st->rcv_nxt == 3024, "rx_data %llu rcv_nxt %u",
+	      (unsigned long long)st->rx_data, st->rcv_nxt);
+	launcher_session_del(&L, 5, SID_PR);
+	launcher_graft_put(&L, g);
+}
+
+#undef PR_EXPECT
+#undef PR_DATA
+
+/* ---- case 3f: sr-tlp sender: the probe timer, in private state ---------- */
+#define SID_TLP6 0x66660006u      /* slots 6 and 7: sr-tlp, we send (isn_tx 9000) */
+#define SID_TLP7 0x77770007u
+#define TLP_ISN  9000u
+
+/* grafts/sr-tlp.bpf.c's private state, as it lies in vtl_priv */
+struct tlp_view {
+	__u64 probes;
+	__u32 probe_una;
+	__u32 pad;
+};
+
+static void priv_read(__u32 slot, struct vtl_priv_area *a)
+{
+	memset(a, 0xee, sizeof(*a));
+	CHECK(!bpf_map_lookup_elem(launcher_map_fd(&L, "vtl_priv"), &slot, a),
+	      "vtl_priv[%u]: %s", slot, strerror(errno));
+}
+
+static void priv_write(__u32 slot, const struct vtl_priv_area *a)
+{
+	CHECK(!bpf_map_update_elem(launcher_map_fd(&L, "vtl_priv"), &slot, a, BPF_ANY),
+	      "vtl_priv[%u]: %s", slot, strerror(errno));
+}
+
+static bool priv_is_zero(const struct vtl_priv_area *a)
+{
+	for (size_t i = 0; i < sizeof(a->data); i++)
+		if (a->data[i])
+			return false;
+	return true;
+}
+
+static void case_sr_tlp(void)
+{
+	struct vtl_state *st = launcher_state(&L, 6);
+	struct graft_inst *g = NULL, *g7 = NULL;
+	struct vtl_priv_area a, junk;
+	struct vtl_event ev = {};
+	struct tlp_view tv;
+	__u64 t0, t1, armed, pto;
+	struct cnt c0, c1;
+	__u8 f[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	/* SETUP: leftovers of earlier users in both private areas */
+	memset(&junk, 0xa5, sizeof(junk));
+	priv_write(6, &junk);
+	priv_write(7, &junk);
+	g = deploy(6, "sr-tlp", WINDOW, SID_TLP6, TLP_ISN, 0, 0, false);
+	g7 = deploy(7, "sr-tlp", WINDOW, SID_TLP7, TLP_ISN, 0, 0, false);
+	if (!g || !g7)
+		goto out;
+	CHECK(g == g7 && g->uid, "one loaded instance for both slots (uid %u)", g->uid);
+	for (__u32 s = 6; s <= 7; s++) {
+		priv_read(s, &a);
+		CHECK(a.owner == g->uid && priv_is_zero(&a),
+		      "slot %u: private area owner %u (want %u), zeroed: %d", s, a.owner, g->uid,
+		      priv_is_zero(&a));
+	}
+
+	/* five DATA out: the timer is armed for the initial RTO (50 ms) */
+	t0 = mono_ns();
+	for (int i = 0; i < 5; i++) {
+		len = data_frame(f, false, SID_TLP6, 0, 0, 100);
+		RUN_EXPECT("sr-tlp DATA", false, f, len, &r, TC_ACT_OK,
+			   VTL_CNT_VTL, 1, VTL_CNT_STAMPED, 1);
+	}
+	t1 = mono_ns();
+	armed = st->timer_at_ns;
+	CHECK(st->timer_armed && armed >= t0 + 50000000ull && armed <= t1 + 50000000ull,
+	      "timer armed %d at %+lld ns from the first send, want +50 ms", st->timer_armed,
+	      (long long)(armed - t0));
+
+	/* the ACK of 9000 with a 0.5 ms RTT sample: it advances snd_una with
+	 * data in flight, so the timer comes forward to now + PTO,
+	 * PTO = min(max(2 x SRTT, 10 ms), RTO) = RTO = 5 ms (vtl_min_rto_us) */
+	snap(&c0);
+	ev_clear();
+	t0 = mono_ns();
+	len = ack_frame(f, SID_TLP6, TLP_ISN + 1, mono_us() - 500, 0, NULL);
+	RUN_EXPECT("ACK 9001", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+	t1 = mono_ns();
+	pto = 2ull * st->srtt_us < 10000 ? 10000 : 2ull * st->srtt_us;
+	pto = (pto > st->rto_us ? st->rto_us : pto) * 1000;
+	CHECK(st->snd_una == TLP_ISN + 1 && st->srtt_us >= 500 && pto == 5000000,
+	      "ACK 9001: snd_una %u srtt %u us rto %u us: PTO %llu ns, want 5 ms", st->snd_una,
+	      st->srtt_us, st->rto_us, (unsigned long long)pto);
+	CHECK(st->timer_at_ns < armed && st->timer_at_ns >= t0 + pto && st->timer_at_ns <= t1 + pto,
+	      "the ACK left the timer at %+lld ns from it, want +%llu (it was at %+lld)",
+	      (long long)(st->timer_at_ns - t0), (unsigned long long)pto, (long long)(armed - t0));
+
+	/* no ACK for a PTO: the probe resends the highest packet in flight,
+	 * once; sr-tlp counts it in slot 6's private state, not in vtl_state */
+	CHECK(!ev_wait(VTL_EV_PROBE, 6, 2000, &ev), "no VTL_EV_PROBE for slot 6 within 2 s");
+	CHECK(ev.session_id == SID_TLP6 && ev.from == TLP_ISN + 4 && ev.to == TLP_ISN + 5,
+	      "probe [%u, %u), want [9004, 9005)", ev.from, ev.to);
+	priv_read(6, &a);
+	memcpy(&tv, a.data, sizeof(tv));
+	CHECK(a.owner == g->uid && tv.probes == 1 && tv.probe_una == TLP_ISN + 1,
+	      "slot 6 private state: owner %u probes %llu probe_una %u, want %u, 1, 9001", a.owner,
+	      (unsigned long long)tv.probes, tv.probe_una, g->uid);
+	priv_read(7, &a);
+	CHECK(a.owner == g->uid && priv_is_zero(&a), "slot 7's private state changed (owner %u)",
+	      a.owner);
+	CHECK(!st->pad1 && !st->pad2, "vtl_state's old probe fields written: %llu %u",
+	      (unsigned long long)st->pad1, st->pad2);
+
+	/* all acknowledged: the timer goes idle; one probe counted per host */
+	len = ack_frame(f, SID_TLP6, TLP_ISN + 5, 0, 0, NULL);
+	RUN_EXPECT("ACK 9005", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+	snap(&c1);
+	CHECK(c1.c[T][VTL_CNT_PROBE] - c0.c[T][VTL_CNT_PROBE] == 1, "probes counter moved by %llu",
+	      (unsigned long long)(c1.c[T][VTL_CNT_PROBE] - c0.c[T][VTL_CNT_PROBE]));
+	printf("    timer %+.1f ms -> %+.1f ms from the ACK; probe [%u, %u) in slot 6 only\n",
+	       (double)(long long)(armed - t0) / 1e6, (double)pto / 1e6, ev.from, ev.to);
+
+	/* slot 7 the same way, but its area now belongs to another graft
+	 * object (as after a swap, with sr-tlp's timer still running): the
+	 * timer finds no private state, so it does not probe, and it leaves
+	 * the other graft's bytes alone; the RTO fires instead */
+	for (int i = 0; i < 2; i++) {
+		len = data_frame(f, false, SID_TLP7, 0, 0, 100);
+		RUN_EXPECT("sr-tlp DATA (slot 7)", false, f, len, &r, TC_ACT_OK,
+			   VTL_CNT_VTL, 1, VTL_CNT_STAMPED, 1);
+	}
+	junk.owner = g->uid + 1000;
+	priv_write(7, &junk);
+	snap(&c0);
+	ev_clear();
+	len = ack_frame(f, SID_TLP7, TLP_ISN + 1, mono_us() - 500, 0, NULL);
+	RUN_EXPECT("ACK 9001 (slot 7)", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+	CHECK(!ev_wait(VTL_EV_RTO, 7, 2000, &ev), "no VTL_EV_RTO for slot 7 within 2 s");
+	snap(&c1);
+	priv_read(7, &a);
+	CHECK(!memcmp(&a, &junk, sizeof(a)), "slot 7: the timer wrote into another graft's area");
+	CHECK(c1.c[T][VTL_CNT_PROBE] == c0.c[T][VTL_CNT_PROBE],
+	      "slot 7: probed without private state");
+	len = ack_frame(f, SID_TLP7, TLP_ISN + 2, 0, 0, NULL);
+	RUN_EXPECT("ACK 9002 (slot 7)", true, f, len, &r, XDP_DROP, VTL_CNT_VTL, 1, VTL_CNT_CONSUMED, 1);
+out:
+	launcher_session_del(&L, 6, SID_TLP6);
+	launcher_session_del(&L, 7, SID_TLP7);
+	launcher_graft_put(&L, g);
+	launcher_graft_put(&L, g7);
+}
+
+/* ---- case 3g: when the Launcher zeroes a slot's private area ------------ */
+static void case_priv_reset(void)
+{
+	struct graft_inst *tlp = deploy(6, "sr-tlp", WINDOW, SID_TLP6, TLP_ISN, 0, 0, false);
+	struct graft_inst *sr = NULL, *tlp32 = NULL;
+	struct vtl_priv_area a, mark;
+	char err[512] = "";
+
+	if (!tlp)
+		return;
+	CHECK(!launcher_graft_get(&L, VTL_POOL_DIR "/sr.o", WINDOW, &sr, err, sizeof(err)) &&
+	      !launcher_graft_get(&L, VTL_POOL_DIR "/sr-tlp.o", 32, &tlp32, err, sizeof(err)),
+	      "cannot load sr / sr-tlp(window 32): %s", err);
+	if (!sr || !tlp32)
+		goto out;
+	CHECK(tlp32 != tlp && tlp32->uid != tlp->uid && sr->uid != tlp->uid,
+	      "distinct objects, distinct load ids (%u %u %u)", tlp->uid, tlp32->uid, sr->uid);
+
+	/* SETUP: the graft's state in slot 6 (as after a probe) */
+	priv_read(6, &mark);
+	memset(mark.data, 0x5a, 16);
+	priv_write(6, &mark);
+	CHECK(!launcher_slot_set(&L, 6, tlp), "slot_set");
+	priv_read(6, &a);
+	CHECK(!memcmp(&a, &mark, sizeof(a)), "the same object installed again: state not kept");
+
+	CHECK(!launcher_slot_set(&L, 6, sr), "slot_set");
+	priv_read(6, &a);
+	CHECK(a.owner == sr->uid && priv_is_zero(&a), "swap to sr: owner %u (want %u), zeroed %d",
+	      a.owner, sr->uid, priv_is_zero(&a));
+
+	memset(a.data, 0x5a, 16);      /* whatever sr left there */
+	priv_write(6, &a);
+	CHECK(!launcher_slot_set(&L, 6, tlp), "slot_set");
+	priv_read(6, &a);
+	CHECK(a.owner == tlp->uid && priv_is_zero(&a),
+	      "swap back to sr-tlp: owner %u (want %u), zeroed %d", a.owner, tlp->uid,
+	      priv_is_zero(&a));
+
+	priv_write(6, &mark);
+	CHECK(!launcher_slot_set(&L, 6, tlp32), "slot_set");
+	priv_read(6, &a);
+	CHECK(a.owner == tlp32->uid && priv_is_zero(&a),
+	      "sr-tlp with other tunables (another object): owner %u (want %u), zeroed %d",
+	      a.owner, tlp32->uid, priv_is_zero(&a));
+
+	/* a new session after the graft is in place: session add zeroes */
+	memset(a.data, 0x5a, 16);
+	priv_write(6, &a);
+	launcher_session_del(&L, 6, SID_TLP6);
+	CHECK(!launcher_slot_set(&L, 6, tlp32), "slot_set");
+	CHECK(!launcher_session_add(&L, 6, &(struct launcher_sess){ .session_id = SID_TLP6,
+		.peer_addr = PEER, .window = 32, .isn_tx = TLP_ISN, .mss = 1400 }), "session_add");
+	priv_read(6, &a);
+	CHECK(a.owner == tlp32->uid && priv_is_zero(&a),
+	      "new session on the same object: owner %u (want %u), zeroed %d", a.owner,
+	      tlp32->uid, priv_is_zero(&a));
+out:
+	launcher_session_del(&L, 6, SID_TLP6);
+	launcher_graft_put(&L, tlp);
+	launcher_graft_put(&L, sr);
+	launcher_graft_put(&L, tlp32);
+}
+
 /* ---- case 4: fuzz --------------------------------------------------------- */
 #define FUZZ_N      20000
 #define FUZZ_SAMPLE 5      /* every 5th frame: snapshots around the call */
@@ -694,7 +1176,7 @@ static void case_fuzz(bool xdp)
 		size_t len = fuzz_frame(f, xdp, &rs);
 		struct ref_verdict rv = ref_classify(f, len, xdp, sessions, 2);
 		bool samp = i % FUZZ_SAMPLE == 0;
-		int fails = case_fail;
+		int fails = check_case_failed();
 
 		kinds[rv.kind]++;
 		if (samp)
@@ -752,7 +1234,7 @@ static void case_fuzz(bool xdp)
 				      "frame %d: to slot %u: root counters moved wrongly", i, rv.slot);
 			}
 		}
-		if (case_fail != fails) { /* the frame, to reproduce it */
+		if (check_case_failed() != fails) { /* the frame, to reproduce it */
 			printf("    frame %d (%zu bytes, ref kind %d reason %d):", i, len,
 			       rv.kind, rv.reason);
 			for (size_t k = 0; k < len && k < 80; k++)
@@ -814,17 +1296,6 @@ static int setup(void)
 	return 0;
 }
 
-static void run_case(const char *name, void (*fn)(void))
-{
-	case_fail = 0;
-	fn();
-	printf("%s %s\n", case_fail ? "FAIL" : "ok  ", name);
-	if (case_fail)
-		n_fail++;
-	else
-		n_pass++;
-}
-
 static void c1x(void) { case_non_vtl(true); }
 static void c1t(void) { case_non_vtl(false); }
 static void c2x(void) { case_malformed(true); }
@@ -840,7 +1311,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
 		printf("SKIP: BPF_PROG_TEST_RUN of the VTL programs needs root\n");
-		return SKIP_RC;
+		return CHECK_SKIP_RC;
 	}
 	if (s && *s)
 		fuzz_seed = strtoull(s, NULL, 0);
@@ -853,21 +1324,21 @@ int main(void)
 	if (e == -EPERM || e == -EACCES) {
 		printf("SKIP: loading BPF programs is not permitted here: %s\n", strerror(-e));
 		launcher_close(&L);
-		return SKIP_RC;
+		return CHECK_SKIP_RC;
 	}
 	if (e || setup()) {
-		printf("FAIL setup: cannot load the root programs or grafts (%s)\n",
-		       strerror(e ? -e : EINVAL));
+		CHECK(0, "setup: cannot load the root programs or grafts (%s)",
+		      strerror(e ? -e : EINVAL));
 		launcher_close(&L);
-		printf("0 passed, 1 failed\n");
-		return 1;
+		return CHECK_DONE();
 	}
 	if ((e = harness_init(&L, bpf_program__fd(L.skel->progs.vtl_xdp_root),
-			      bpf_program__fd(L.skel->progs.vtl_tc_root)))) {
-		printf("FAIL setup: cannot load the TC shim: %s\n", strerror(-e));
+			      bpf_program__fd(L.skel->progs.vtl_tc_root))) ||
+	    (e = harness_events_open(launcher_map_fd(&L, "vtl_events")))) {
+		CHECK(0, "setup: cannot load the TC shim or open the ring buffer: %s",
+		      strerror(-e));
 		launcher_close(&L);
-		printf("0 passed, 1 failed\n");
-		return 1;
+		return CHECK_DONE();
 	}
 	if ((e = harness_xsk_bind_lo(launcher_map_fd(&L, "vtl_xsks")))) {
 		printf("note: no AF_XDP socket on lo (%s): redirects to the broker "
@@ -876,22 +1347,29 @@ int main(void)
 	}
 	printf("fuzz seed %#llx (set VTL_FUZZ_SEED to override)\n", (unsigned long long)fuzz_seed);
 
-	run_case("1 non-VTL frames pass (xdp root)", c1x);
-	run_case("1 non-VTL frames pass (tc root)", c1t);
-	run_case("2 malformed VTL dropped with the right reason (xdp root)", c2x);
-	run_case("2 malformed VTL dropped with the right reason (tc root)", c2t);
-	run_case("3 gbn receiver: in-order, out-of-order, duplicate (xdp)", case_gbn_receiver);
-	run_case("3 gbn sender: stamp, refill, retx miss, ACK (tc+xdp)", case_gbn_sender);
-	run_case("3 gbn sender: window full (tc)", case_window);
-	run_case("3 gbn sender: cwnd grows only while it limits (tc+xdp)", case_cwnd);
-	run_case("3 pr-delay receiver: a hole older than max delay is given up (xdp)",
+	CHECK_CASE("1 non-VTL frames pass (xdp root)", c1x);
+	CHECK_CASE("1 non-VTL frames pass (tc root)", c1t);
+	CHECK_CASE("2 malformed VTL dropped with the right reason (xdp root)", c2x);
+	CHECK_CASE("2 malformed VTL dropped with the right reason (tc root)", c2t);
+	CHECK_CASE("3 gbn receiver: in-order, out-of-order, duplicate (xdp)", case_gbn_receiver);
+	CHECK_CASE("3 gbn sender: stamp, refill, retx miss, ACK (tc+xdp)", case_gbn_sender);
+	CHECK_CASE("3 gbn sender: window full (tc)", case_window);
+	CHECK_CASE("3 gbn sender: cwnd grows only while it limits (tc+xdp)", case_cwnd);
+	CHECK_CASE("3 pr-delay receiver: a hole older than max delay is given up (xdp)",
 		 case_pr_delay);
-	run_case("3 pr-delay receiver with an ISN above 2^31: no instant give-up (xdp)",
+	CHECK_CASE("3 pr-delay receiver with an ISN above 2^31: no instant give-up (xdp)",
 		 case_pr_delay_high_isn);
-	run_case("4 fuzz (xdp root)", c4x);
-	run_case("4 fuzz (tc root)", c4t);
+	CHECK_CASE("3 sr sender: SACK blocks, one recovery episode, SACKed retx skipped (xdp+tc)",
+		   case_sr_sack);
+	CHECK_CASE("3 pr receiver: a hole given up within the loss budget, refused beyond (xdp)",
+		   case_pr_budget);
+	CHECK_CASE("3 sr-tlp sender: ACK brings the timer forward, probe in private state (xdp+tc)",
+		   case_sr_tlp);
+	CHECK_CASE("3 private state: zeroed on session add and on another graft object (launcher)",
+		   case_priv_reset);
+	CHECK_CASE("4 fuzz (xdp root)", c4x);
+	CHECK_CASE("4 fuzz (tc root)", c4t);
 
 	launcher_close(&L);
-	printf("%d passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return CHECK_DONE();
 }
