@@ -949,7 +949,8 @@ static void case_sr_tlp(void)
 
 	/* the ACK of 9000 with a 0.5 ms RTT sample: it advances snd_una with
 	 * data in flight, so the timer comes forward to now + PTO,
-	 * PTO = min(max(2 x SRTT, 10 ms), RTO) = RTO = 5 ms (vtl_min_rto_us) */
+	 * PTO = min(max(2 x SRTT, 10 ms), RTO): the RTO, 5 ms (vtl_min_rto_us)
+	 * unless the run itself took over a millisecond */
 	snap(&c0);
 	ev_clear();
 	t0 = mono_ns();
@@ -958,8 +959,8 @@ static void case_sr_tlp(void)
 	t1 = mono_ns();
 	pto = 2ull * st->srtt_us < 10000 ? 10000 : 2ull * st->srtt_us;
 	pto = (pto > st->rto_us ? st->rto_us : pto) * 1000;
-	CHECK(st->snd_una == TLP_ISN + 1 && st->srtt_us >= 500 && pto == 5000000,
-	      "ACK 9001: snd_una %u srtt %u us rto %u us: PTO %llu ns, want 5 ms", st->snd_una,
+	CHECK(st->snd_una == TLP_ISN + 1 && st->srtt_us >= 500 && st->rto_us >= 5000 &&
+	      pto < 10000000, "ACK 9001: snd_una %u srtt %u us rto %u us: PTO %llu ns", st->snd_una,
 	      st->srtt_us, st->rto_us, (unsigned long long)pto);
 	CHECK(st->timer_at_ns < armed && st->timer_at_ns >= t0 + pto && st->timer_at_ns <= t1 + pto,
 	      "the ACK left the timer at %+lld ns from it, want +%llu (it was at %+lld)",
