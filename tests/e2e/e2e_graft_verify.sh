@@ -70,7 +70,7 @@ for f in kit_one.bpf.c Makefile README.md; do
 	[[ -s kit_one/$f ]] || vtl_fail "graft new did not write kit_one/$f"
 done
 grep -rq mygraft kit_one && vtl_fail "the placeholder is left in: $(grep -rn mygraft kit_one | head -3)"
-grep -q 'VTL_GRAFT_META("kit_one", 1' kit_one/kit_one.bpf.c || vtl_fail "metadata not renamed"
+grep -q 'VTL_GRAFT_META(.name = "kit_one", .version = 1' kit_one/kit_one.bpf.c || vtl_fail "metadata not renamed"
 grep -q '^GRAFT      := kit_one$' kit_one/Makefile || vtl_fail "Makefile not renamed"
 vtl_pass "graft new wrote kit_one/{kit_one.bpf.c,Makefile,README.md}, renamed"
 "$BIN/vtlctl" -j graft new kit_two "$T/elsewhere" >"$T/new.json" || vtl_fail "graft new -j failed"
