@@ -150,6 +150,18 @@ static void post_tag(int fd, char tag)
 	      fd < 0 ? "no fake vtld" : strerror(errno));
 }
 
+/* Both sides wait alike; who waits and who may have gone name the failure. */
+static int sync_wait(char tag, int ms, const char *who, const char *what, const char *other)
+{
+	char got;
+	int r = wait_tag(sync_in, tag, ms, &got);
+
+	CHECK(r == 1, "%s: %s (tag '%c'): %s", who, what, tag,
+	      r == 0 ? "not within the deadline" :
+	      got ? "another tag came first" : other);
+	return r == 1 ? 0 : -1;
+}
+
 void d_post(char tag)
 {
 	post_tag(sync_out, tag);
@@ -157,13 +169,7 @@ void d_post(char tag)
 
 int d_wait(char tag, int ms, const char *what)
 {
-	char got;
-	int r = wait_tag(sync_in, tag, ms, &got);
-
-	CHECK(r == 1, "fake vtld: %s (tag '%c'): %s", what, tag,
-	      r == 0 ? "not within the deadline" :
-	      got ? "another tag came first" : "the test went away first");
-	return r == 1 ? 0 : -1;
+	return sync_wait(tag, ms, "fake vtld", what, "the test went away first");
 }
 
 void t_post(char tag)
@@ -173,13 +179,7 @@ void t_post(char tag)
 
 int t_wait(char tag, int ms, const char *what)
 {
-	char got;
-	int r = wait_tag(sync_in, tag, ms, &got);
-
-	CHECK(r == 1, "test: %s (tag '%c'): %s", what, tag,
-	      r == 0 ? "not within the deadline" :
-	      got ? "another tag came first" : "the fake vtld ended first");
-	return r == 1 ? 0 : -1;
+	return sync_wait(tag, ms, "test", what, "the fake vtld ended first");
 }
 
 int d_recv(int fd, struct vtl_ipc_hdr *h, void *body, size_t cap)
