@@ -145,6 +145,7 @@ static void open_tick(struct transport *tp, struct tp_sess *s, __u64 now)
 {
 	struct vtl_state *k = s->k;
 	__u32 slot = s->slot, id = s->id;
+	__u64 seen;
 
 	if (s->initiator && (s->txq.len || s->app_shut)) {
 		/* ACK events are the fast path; one the KTF could not post (ring
@@ -164,21 +165,17 @@ static void open_tick(struct transport *tp, struct tp_sess *s, __u64 now)
 		}
 		return;
 	}
-	if (!s->initiator) {
-		/* anything from the peer (data, duplicates, keepalives) shows up
-		 * in the KTF counters */
-		__u64 seen = k->rx_data + k->rx_acks + k->rx_dup + k->rx_ooo;
-
-		if (seen != s->rx_seen) {
-			s->rx_seen = seen;
-			s->last_progress_ns = now;
-		}
+	/* Anything from the peer shows up in the KTF counters: data,
+	 * duplicates and keepalives at a receiver, ACKs (advancing or not) at
+	 * a sender, also those that came while vtld asked for no ACK events
+	 * (ev_quiet). Not the KTF's last_progress_ns: its retransmission
+	 * timer restamps that at every timeout, so a sender whose peer is
+	 * gone would never time out. */
+	seen = k->rx_data + k->rx_acks + k->rx_dup + k->rx_ooo;
+	if (seen != s->rx_seen) {
+		s->rx_seen = seen;
+		s->last_progress_ns = now;
 	}
-	/* an ACK that advanced while vtld asked for no events (ev_quiet) is
-	 * progress too: the KTF stamps it (on another CPU, perhaps after now
-	 * was read) */
-	if (s->initiator && k->last_progress_ns > s->last_progress_ns)
-		s->last_progress_ns = k->last_progress_ns < now ? k->last_progress_ns : now;
 	if (now - s->last_progress_ns < tp->peer_timeout_ns)
 		return;
 	tp->up->abort(tp->up_ctx, s, -VTL_E_PEER_LOST, "peer stopped answering", true);

@@ -118,6 +118,7 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 		__u32 before = __atomic_load_n(&k->snd_nxt, __ATOMIC_ACQUIRE);
 		__u32 inflight = before - una, n, stamped, done, i;
 		size_t off = 0, frames = s->txq.len / s->mss;
+		bool quiet;
 		int r;
 
 		if (s->txq.len % s->mss && short_frame_may_go(tp, s, inflight, frames))
@@ -135,6 +136,13 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 			f[i].niov = bb_iov(&s->txq, off, s->mss, f[i].iov, &f[i].len);
 			off += f[i].len;
 		}
+		/* The last queued bytes go (and no close waits): ask for no ACK
+		 * events from now on, before the frames leave, so that an ACK
+		 * coming back at once (a request/response flow on veth, where the
+		 * peer runs inside our sendmmsg) finds vtld not waiting. */
+		quiet = !s->app_shut && off == s->txq.len;
+		if (quiet)
+			__atomic_store_n(&k->ev_quiet, 1, __ATOMIC_RELAXED);
 		r = tp->wire->send_data(tp->wire_ctx, s, f, n);
 		stamped = __atomic_load_n(&k->snd_nxt, __ATOMIC_ACQUIRE) - before;
 		done = stamped < n ? stamped : n;
@@ -142,6 +150,10 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 			bb_consume(&s->txq, f[i].len);
 			s->bytes_tx += f[i].len;
 		}
+		/* not all of it went: ACK events are wanted again; the store is
+		 * ordered before the next reading of snd_una, as at the top */
+		if (quiet && s->txq.len)
+			__atomic_store_n(&k->ev_quiet, 0, __ATOMIC_SEQ_CST);
 		if (r < (int)n)
 			break; /* the wire is blocked: tp_wire_ready resumes */
 	}

@@ -79,7 +79,7 @@ struct tp_sess {
 	bool peer_closed;          /* CLOSE seen and everything before it taken */
 	bool eof_sent;
 	__u64 linger_until_ns;
-	__u64 rx_seen;             /* the KTF's receive counters last seen */
+	__u64 rx_seen;             /* the KTF's counters of what came from the peer, last seen */
 	/* bookkeeping */
 	__u64 t_open_ns;
 	__u64 last_progress_ns;

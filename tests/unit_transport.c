@@ -58,6 +58,7 @@ static struct fake {
 	/* wire */
 	int accept;                 /* frames send_data takes (-1: all) */
 	bool blocked;
+	__u32 quiet_at_send;        /* ev_quiet when the last send_data was called */
 	__u32 data_frames;
 	size_t data_bytes;
 	unsigned char sent[1 << 16]; /* payload bytes numbered by the "egress KTF" */
@@ -84,6 +85,7 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 	unsigned int i, take = F.accept < 0 ? n : (unsigned int)F.accept;
 
 	(void)ctx;
+	F.quiet_at_send = s->k->ev_quiet;
 	if (take > n)
 		take = n;
 	for (i = 0; i < take; i++) {
@@ -575,6 +577,7 @@ static void case_send(void)
 	tp_tx_push(s, buf, 20 * MSS + 30);
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 8 && inflight(s) == 8, "window 8: %u frames sent", F.data_frames);
+	CHECK(F.quiet_at_send == 0, "frames left in the queue: ACK events wanted while sending");
 	CHECK(!s->k->ev_quiet, "data queued: ACK events wanted");
 	ack_to(s, isn + 8);
 	CHECK(F.data_frames == 16, "after an ACK of 8: %u frames", F.data_frames);
@@ -591,6 +594,8 @@ static void case_send(void)
 	      s->txq.len);
 	ack_to(s, isn + 20);
 	CHECK(F.data_frames == 21 && !s->txq.len, "nothing in flight: the short frame went");
+	CHECK(F.quiet_at_send == 1, "the queue's last frame went with ACK events off already "
+	      "(an ACK that comes back at once wakes nobody)");
 	CHECK(F.data_bytes == 20 * MSS + 30 && !memcmp(F.sent, buf, F.data_bytes),
 	      "the bytes on the wire are the application's, in order (%zu)", F.data_bytes);
 	CHECK(s->k->ev_quiet == 1, "nothing queued: no ACK events wanted");
@@ -617,6 +622,8 @@ static void case_send(void)
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 26 && s->txq.len == 3 * MSS && F.blocked,
 	      "short send: %u frames, %zu bytes left", F.data_frames, s->txq.len);
+	CHECK(F.quiet_at_send == 1 && s->k->ev_quiet == 0,
+	      "bytes left after a short send: ACK events wanted again");
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 26, "nothing while the wire is blocked");
 	F.accept = -1;
@@ -821,6 +828,31 @@ static void case_liveness(void)
 	CHECK(F.n_abort == 2 && strstr(F.abort_why, "stopped answering") && F.abort_reset,
 	      "sender: %s", F.abort_why);
 	free(tx);
+	/* ... even while its retransmission timer fires (the KTF restamps
+	 * its last_progress_ns at each timeout); ACKs, even ones that do not
+	 * advance, keep it alive */
+	tx = new_sess(0x6003, true, true, false, 64, 1);
+	if (!tx) {
+		CHECK(0, "session");
+		return;
+	}
+	tp_tx_push(tx, "y", 1);
+	tp_output(&TP, tx);
+	start = clock_ns;
+	for (int i = 0; F.n_abort == 2 && clock_ns - start < 3ull * PEER_TIMEOUT_MS * 1000000ull;
+	     i++) {
+		clock_ns += 5 * 1000000ull;
+		if (i % 40 == 0)
+			tx->k->last_progress_ns = clock_ns;   /* an RTO, every 200 ms */
+		if (clock_ns - start < PEER_TIMEOUT_MS * 1000000ull && i % 100 == 0)
+			tx->k->rx_acks++;                     /* the peer answers, for a while */
+		tp_tick(&TP);
+	}
+	CHECK(F.n_abort == 3 && strstr(F.abort_why, "stopped answering") &&
+	      clock_ns - start >= 2ull * PEER_TIMEOUT_MS * 1000000ull - 500000000ull,
+	      "a sender whose peer went silent while its RTO fired: %s after %llu ms", F.abort_why,
+	      (unsigned long long)(clock_ns - start) / 1000000);
+	free(tx);
 	/* a RESET aborts an open session, without a RESET back */
 	rx = new_sess(0x6002, false, true, false, 64, 1);
 	if (!rx) {
@@ -828,7 +860,7 @@ static void case_liveness(void)
 		return;
 	}
 	frame(rx, VTL_T_RESET, 0, NULL, 0);
-	CHECK(F.n_abort == 3 && F.abort_code == -VTL_E_RESET && !F.abort_reset,
+	CHECK(F.n_abort == 4 && F.abort_code == -VTL_E_RESET && !F.abort_reset,
 	      "RESET: abort %d, reset back %d", F.abort_code, F.abort_reset);
 	free(rx);
 	/* frames of other addresses and unknown sessions are ignored;
