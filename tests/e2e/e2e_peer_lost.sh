@@ -31,8 +31,7 @@ vtl_mkfile "$T/f.in" 8M
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/f.out" "$T/rx.log"
 rx=$VTL_BG_PID
-vtl_bg "$NS_A" "$T/tx.log" "$BIN/vtlcat" -g sr -p "$port" --socket "$(vtld_sock "$NS_A")" -v \
-	"$IP_B" <"$T/f.in"
+vtlcat_send_bg "$NS_A" "$IP_B" "$port" "$T/f.in" "$T/tx.log" -g sr
 tx=$VTL_BG_PID
 wait_for 30 received_over "$T/f.out" 1000000 || vtl_fail "B received less than 1 MB in 30 s"
 vtl_assert_eq "$(sessions "$NS_A")" 1 "A's sessions while the transfer runs"

@@ -44,8 +44,7 @@ vtl_mkfile "$T/f.in" 8M
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/f.out" "$T/rx1.log"
 rx=$VTL_BG_PID
-vtl_bg "$NS_A" "$T/tx1.log" "$BIN/vtlcat" -g gbn -p "$port" --socket "$(vtld_sock "$NS_A")" -v \
-	"$IP_B" <"$T/f.in"
+vtlcat_send_bg "$NS_A" "$IP_B" "$port" "$T/f.in" "$T/tx1.log" -g gbn
 tx=$VTL_BG_PID
 wait_for 20 have_sid
 sid=$(sid_of "$NS_A")
@@ -70,8 +69,7 @@ vtl_mkfile "$T/f32.in" 32M  # the paper's scenario: a 32 MB transfer
 port=$(vtl_rand_port)
 vtlcat_listen "$NS_B" "$port" "$T/g.out" "$T/rx2.log"
 rx=$VTL_BG_PID
-vtl_bg "$NS_A" "$T/tx2.log" "$BIN/vtlcat" -p "$port" --socket "$(vtld_sock "$NS_A")" -v \
-	"$IP_B" <"$T/f32.in"
+vtlcat_send_bg "$NS_A" "$IP_B" "$port" "$T/f32.in" "$T/tx2.log"
 tx=$VTL_BG_PID
 wait_for 20 have_sid
 sid=$(sid_of "$NS_A")

@@ -837,6 +837,15 @@ vtlcat_listen() {
 	wait_for_line "$log" "vtlcat: listening on port $port\b" 10 "$VTL_BG_PID"
 }
 
+# vtlcat_send_bg NS HOST PORT FILE LOG [EXTRA...]: the same, in the
+# background (VTL_BG_PID); wait for it with vtl_expect_exit or vtl_wait_pid.
+vtlcat_send_bg() {
+	local ns=$1 host=$2 port=$3 file=$4 log=$5
+	shift 5
+	vtl_bg "$ns" "$log" "$BIN/vtlcat" "$@" -p "$port" --socket "$(vtld_sock "$ns")" -v "$host" \
+		<"$file"
+}
+
 # vtlcat_send SECS NS HOST PORT FILE LOG [EXTRA...]: send FILE with vtlcat
 # (extra args e.g. -g gbn) from NS to HOST:PORT; stderr (with -v stats) to
 # LOG. Fails unless it exits 0 within SECS.
