@@ -535,7 +535,6 @@ void launcher_graft_retire(struct launcher *l, const char *path)
 	}
 }
 
-
 static int prog_slot_update(int map_fd, __u32 key, int prog_fd)
 {
 	if (prog_fd < 0) {

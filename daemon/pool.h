@@ -53,7 +53,6 @@ struct pool_reject {
 	__u64 seq;                  /* age, to drop the oldest */
 };
 
-
 struct pool {
 	char dir[PATH_MAX];
 	struct pool_graft g[POOL_MAX];
