@@ -4,11 +4,12 @@
  *
  *   OPEN      LISTEN registers a listener on a service port; CONNECT asks
  *             the session layer to negotiate; SESSION follows once it did
- *   DATA      bytes into the session's send queue; when the queue is
- *             nearly full vtld stops reading the client (backpressure is
- *             the socket's own) until the transport reports room
- *   SHUTDOWN  the application is done: DONE follows once the peer has
- *             every byte
+ *   DATA      bytes into the session's send queue (either end: sessions
+ *             are full-duplex); when the queue is nearly full vtld stops
+ *             reading the client (backpressure is the socket's own) until
+ *             the transport reports room
+ *   SHUTDOWN  the application is done sending (half-close): DONE follows
+ *             once the peer has every byte; the peer's data still comes
  *   ATTACH    hand vtld a stream socket to move the bytes itself
  *             (stream.c)
  * Received bytes go to the client as DATA messages, or into its attached
@@ -96,9 +97,12 @@ static void req_data(void *ctx, struct client *c, const void *body, __u32 len, i
 	struct session *s = c->s;
 
 	(void)fdp;
-	if (!s || c->state != CL_SESSION || !s->tp.initiator || s->tp.app_shut ||
-	    s->tp.state != TP_OPEN) {
-		client_send_error(c, -VTL_E_STATE, "DATA outside an open sending session");
+	if (!s || c->state != CL_SESSION || s->tp.state != TP_OPEN) {
+		client_send_error(c, -VTL_E_STATE, "DATA outside an open session");
+		return;
+	}
+	if (s->tp.app_shut) {
+		client_send_error(c, -VTL_E_STATE, "DATA after SHUTDOWN");
 		return;
 	}
 	if (c->sfd >= 0) {
@@ -109,7 +113,11 @@ static void req_data(void *ctx, struct client *c, const void *body, __u32 len, i
 		client_send_error(c, -VTL_E_PROTO, "DATA while the queue is full");
 		return;
 	}
-	tp_tx_push(&s->tp, body, len);
+	if (tp_tx_push(a->tp, &s->tp, body, len)) {
+		session_abort(a->ng, s, -ENOMEM, "vtld is out of memory for the send queue",
+			      true);
+		return;
+	}
 	if (tp_tx_room(&s->tp) < VTL_IPC_MAX_DATA)
 		client_pause_read(c, true);
 	tp_output(a->tp, &s->tp);
@@ -122,8 +130,9 @@ static void req_shutdown(void *ctx, struct client *c, const void *body, __u32 le
 	(void)body;
 	(void)len;
 	(void)fdp;
-	if (!c->s || c->state != CL_SESSION || !c->s->tp.initiator) {
-		client_send_error(c, -VTL_E_STATE, "SHUTDOWN outside a sending session");
+	if (!c->s || c->state != CL_SESSION || c->s->tp.app_shut) {
+		client_send_error(c, -VTL_E_STATE, c->s && c->state == CL_SESSION ?
+				  "SHUTDOWN twice" : "SHUTDOWN outside a session");
 		return;
 	}
 	if (c->sfd >= 0) {
@@ -281,8 +290,9 @@ static void sess_finished(void *ctx, struct session *s, const struct vtl_ipc_sta
 	struct client *c = owner_of(s);
 
 	(void)ctx;
+	/* (the peer's direction may go on: the client stays in CL_SESSION
+	 * and still receives; its session ends when both directions did) */
 	client_send(c, VTL_IPC_DONE, st, sizeof(*st));
-	c->state = CL_DONE;
 }
 
 static void sess_failed(void *ctx, struct session *s, int code, const char *why)

@@ -17,11 +17,15 @@
 #include "ctl_int.h"
 #include "log.h"
 
+/* One STATUS reply lists at most this many sessions (one message; the
+ * count of all open ones is in STATS' sessions_open). */
+#define CTL_STATUS_SESSIONS 1024
+
 static CTL_HANDLER(ctl_status)
 {
 	struct vtld *d = ctx;
 	size_t cap = sizeof(struct vtl_ipc_status) + POOL_MAX * sizeof(struct vtl_ipc_graft_info) +
-		     VTL_MAX_SESSIONS * sizeof(struct vtl_ipc_session_info);
+		     CTL_STATUS_SESSIONS * sizeof(struct vtl_ipc_session_info);
 	struct vtl_ipc_status *st;
 	struct vtl_ipc_graft_info *gi;
 	struct vtl_ipc_session_info *si;
@@ -59,7 +63,7 @@ static CTL_HANDLER(ctl_status)
 		gi++;
 	}
 	si = (void *)gi;
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+	for (__u32 i = 1; i < d->tp.slot_hi && st->n_sessions < CTL_STATUS_SESSIONS; i++) {
 		const struct session *s = session_at(&d->ng, i);
 
 		if (!s)
@@ -140,7 +144,7 @@ static CTL_HANDLER(ctl_stats)
 	o.uptime_ms = (now_ns() - d->start_ns) / 1000000;
 	o.sessions_max = VTL_MAX_SESSIONS - 1;   /* slot 0 is the canonical graft's */
 	o.ktf_events = d->tp.stats.ktf_events;
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+	for (__u32 i = 1; i < d->tp.slot_hi; i++) {
 		const struct session *s = session_at(&d->ng, i);
 		const struct vtl_state *k;
 

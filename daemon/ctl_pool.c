@@ -351,7 +351,7 @@ static int users_of(struct vtld *d, const struct pool_graft *g, char *buf, size_
 	int k = 0;
 
 	buf[0] = '\0';
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+	for (__u32 i = 1; i < d->tp.slot_hi; i++) {
 		const struct session *s = session_at(&d->ng, i);
 
 		if (!s || (s->pg != g && s->sw.pg != g))

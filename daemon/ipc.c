@@ -23,7 +23,7 @@
 #include "log.h"
 #include "unixsock.h"
 
-#define MAX_CLIENTS 1024
+#define MAX_CLIENTS (2 * VTL_MAX_SESSIONS) /* a session and a listener each */
 
 int ipc_send_fd(int fd, __u16 type, const void *body, __u32 len)
 {

@@ -274,8 +274,7 @@ int launcher_open(struct launcher *l, const struct launcher_opts *o)
 	l->ifindex = o->ifindex;
 	snprintf(l->ifname, sizeof(l->ifname), "%s", o->ifname ? o->ifname : "");
 	l->retx_bufs = o->retx_bufs ? o->retx_bufs : VTL_RETX_BUFS_DEFAULT;
-	l->retx_used = calloc(l->retx_bufs, 1);
-	if (!l->retx_used)
+	if (rp_init(&l->retx, l->retx_bufs))
 		return -ENOMEM;
 
 	if (l->ifindex) {
@@ -350,8 +349,7 @@ void launcher_close(struct launcher *l)
 	}
 	vtl_root__destroy(l->skel);
 	l->skel = NULL;
-	free(l->retx_used);
-	l->retx_used = NULL;
+	rp_free_all(&l->retx);
 }
 
 static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size_t errlen)
@@ -607,19 +605,39 @@ void launcher_slot_clear(struct launcher *l, __u32 slot)
 	prog_slot_update(xfd, slot * VTL_XDP_ROLES + VTL_XDP_ROLE_LISTENER, -1);
 }
 
-static int retx_alloc(struct launcher *l, __u32 count, __u32 *base)
+int launcher_retx_get(struct launcher *l, __u32 slot)
 {
-	__u32 run = 0;
+	struct vtl_state *st;
+	__u32 base, count;
+	int err;
 
-	for (__u32 i = 0; i < l->retx_bufs; i++) {
-		run = l->retx_used[i] ? 0 : run + 1;
-		if (run == count) {
-			*base = i + 1 - count;
-			memset(l->retx_used + *base, 1, count);
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	if (slot == VTL_SLOT_CANONICAL || slot >= VTL_MAX_SESSIONS)
+		return -EINVAL;
+	st = &l->state[slot];
+	if (st->buf_count)
+		return 0;
+	err = rp_get(&l->retx, st->window, &base, &count);
+	if (err)
+		return err;
+	/* the egress KTF reads buf_count before buf_base: the base first */
+	st->buf_base = base;
+	__atomic_store_n(&st->buf_count, count, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void launcher_retx_put(struct launcher *l, __u32 slot)
+{
+	struct vtl_state *st;
+	__u32 count;
+
+	if (slot == VTL_SLOT_CANONICAL || slot >= VTL_MAX_SESSIONS)
+		return;
+	st = &l->state[slot];
+	count = st->buf_count;
+	if (!count)
+		return;
+	__atomic_store_n(&st->buf_count, 0, __ATOMIC_RELEASE);
+	rp_put(&l->retx, st->buf_base, count);
 }
 
 int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_sess *s)
@@ -628,30 +646,24 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	struct vtl_session_val v = { .slot = slot, .peer_addr = s->peer_addr };
 	struct vtl_timer_val_user { __u8 b[VTL_TIMER_VAL_SIZE]; } tz = {};
 	struct vtl_state *st;
-	__u32 base = 0;
 	int err;
 
 	if (slot == VTL_SLOT_CANONICAL || slot >= VTL_MAX_SESSIONS || !s->window)
 		return -EINVAL;
-	/* sessions are one-way: a receiver sends no DATA, so it needs no
-	 * retransmission copies (the egress KTF refuses DATA without them) */
-	err = s->receiver ? 0 : retx_alloc(l, s->window, &base);
-	if (err)
-		return err;
+	/* retransmission copies come with the first DATA (launcher_retx_get):
+	 * until then the egress KTF refuses DATA, and a session that only
+	 * receives never holds any */
+	launcher_retx_put(l, slot);
 	/* a zeroed timer value cancels anything left from the slot's last user */
 	bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_timers), &slot, &tz, BPF_ANY);
 	err = priv_reset(l, slot, NULL);
-	if (err) {
-		memset(l->retx_used + base, 0, s->receiver ? 0 : s->window);
+	if (err)
 		return err;
-	}
 	st = &l->state[slot];
 	memset(st, 0, sizeof(*st));
 	st->session_id = s->session_id;
 	st->peer_addr = s->peer_addr;
 	st->window = s->window;
-	st->buf_base = base;
-	st->buf_count = s->receiver ? 0 : s->window;
 	st->isn = s->isn_tx;
 	st->snd_nxt = s->isn_tx;
 	st->snd_una = s->isn_tx;
@@ -673,8 +685,6 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_sessions), &k, &v, BPF_NOEXIST)) {
 		err = -errno;
 		st->active = 0;
-		memset(l->retx_used + base, 0, st->buf_count);
-		st->buf_count = 0;
 		return err;
 	}
 	return 0;
@@ -694,9 +704,7 @@ void launcher_session_del(struct launcher *l, __u32 slot, __u32 session_id)
 	st = &l->state[slot];
 	__atomic_store_n(&st->active, 0, __ATOMIC_RELEASE);
 	bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_timers), &slot, &tz, BPF_ANY);
-	if (st->buf_count && st->buf_base + st->buf_count <= l->retx_bufs)
-		memset(l->retx_used + st->buf_base, 0, st->buf_count);
-	st->buf_count = 0;
+	launcher_retx_put(l, slot);
 }
 
 int launcher_counters(struct launcher *l, __u64 xdp[VTL_CNT_PER_DIR], __u64 tc[VTL_CNT_PER_DIR])

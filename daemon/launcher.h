@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <vtl/shared.h>
+#include "retx_pool.h"
 
 #define VTL_TC_HANDLE   0x7674  /* "vt": our clsact egress filter handle */
 #define VTL_TC_PRIO     1
@@ -55,7 +56,7 @@ struct launcher {
 	struct vtl_state *state;   /* mmap of vtl_state, VTL_MAX_SESSIONS entries */
 	size_t state_len;
 	__u32 retx_bufs;
-	__u8 *retx_used;
+	struct retx_pool retx;      /* who owns which vtl_retx entries */
 	struct graft_inst *insts;
 	__u32 xdp_prog_id;
 	__u32 tc_prog_id;
@@ -91,13 +92,18 @@ struct launcher_sess {
 	__u32 isn_tx;      /* our first DATA seq */
 	__u32 isn_rx;      /* the peer's first DATA seq */
 	__u32 mss;
-	__u32 receiver;    /* 1: only receives (responder): no retx buffers */
 };
 #define VTL_INIT_CWND 10
 /* Initialise slot's state (and retx buffers; its private area zeroed),
  * then publish the session. */
 int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_sess *s);
 void launcher_session_del(struct launcher *l, __u32 slot, __u32 session_id);
+/* Retransmission copies for slot's sending direction, sized by its window
+ * (fewer when the pool is tight; vtl_state.buf_count says how many): 0, or
+ * -ENOSPC when the pool has none. Given back by launcher_retx_put, or when
+ * the session ends. */
+int launcher_retx_get(struct launcher *l, __u32 slot);
+void launcher_retx_put(struct launcher *l, __u32 slot);
 
 static inline struct vtl_state *launcher_state(struct launcher *l, __u32 slot)
 {

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,11 @@ static void up_gone(void *ctx, struct tp_sess *t)
 	session_end(&((struct vtld *)ctx)->ng, sess_of(t));
 }
 
+static int up_tx_begin(void *ctx, struct tp_sess *t)
+{
+	return session_tx_begin(&((struct vtld *)ctx)->ng, sess_of(t));
+}
+
 static void up_abort(void *ctx, struct tp_sess *t, int code, const char *why, bool reset_peer)
 {
 	session_abort(&((struct vtld *)ctx)->ng, sess_of(t), code, why, reset_peer);
@@ -87,6 +93,7 @@ static const struct tp_up tp_up = {
 	.eof = up_eof,
 	.done = up_done,
 	.gone = up_gone,
+	.tx_begin = up_tx_begin,
 	.abort = up_abort,
 	.on_nego = up_nego,
 	.on_nego_reply = up_nego_reply,
@@ -200,6 +207,24 @@ static int setup(struct vtld *d)
 	return pool_watch_open(&d->pw, &d->loop, &d->pool, &d->l, &pw_ops, d);
 }
 
+/* One control connection per application session: up to the hard limit
+ * of descriptors (the systemd unit sets it), so 10,000 sessions fit. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			pr_warn("cannot raise the descriptor limit: %s\n", strerror(errno));
+	}
+	if (r.rlim_cur < 2 * VTL_MAX_SESSIONS)
+		pr_info("descriptor limit %llu: fewer than %u application sessions fit\n",
+			(unsigned long long)r.rlim_cur, VTL_MAX_SESSIONS - 1);
+}
+
 static void teardown(struct vtld *d)
 {
 	if (d->pw)
@@ -207,7 +232,7 @@ static void teardown(struct vtld *d)
 	d->pw = NULL;
 	if (d->app.lp)
 		ipc_close(&d->app);
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+	for (__u32 i = 1; i < d->tp.slot_hi; i++) {
 		struct session *s = d->tp.wire ? session_at(&d->ng, i) : NULL;
 
 		if (s)
@@ -237,6 +262,7 @@ int main(int argc, char **argv)
 	vtl_log_init_libbpf();
 	vtl_log_libbpf_debug(d.cfg.verbosity > 2);   /* -vv: libbpf's own debug too */
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	if (!d.cfg.foreground && vtl_daemonize(&ready_fd)) {
 		fprintf(stderr, "vtld: cannot daemonize: %s\n", strerror(errno));
 		return EXIT_FAILURE;

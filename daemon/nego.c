@@ -246,8 +246,12 @@ void nego_on_reply(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const 
 		s->tp.mss = mss;
 	s->isn_rx = ntohl(n->isn);
 	k = s->tp.k;
-	k->rcv_nxt = s->isn_rx;
+	k->rcv_nxt = s->isn_rx;      /* the peer's direction starts here */
 	k->rcv_acked = s->isn_rx;
+	k->isn_rx = s->isn_rx;
+	k->pr_skip = s->isn_rx;
+	k->hole_seq = s->isn_rx;
+	k->hole_hi = s->isn_rx;
 	k->mss = s->tp.mss;
 	s->tp.rx_nxt = s->isn_rx;
 	t0 = now_ns();
@@ -345,8 +349,7 @@ void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const v
 	s->isn_tx = rand32();
 	s->isn_rx = ntohl(n->isn);
 	s->tp.rx_nxt = s->isn_rx;
-	if ((s->tp.reliable && tp_rob_alloc(&s->tp)) ||
-	    launcher_graft_get_tun(ng->l, pg->path, window, s->max_loss_ppm, s->max_delay_ms,
+	if (launcher_graft_get_tun(ng->l, pg->path, window, s->max_loss_ppm, s->max_delay_ms,
 				   &s->gi, err, sizeof(err))) {
 		pr_warn("session %08x: %s\n", sid, err[0] ? err : "out of memory");
 		session_end(ng, s);
@@ -354,7 +357,7 @@ void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const v
 		return;
 	}
 	ls = (struct launcher_sess){ .session_id = sid, .peer_addr = saddr, .window = window,
-		.isn_tx = s->isn_tx, .isn_rx = s->isn_rx, .mss = s->tp.mss, .receiver = 1 };
+		.isn_tx = s->isn_tx, .isn_rx = s->isn_rx, .mss = s->tp.mss };
 	if (launcher_session_add(ng->l, s->tp.slot, &ls) ||
 	    launcher_slot_set(ng->l, s->tp.slot, s->gi)) {
 		session_end(ng, s);
@@ -400,7 +403,7 @@ void nego_tick(struct nego *ng)
 {
 	__u64 now = now_ns();
 
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++) {
+	for (__u32 i = 1; i < ng->tp->slot_hi; i++) {
 		struct session *s = session_at(ng, i);
 
 		if (!s)
@@ -419,6 +422,10 @@ void nego_tick(struct nego *ng)
 			}
 			break;
 		case TP_OPEN:
+			/* (with many sessions, a share of them each tick; one
+			 * swapping is timed, so it is visited every time) */
+			if (!s->sw.gi && !tp_tick_visits(ng->tp, i))
+				break;
 			netmon_tick(ng, s, now);
 			if (session_at(ng, i) == s)   /* a failed swap may have ended it */
 				swap_tick(ng, s, now);

@@ -158,19 +158,32 @@ void session_done(struct nego *ng, struct session *s)
 {
 	struct vtl_ipc_stats st;
 
+	/* our direction is over: its retransmission copies go back */
+	launcher_retx_put(ng->l, s->tp.slot);
 	tp_stats(ng->tp, &s->tp, &st);
 	if (s->owner)
 		ng->app->finished(ng->app_ctx, s, &st);
-	pr_info("session %08x: closed, %llu bytes, %llu retransmissions\n", s->tp.id,
-		(unsigned long long)st.bytes, (unsigned long long)st.retransmits);
-	session_end(ng, s);
+	pr_info("session %08x: our direction closed, %llu bytes, %llu retransmissions\n",
+		s->tp.id, (unsigned long long)st.bytes, (unsigned long long)st.retransmits);
+}
+
+int session_tx_begin(struct nego *ng, struct session *s)
+{
+	int e = launcher_retx_get(ng->l, s->tp.slot);
+
+	if (e && !ng->retx_waits++)
+		pr_warn("retransmission copies exhausted (retx-buffers = %u): sessions wait "
+			"for copies to send\n", ng->l->retx_bufs);
+	return e;
 }
 
 void session_owner_gone(struct nego *ng, struct session *s)
 {
 	s->owner = NULL;
-	if (s->tp.state == TP_CLOSING && s->tp.eof_sent)
-		return; /* linger to answer a repeated CLOSE */
+	/* shut down (or lingering) with nothing undelivered: the session
+	 * finishes the close without its application */
+	if (tp_orphan(ng->tp, &s->tp))
+		return;
 	session_abort(ng, s, 0, "application closed its socket", true);
 }
 

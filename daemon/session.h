@@ -129,6 +129,7 @@ struct nego {
 	/* daemon-wide counters this layer keeps (vtlctl stats); bytes and
 	 * packets are those of ended sessions */
 	struct vtl_ipc_dstats st;
+	__u64 retx_waits;          /* a first DATA found the copy pool empty */
 };
 
 /* ---- session.c ---- */
@@ -151,7 +152,10 @@ void session_end(struct nego *ng, struct session *s);
 void session_abort(struct nego *ng, struct session *s, int code, const char *why,
 		   bool reset_peer);
 /* The peer confirmed our close: the owner hears it, s ends. */
+/* Our direction of s is over (the peer confirmed our CLOSE). */
 void session_done(struct nego *ng, struct session *s);
+/* s sends its first DATA: retransmission copies (the transport's tx_begin). */
+int session_tx_begin(struct nego *ng, struct session *s);
 /* The owner went away (its connection closed). */
 void session_owner_gone(struct nego *ng, struct session *s);
 /* What the graft provides decides how the transport moves its data. */

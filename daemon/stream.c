@@ -97,7 +97,12 @@ void stream_pull(struct app *a, struct session *s)
 			stream_poll(c, 0); /* the transport resumes us (stream_resume) */
 			return;
 		}
-		m.msg_iovlen = (size_t)tp_tx_space(&s->tp, iov);
+		m.msg_iovlen = (size_t)tp_tx_space(a->tp, &s->tp, STREAM_MIN_ROOM, iov);
+		if (!m.msg_iovlen) {
+			session_abort(a->ng, s, -ENOMEM,
+				      "vtld is out of memory for the send queue", true);
+			return;
+		}
 		n = recvmsg(c->sfd, &m, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)

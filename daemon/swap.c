@@ -57,8 +57,6 @@ static int swap_apply(struct nego *ng, struct session *s, struct pool_graft *pg,
 
 	sess_set_services(s, pg, loss);
 	s->max_delay_ms = gi->max_delay_ms;
-	if (!s->tp.initiator && s->tp.reliable && !s->tp.rob && tp_rob_alloc(&s->tp))
-		return -ENOMEM;
 	if (s->tp.partial) {
 		/* the loss budget counts from the swap point on */
 		st->pr_granted = 0;

@@ -38,5 +38,10 @@ void tp_rx_close(struct transport *tp, struct tp_sess *s, __u32 seq);
 void tp_rx_reset(struct transport *tp, struct tp_sess *s);
 /* send every ACK on the ACK queue */
 void tp_flush_acks(struct transport *tp);
+/* a receiving session's reorder buffer (window slots of mss bytes), made
+ * when the first packet arrives out of order */
+int tp_rob_alloc(struct tp_sess *s);
+/* both directions are over: start lingering */
+void tp_maybe_finish(struct transport *tp, struct tp_sess *s);
 
 #endif

@@ -32,9 +32,9 @@ static void rob_drain(struct tp_sess *s)
 		if (!s->rob_len[idx])
 			return;
 		len = s->rob_len[idx] - 1u;
-		if (bb_room(&s->rxq) < len)
+		if (bb_room(&s->rxq) < len ||
+		    bb_push(&s->rxq, s->rob + (size_t)idx * s->mss, len))
 			return; /* the application is slow: keep it, do not acknowledge */
-		bb_push(&s->rxq, s->rob + (size_t)idx * s->mss, len);
 		s->rob_len[idx] = 0;
 		s->rx_nxt++;
 		s->bytes_rx += len;
@@ -115,13 +115,19 @@ void tp_rx_data(struct transport *tp, struct tp_sess *s, const struct vtl_hdr *h
 
 	if (s->state != TP_OPEN)
 		return;
+	if (s->orphan && (__s32)off >= 0 && s->reliable) {
+		/* new data for an application that let go (as TCP answers data
+		 * after close() with a reset) */
+		tp->up->abort(tp->up_ctx, s, 0, "data for a closed application", true);
+		return;
+	}
+	s->last_io_ns = tp->now();
 	if (!s->touched) {
 		s->touched = true;
 		tp_list_push(tp->touched, &tp->n_touched, s);
 	}
 	if (!s->reliable) { /* canonical: arrival order, no acknowledgements */
-		if (bb_room(&s->rxq) >= len) {
-			bb_push(&s->rxq, pay, len);
+		if (bb_room(&s->rxq) >= len && !bb_push(&s->rxq, pay, len)) {
 			s->rx_nxt = seq + 1;
 			s->bytes_rx += len;
 		}
@@ -137,16 +143,17 @@ void tp_rx_data(struct transport *tp, struct tp_sess *s, const struct vtl_hdr *h
 		s->gap_rx++;
 		return;
 	}
-	if (off == 0 && !s->rob_len) { /* in-order graft: straight through */
-		if (bb_room(&s->rxq) < len)
-			return; /* not acknowledged: it will come again */
-		bb_push(&s->rxq, pay, len);
+	if (off == 0 && !s->rob_len && !s->partial && bb_room(&s->rxq) >= len &&
+	    !bb_push(&s->rxq, pay, len)) { /* in order: straight through */
 		s->rx_nxt++;
 		s->bytes_rx += len;
 		want_ack(tp, s);
 		return;
 	}
-	if (!s->rob_len) {
+	/* out of order, no room in the receive queue yet, or partial
+	 * reliability (which may skip holes): the reorder buffer, made now if
+	 * this is the first such packet */
+	if (!s->rob_len && tp_rob_alloc(s)) {
 		s->gap_rx++;
 		return;
 	}
@@ -213,9 +220,8 @@ static void finish_close(struct transport *tp, struct tp_sess *s)
 	if (!tp_alive(tp, s, slot, id))
 		return;
 	s->eof_sent = true;
-	s->state = TP_CLOSING;
-	s->linger_until_ns = tp->now() + TP_LINGER_MS * 1000000ull;
 	tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
+	tp_maybe_finish(tp, s);
 }
 
 void tp_rx_drained(struct transport *tp, struct tp_sess *s)
@@ -228,7 +234,7 @@ void tp_rx_drained(struct transport *tp, struct tp_sess *s)
 
 void tp_rx_close(struct transport *tp, struct tp_sess *s, __u32 seq)
 {
-	if (s->initiator || (s->state != TP_OPEN && s->state != TP_CLOSING))
+	if (s->state != TP_OPEN && s->state != TP_CLOSING)
 		return;
 	if (!s->reliable)
 		s->rx_nxt = seq; /* unreliable: what did not come is not coming */
@@ -246,8 +252,20 @@ void tp_rx_close(struct transport *tp, struct tp_sess *s, __u32 seq)
 
 void tp_rx_reset(struct transport *tp, struct tp_sess *s)
 {
-	if (s->state == TP_CLOSING && s->eof_sent) {
-		tp->up->gone(tp->up_ctx, s); /* we were only lingering */
+	__u32 slot = s->slot, id = s->id;
+
+	/* The KTF saw the CLOSE_ACK before this RESET, but its event (ring
+	 * buffer) may come after the RESET (AF_XDP): the peer has every byte
+	 * we sent, so that direction ended well; say so first. */
+	if (s->state == TP_OPEN && s->close_sent && !s->tx_done &&
+	    (__atomic_load_n(&s->k->flags, __ATOMIC_ACQUIRE) & VTL_SF_CLOSE_ACKED)) {
+		s->tx_done = true;
+		tp->up->done(tp->up_ctx, s);
+		if (!tp_alive(tp, s, slot, id))
+			return;
+	}
+	if (s->state == TP_CLOSING || (s->orphan && s->tx_done && !s->rxq.len)) {
+		tp->up->gone(tp->up_ctx, s); /* nothing was left to lose */
 		return;
 	}
 	tp->up->abort(tp->up_ctx, s, -VTL_E_RESET, "peer reset the session", false);

@@ -13,15 +13,30 @@
 #include <vtl/errors.h>
 #include "tp_int.h"
 
-void tp_tx_push(struct tp_sess *s, const void *p, size_t n)
+int tp_tx_push(struct transport *tp, struct tp_sess *s, const void *p, size_t n)
 {
-	bb_push(&s->txq, p, n);
+	if (bb_push(&s->txq, p, n)) {
+		tp->stats.nomem++;
+		return -ENOMEM;
+	}
+	s->last_io_ns = tp->now();
+	return 0;
 }
 
-int tp_tx_space(struct tp_sess *s, struct iovec iov[2])
+int tp_tx_space(struct transport *tp, struct tp_sess *s, size_t min, struct iovec iov[2])
 {
 	struct bytebuf *q = &s->txq;
-	size_t room = bb_room(q), tail = (q->head + q->len) % q->cap;
+	size_t want = q->len + min, room, tail;
+
+	if (bb_reserve(q, want < q->max ? want : q->max)) {
+		tp->stats.nomem++;
+		return 0;
+	}
+	if (q->cap == q->len)
+		return 0;
+	s->last_io_ns = tp->now();
+	room = q->cap - q->len;
+	tail = (q->head + q->len) % q->cap;
 
 	iov[0] = (struct iovec){ q->buf + tail, room < q->cap - tail ? room : q->cap - tail };
 	if (iov[0].iov_len < room) {
@@ -33,8 +48,8 @@ int tp_tx_space(struct tp_sess *s, struct iovec iov[2])
 
 void tp_tx_commit(struct tp_sess *s, size_t n)
 {
-	if (n > bb_room(&s->txq))
-		n = bb_room(&s->txq);
+	if (n > s->txq.cap - s->txq.len)
+		n = s->txq.cap - s->txq.len;
 	s->txq.len += n;
 }
 
@@ -50,15 +65,18 @@ void tp_reset_peer(struct transport *tp, const struct tp_sess *s)
 }
 
 /* How many frames may go now: the window (and cwnd, when the graft runs
- * congestion control) less what is in flight; an unreliable graft has no
- * window. */
+ * congestion control; and the retransmission copies the session got)
+ * less what is in flight; an unreliable graft has no window. */
 static __u32 tx_allowance(const struct tp_sess *s, __u32 inflight)
 {
-	__u32 lim, cwnd;
+	__u32 lim, cwnd, bufs;
 
 	if (!s->reliable)
 		return TP_BATCH;
 	lim = s->window;
+	bufs = __atomic_load_n(&s->k->buf_count, __ATOMIC_RELAXED);
+	if (bufs < lim)
+		lim = bufs;
 	cwnd = __atomic_load_n(&s->k->cwnd, __ATOMIC_RELAXED);
 	if (s->cc && cwnd && cwnd < lim)
 		lim = cwnd;
@@ -79,25 +97,45 @@ static bool short_frame_may_go(struct transport *tp, struct tp_sess *s, __u32 in
 	return !tp->up->app_more(tp->up_ctx, s);
 }
 
-/* Sender: the CLOSE goes once the application is done and the peer has
- * every byte; it is repeated (tp_tick) until its CLOSE_ACK. */
+/* The CLOSE of our direction goes once the application is done and the
+ * peer has every byte; it is repeated (tp_tick) until its CLOSE_ACK. The
+ * peer's direction is not affected (half-close). */
 static void maybe_close(struct transport *tp, struct tp_sess *s)
 {
 	struct vtl_state *k = s->k;
 	__u32 srtt_ms;
 
-	if (s->state != TP_OPEN || !s->app_shut || s->txq.len)
+	if (s->state != TP_OPEN || !s->app_shut || s->txq.len || s->close_sent)
 		return;
 	/* (an atomic load: ordered after tp_output's store of ev_quiet) */
 	if (s->reliable && __atomic_load_n(&k->snd_una, __ATOMIC_SEQ_CST) != k->snd_nxt)
 		return;
 	srtt_ms = k->srtt_us / 1000;
-	s->state = TP_CLOSING;
 	s->close_sent = true;
 	s->close_gap_ms = srtt_ms * 2 > TP_CLOSE_GAP_MS ? srtt_ms * 2 : TP_CLOSE_GAP_MS;
 	s->close_next_ns = tp->now() + s->close_gap_ms * 1000000ull;
 	s->last_progress_ns = tp->now();
 	tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE, k->snd_nxt, 0, NULL, 0);
+}
+
+/* The wire took less than it was given: resume s when it has room. */
+static void wait_wire(struct transport *tp, struct tp_sess *s)
+{
+	if (s->waiting)
+		return;
+	s->waiting = true;
+	tp_list_push(tp->waitq, &tp->n_waitq, s);
+}
+
+/* The first DATA of a reliable session needs retransmission copies. */
+static bool have_copies(struct transport *tp, struct tp_sess *s)
+{
+	if (!s->reliable || __atomic_load_n(&s->k->buf_count, __ATOMIC_ACQUIRE))
+		return true;
+	if (!tp->up->tx_begin(tp->up_ctx, s))
+		return true;
+	tp->stats.retx_waits++;   /* the pool is empty: the tick tries again */
+	return false;
 }
 
 void tp_output(struct transport *tp, struct tp_sess *s)
@@ -111,7 +149,13 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 	 * is read below; the KTF stores snd_una before it reads ev_quiet. */
 	if (__atomic_load_n(&k->ev_quiet, __ATOMIC_RELAXED))
 		__atomic_store_n(&k->ev_quiet, 0, __ATOMIC_SEQ_CST);
-	if (s->state != TP_OPEN || tp->wire->blocked(tp->wire_ctx))
+	if (s->state != TP_OPEN || s->close_sent)
+		return;
+	if (s->txq.len && tp->wire->blocked(tp->wire_ctx)) {
+		wait_wire(tp, s);
+		return;
+	}
+	if (s->txq.len && !have_copies(tp, s))
 		return;
 	while (s->txq.len) {
 		__u32 una = __atomic_load_n(&k->snd_una, __ATOMIC_SEQ_CST);
@@ -154,11 +198,14 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 		 * ordered before the next reading of snd_una, as at the top */
 		if (quiet && s->txq.len)
 			__atomic_store_n(&k->ev_quiet, 0, __ATOMIC_SEQ_CST);
-		if (r < (int)n)
-			break; /* the wire is blocked: tp_wire_ready resumes */
+		if (r < (int)n) {
+			wait_wire(tp, s); /* the wire is blocked: tp_wire_ready resumes */
+			break;
+		}
 	}
 	/* room in the queue again: the application may write more */
-	tp->up->writable(tp->up_ctx, s);
+	if (!s->app_shut)
+		tp->up->writable(tp->up_ctx, s);
 	if (!tp_alive(tp, s, slot, id))
 		return; /* the application's side failed: s is gone */
 	if (s->app_shut && !s->txq.len)
@@ -169,14 +216,35 @@ void tp_output(struct transport *tp, struct tp_sess *s)
 
 void tp_output_all(struct transport *tp)
 {
-	for (__u32 i = 1; i < VTL_MAX_SESSIONS; i++)
-		if (tp->slots[i])
+	for (__u32 i = 1; i < tp->slot_hi; i++)
+		if (tp->slots[i] && tp->slots[i]->txq.len)
 			tp_output(tp, tp->slots[i]);
 }
 
 void tp_wire_ready(struct transport *tp)
 {
-	tp_output_all(tp);
+	unsigned int n = tp->n_waitq;
+
+	/* (a session cut short again goes to the end of the list: only those
+	 * that were waiting before this call are served now) */
+	for (unsigned int i = 0; i < n && !tp->wire->blocked(tp->wire_ctx); i++) {
+		struct tp_sess *s = tp->waitq[i];
+
+		if (!s)
+			continue;
+		tp->waitq[i] = NULL;
+		s->waiting = false;
+		tp_output(tp, s);
+	}
+	/* keep the ones not reached, in order */
+	{
+		unsigned int k = 0;
+
+		for (unsigned int i = 0; i < tp->n_waitq; i++)
+			if (tp->waitq[i])
+				tp->waitq[k++] = tp->waitq[i];
+		tp->n_waitq = k;
+	}
 }
 
 void tp_progress(struct transport *tp, struct tp_sess *s)
@@ -190,6 +258,8 @@ void tp_progress(struct transport *tp, struct tp_sess *s)
 
 void tp_shutdown(struct transport *tp, struct tp_sess *s)
 {
+	if (s->app_shut)
+		return;
 	s->app_shut = true;
 	tp_progress(tp, s);
 }
@@ -202,7 +272,7 @@ static void retransmit(struct transport *tp, struct tp_sess *s, __u32 from, __u3
 	struct vtl_state *k = s->k;
 	__u32 una = k->snd_una, nxt = k->snd_nxt;
 
-	if (s->state != TP_OPEN && s->state != TP_CLOSING)
+	if (s->state != TP_OPEN || s->tx_done)
 		return;
 	if ((__s32)(from - una) < 0)
 		from = una;
@@ -239,8 +309,14 @@ void tp_on_event(struct transport *tp, const struct vtl_event *e)
 		retransmit(tp, s, e->from, e->to);
 		break;
 	case VTL_EV_CLOSE_ACK:
-		if (s->state == TP_CLOSING && s->close_sent)
+		if (s->state == TP_OPEN && s->close_sent && !s->tx_done) {
+			__u32 slot = s->slot, id = s->id;
+
+			s->tx_done = true;
 			tp->up->done(tp->up_ctx, s);
+			if (tp_alive(tp, s, slot, id))
+				tp_maybe_finish(tp, s);
+		}
 		break;
 	}
 }

@@ -33,11 +33,15 @@
 #include "bytebuf.h"
 
 #define TP_BATCH        64            /* frames per wire call */
-#define TP_TXQ_BYTES    (4u << 20)    /* per session: application bytes not yet sent */
-#define TP_RXQ_BYTES    (8u << 20)    /* per session: in-order bytes not yet delivered */
-#define TP_LINGER_MS    2000          /* receiver: answers a repeated CLOSE this long */
+#define TP_TXQ_BYTES    (4u << 20)    /* per session, at most: application bytes not yet sent */
+#define TP_RXQ_BYTES    (8u << 20)    /* per session, at most: in-order bytes not yet delivered */
+#define TP_LINGER_MS    2000          /* both directions closed: answer a repeated CLOSE */
 #define TP_CLOSE_GAP_MS 20            /* first CLOSE retransmission gap, at least */
+#define TP_IDLE_FREE_MS 1000          /* an empty queue idle this long gives its memory back */
 #define TP_LIST_MAX     (2 * VTL_MAX_SESSIONS) /* work list room (ended sessions leave holes) */
+#define TP_HASH         (2 * VTL_MAX_SESSIONS) /* session id -> session buckets */
+#define TP_SWEEP_FROM   512           /* more sessions than this: the tick visits a share */
+#define TP_SWEEP_TICKS  4             /* ... each of them every this many ticks */
 
 enum tp_state {
 	TP_NEGOTIATING = VTL_SESS_NEGOTIATING,
@@ -53,19 +57,23 @@ struct tp_sess {
 	__u32 id;
 	__u32 slot;
 	__u32 peer;                /* IPv4, network order */
-	enum tp_state state;
-	bool initiator;            /* this end sends (sessions are one-way) */
+	enum tp_state state;       /* OPEN while either direction is; CLOSING: both
+	                            * ended, lingering to answer a repeated CLOSE */
+	bool initiator;            /* this end opened the session (negotiation, swaps);
+	                            * data flows both ways whoever opened it */
 	bool reliable;             /* windowed ARQ with ACKs (reliable or partial) */
 	bool cc;                   /* the graft runs congestion control: respect cwnd */
 	bool partial;              /* the graft may give packets up (pr) */
 	bool nodelay;              /* no Nagle: short frames go at once */
+	bool selective;            /* the graft accepts out of order: a reorder buffer */
 	__u32 window;
 	__u32 mss;
 	struct vtl_state *k;       /* the KTFs' state of the slot */
-	/* sending */
+	/* sending (queue and retransmission copies come with the first write) */
 	struct bytebuf txq;
 	bool app_shut;             /* no more data from the application */
 	bool close_sent;
+	bool tx_done;              /* the peer confirmed our CLOSE: it has every byte */
 	__u64 close_next_ns;
 	__u32 close_gap_ms;
 	__u64 keepalive_ns;        /* last keepalive sent */
@@ -77,11 +85,14 @@ struct tp_sess {
 	__u32 rob_hi;              /* highest sequence number held + 1 */
 	__u64 lost;                /* packets given up (partial reliability) */
 	bool peer_closed;          /* CLOSE seen and everything before it taken */
-	bool eof_sent;
+	bool eof_sent;             /* the peer's direction is over: EOF delivered, CLOSE_ACK sent */
+	bool orphan;               /* the application let go: what the peer sends is unwanted */
 	__u64 linger_until_ns;
 	__u64 rx_seen;             /* the KTF's counters of what came from the peer, last seen */
 	/* bookkeeping */
+	struct tp_sess *hnext;     /* the id hash's chain */
 	__u64 t_open_ns;
+	__u64 last_io_ns;          /* last data queued or delivered (idle queues are freed) */
 	__u64 last_progress_ns;
 	__u64 bytes_tx, bytes_rx;  /* payload handed to the wire / delivered in order */
 	__u64 dup_rx, gap_rx;
@@ -89,6 +100,7 @@ struct tp_sess {
 	bool ack_needed;           /* on tp->ackq */
 	bool touched;              /* on tp->touched: took data in this receive batch */
 	bool kicked;               /* on tp->kicked: an ACK event opened the window */
+	bool waiting;              /* on tp->waitq: cut short by a blocked wire */
 };
 
 /* A frame's payload: at most two pieces of a session's send queue. */
@@ -143,10 +155,15 @@ struct tp_up {
 	bool (*app_more)(void *ctx, struct tp_sess *s);
 	/* app: the peer closed and every byte was delivered */
 	void (*eof)(void *ctx, struct tp_sess *s);
-	/* session layer: the peer confirmed our CLOSE: it has every byte */
+	/* session layer: the peer confirmed our CLOSE: it has every byte we
+	 * sent (the other direction may go on) */
 	void (*done)(void *ctx, struct tp_sess *s);
-	/* session layer: a receiver's linger is over (or the peer reset it) */
+	/* session layer: both directions are over and the linger too (or the
+	 * peer reset a session that had nothing left) */
 	void (*gone)(void *ctx, struct tp_sess *s);
+	/* session layer: s is about to send its first DATA: give it
+	 * retransmission copies (vtl_state.buf_count). 0, or -errno: try later */
+	int (*tx_begin)(void *ctx, struct tp_sess *s);
 	/* session layer: s failed (code -VTL_E_*, why for the application);
 	 * reset_peer: tell the peer with a RESET */
 	void (*abort)(void *ctx, struct tp_sess *s, int code, const char *why, bool reset_peer);
@@ -159,11 +176,19 @@ struct tp_up {
 
 struct tp_stats {
 	__u64 ktf_events;          /* ring-buffer events decoded (each a wake-up) */
+	__u64 nomem;               /* queue growth refused (out of memory) */
+	__u64 retx_waits;          /* a first DATA waited for retransmission copies */
 };
 
 struct transport {
 	struct tp_sess *slots[VTL_MAX_SESSIONS]; /* slot 0 is the canonical graft's */
 	struct tp_sess *last_hit;  /* lookup cache */
+	struct tp_sess *byid[TP_HASH]; /* id -> session (chained through hnext) */
+	__u32 free_slots[VTL_MAX_SESSIONS]; /* a stack of free slots */
+	__u32 n_free;
+	__u32 n_sess;
+	__u32 slot_hi;             /* every slot in use is below this */
+	__u32 tick_no;
 	struct vtl_state *kstate;  /* the KTFs' state, VTL_MAX_SESSIONS entries */
 	const struct tp_wire *wire;
 	void *wire_ctx;
@@ -181,6 +206,8 @@ struct transport {
 	unsigned int n_touched;
 	struct tp_sess *kicked[TP_LIST_MAX];
 	unsigned int n_kicked;
+	struct tp_sess *waitq[TP_LIST_MAX];
+	unsigned int n_waitq;
 	/* per call scratch */
 	struct tp_frame frames[TP_BATCH];
 	struct tp_ack acks[TP_BATCH];
@@ -194,8 +221,8 @@ void tp_set_wire(struct transport *tp, const struct tp_wire *w, void *ctx);
 void tp_set_up(struct transport *tp, const struct tp_up *up, void *ctx);
 
 /* ---- the session table (tp_life.c) ---- */
-/* Put s (zeroed by the caller, id set) in the first free slot and give it
- * its queues. -ENOSPC: no slot; -ENOMEM. */
+/* Put s (zeroed by the caller) in a free slot under id. Its queues come
+ * when it first uses them. -ENOSPC: no slot. */
 int tp_sess_add(struct transport *tp, struct tp_sess *s, __u32 id);
 /* Take s out of the table and free its queues (not s itself). */
 void tp_sess_del(struct transport *tp, struct tp_sess *s);
@@ -204,8 +231,12 @@ static inline struct tp_sess *tp_sess_at(const struct transport *tp, __u32 slot)
 {
 	return slot < VTL_MAX_SESSIONS ? tp->slots[slot] : NULL;
 }
-/* A receiving session's reorder buffer (window slots of mss bytes). */
-int tp_rob_alloc(struct tp_sess *s);
+/* Does this tick visit slot (tp_tick's share, for the layers above that
+ * walk the sessions each tick)? Every slot at least every TP_SWEEP_TICKS. */
+static inline bool tp_tick_visits(const struct transport *tp, __u32 slot)
+{
+	return tp->n_sess <= TP_SWEEP_FROM || slot % TP_SWEEP_TICKS == tp->tick_no % TP_SWEEP_TICKS;
+}
 /* The negotiation is over: data may flow. */
 void tp_open(struct transport *tp, struct tp_sess *s);
 /* What the application sees of s (vtl_ipc_stats). */
@@ -230,19 +261,28 @@ static inline size_t tp_tx_room(const struct tp_sess *s)
 {
 	return bb_room(&s->txq);
 }
-/* Queue n application bytes (the caller checked tp_tx_room). */
-void tp_tx_push(struct tp_sess *s, const void *p, size_t n);
-/* The free space of the send queue as at most two iovecs, for a reader
- * that fills it directly (attached streams); then tp_tx_commit. */
-int tp_tx_space(struct tp_sess *s, struct iovec iov[2]);
+/* Queue n application bytes (the caller checked tp_tx_room). -ENOMEM: the
+ * queue could not grow (nothing was queued). */
+int tp_tx_push(struct transport *tp, struct tp_sess *s, const void *p, size_t n);
+/* Free space of the send queue (at least min bytes of it, grown as needed)
+ * as at most two iovecs, for a reader that fills it directly (attached
+ * streams); then tp_tx_commit. 0: out of memory. */
+int tp_tx_space(struct transport *tp, struct tp_sess *s, size_t min, struct iovec iov[2]);
 void tp_tx_commit(struct tp_sess *s, size_t n);
 /* Send what the window, cwnd and Nagle allow; then tell the application
  * if there is room, or start the close once all is acknowledged. */
 void tp_output(struct transport *tp, struct tp_sess *s);
 /* tp_output for every session (the wire is writable again, a swap). */
 void tp_output_all(struct transport *tp);
-/* The application has no more data: close once the peer has it all. */
+/* The application has no more data: close our direction once the peer
+ * has it all (half-close: the peer's direction goes on). */
 void tp_shutdown(struct transport *tp, struct tp_sess *s);
+/* The application let go of s. If its direction was shut (or is shut now:
+ * the peer's was over and nothing of ours was outstanding), s lives on
+ * until the peer closes its own (new data from the peer resets it);
+ * otherwise, or with bytes not yet delivered to the application, the
+ * caller resets s. Returns true when s lives on. */
+bool tp_orphan(struct transport *tp, struct tp_sess *s);
 /* Send a RESET to s's peer. */
 void tp_reset_peer(struct transport *tp, const struct tp_sess *s);
 /* A control frame for the layers above (negotiation). */

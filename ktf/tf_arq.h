@@ -332,7 +332,7 @@ static __always_inline int tf_tc_arq_send(struct __sk_buff *ctx, struct vtl_kctx
 	vh->seq = bpf_htonl(seq);
 	vh->ack = bpf_htonl(st->rcv_acked);
 	vh->tsval = bpf_htonl(k->now_us);
-	vh->tsecr = bpf_htonl(st->ts_recent);
+	vh->tsecr = bpf_htonl(st->ts_recent_ack);
 	vh->wnd = vtl_wnd16(vtl_window);
 	if (vtl_tc_copy_stamp(ctx, vh, k->p.l4_off, buf->frame, len))
 		return vtl_tc_drop(VTL_DROP_HELPER);

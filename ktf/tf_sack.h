@@ -152,7 +152,7 @@ static __always_inline __u32 vtl_rx_hole_age_us(struct vtl_kctx *k)
 static __always_inline void vtl_ack_echo(struct vtl_kctx *k)
 {
 	if (k->st && k->p.vh->type == VTL_T_ACK && k->p.vh->tsval)
-		k->st->ts_recent = bpf_ntohl(k->p.vh->tsval);
+		k->st->ts_recent_ack = bpf_ntohl(k->p.vh->tsval);
 }
 
 static __always_inline int tf_xdp_sack(struct xdp_md *ctx, struct vtl_kctx *k)

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "libvtl_int.h"
@@ -76,15 +77,106 @@ int vtl__unexpected(struct vtl_sock *s, const struct vtl_ipc_hdr *h)
 	return vtl__fail(s, -VTL_E_PROTO);
 }
 
-/* A message from vtld while we are sending can only be bad news. */
-static int pending(struct vtl_sock *s)
+/* Keep n bytes of the peer's data for vtl_recv_data (rq, a ring that
+ * grows). -ENOMEM on failure. */
+static int rq_push(struct vtl_sock *s, const uint8_t *p, size_t n)
+{
+	if (s->rq_len + n > s->rq_cap) {
+		size_t cap = s->rq_cap ? s->rq_cap : VTL_IPC_MAX_DATA, first;
+		uint8_t *nb;
+
+		while (cap < s->rq_len + n)
+			cap *= 2;
+		nb = malloc(cap);
+		if (!nb)
+			return -ENOMEM;
+		first = s->rq_len < s->rq_cap - s->rq_head ? s->rq_len : s->rq_cap - s->rq_head;
+		if (s->rq_len) {
+			memcpy(nb, s->rq + s->rq_head, first);
+			memcpy(nb + first, s->rq, s->rq_len - first);
+		}
+		free(s->rq);
+		s->rq = nb;
+		s->rq_cap = cap;
+		s->rq_head = 0;
+	}
+	for (size_t done = 0; done < n;) {
+		size_t tail = (s->rq_head + s->rq_len) % s->rq_cap;
+		size_t k = s->rq_cap - tail < n - done ? s->rq_cap - tail : n - done;
+
+		memcpy(s->rq + tail, p + done, k);
+		s->rq_len += k;
+		done += k;
+	}
+	return 0;
+}
+
+static size_t rq_pop(struct vtl_sock *s, uint8_t *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n && s->rq_len) {
+		size_t k = s->rq_cap - s->rq_head;
+
+		if (k > s->rq_len)
+			k = s->rq_len;
+		if (k > n - got)
+			k = n - got;
+		memcpy(p + got, s->rq + s->rq_head, k);
+		s->rq_head = (s->rq_head + k) % s->rq_cap;
+		s->rq_len -= k;
+		got += k;
+	}
+	if (!s->rq_len)
+		s->rq_head = 0;
+	return got;
+}
+
+/* A message from vtld while we send or wait for DONE: the peer's data
+ * and EOF (kept for vtl_recv_data), our DONE, or an error. Takes at most
+ * one message, and only while what is kept stays under limit. Returns 1
+ * (one taken), 0 (none waiting, or no room), or an error. */
+static int absorb(struct vtl_sock *s, size_t limit, int64_t deadline, int flags)
 {
 	struct vtl_ipc_hdr h;
-	int r = vtl__get(s, &h, NULL, 0, 0, MSG_DONTWAIT);
+	int r;
 
+	if (s->rq_len + VTL_IPC_MAX_DATA > limit)
+		return 0;
+	if (!s->sbuf && !(s->sbuf = malloc(VTL_IPC_MAX_DATA)))
+		return -ENOMEM;
+	r = vtl__get(s, &h, s->sbuf, VTL_IPC_MAX_DATA, deadline, flags);
 	if (r == -EAGAIN)
 		return 0;
-	return r < 0 ? r : vtl__unexpected(s, &h);
+	if (r < 0)
+		return r;
+	switch (h.type) {
+	case VTL_IPC_DATA:
+		if (s->attached)
+			return 1;
+		r = rq_push(s, s->sbuf, (size_t)r);
+		return r < 0 ? vtl__fail(s, r) : 1;
+	case VTL_IPC_EOF:
+		vtl__take_stats(s, (const void *)s->sbuf);
+		s->rx_eof = 1;
+		return 1;
+	case VTL_IPC_DONE:
+		if (s->state != VTL_ST_SHUT)
+			break;
+		vtl__take_stats(s, (const void *)s->sbuf);
+		s->state = VTL_ST_DONE;
+		return 1;
+	}
+	return vtl__unexpected(s, &h);
+}
+
+static int pending(struct vtl_sock *s)
+{
+	int r;
+
+	while ((r = absorb(s, VTL_RQ_MAX, 0, MSG_DONTWAIT)) == 1)
+		;
+	return r;
 }
 
 int vtl__put(struct vtl_sock *s, unsigned type, const void *body, size_t len)
@@ -123,8 +215,13 @@ void vtl__take_stats(struct vtl_sock *s, const struct vtl_ipc_stats *in)
 	struct vtl_ipc_stats st;
 
 	memcpy(&st, in, sizeof(st));  /* in may be a caller's unaligned buffer */
-	s->stats.bytes = st.bytes;
-	s->stats.packets = st.packets;
+	/* bytes and packets: what a socket of this mode is about (sent by the
+	 * one that connected, delivered to the one that listened); both
+	 * directions in bytes_tx/bytes_rx */
+	s->stats.bytes = s->mode == VTL_MODE_SEND ? st.bytes : st.bytes_rx;
+	s->stats.packets = s->mode == VTL_MODE_SEND ? st.packets : st.packets_rx;
+	s->stats.bytes_tx = st.bytes;
+	s->stats.bytes_rx = st.bytes_rx;
 	s->stats.retransmits = st.retransmits;
 	s->stats.timeouts = st.timeouts;
 	s->stats.fast_retx = st.fast_retx;
@@ -135,7 +232,6 @@ void vtl__take_stats(struct vtl_sock *s, const struct vtl_ipc_stats *in)
 	s->stats.session_id = st.session_id;
 	s->stats.lost = st.lost;
 	s->have_stats = 1;
-	s->state = VTL_ST_DONE;
 }
 
 /* Wait for the negotiation if it is still open; the sticky error if the
@@ -160,8 +256,6 @@ ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len)
 
 	if (!s || (!buf && len) || len > SSIZE_MAX)
 		return -VTL_E_BADPARAM;
-	if (s->mode != VTL_MODE_SEND)
-		return -VTL_E_STATE;
 	r = opened(s);
 	if (r < 0)
 		return r;
@@ -172,6 +266,7 @@ ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len)
 		r = vtl__put(s, VTL_IPC_DATA, p + off, n);
 		if (r < 0)
 			return r;
+		s->sent = 1;
 	}
 	return (ssize_t)len;
 }
@@ -184,62 +279,65 @@ ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len)
 
 	if (!s || (!buf && len))
 		return -VTL_E_BADPARAM;
-	if (s->mode != VTL_MODE_RECV)
-		return -VTL_E_STATE;
-	if (s->rlen) {  /* the rest of an earlier DATA message */
-		n = len < s->rlen ? len : s->rlen;
-		memcpy(buf, s->rbuf + s->roff, n);
-		s->roff += n;
-		s->rlen -= n;
-		return (ssize_t)n;
-	}
-	if (s->state == VTL_ST_DONE)
-		return 0;
-	if (s->state == VTL_ST_FAILED)
-		return s->err;
-	if (!len)
-		return 0;
-	if (s->state < VTL_ST_OPEN) {
-		r = vtl_validate(s, NULL);
+	for (;;) {
+		if (s->rlen) {  /* the rest of an earlier DATA message */
+			n = len < s->rlen ? len : s->rlen;
+			memcpy(buf, s->rbuf + s->roff, n);
+			s->roff += n;
+			s->rlen -= n;
+			return (ssize_t)n;
+		}
+		if (s->rq_len)  /* what came while we were sending */
+			return (ssize_t)rq_pop(s, buf, len);
+		if (s->rx_eof)
+			return 0;
+		if (s->state == VTL_ST_FAILED)
+			return s->err;
+		if (!len)
+			return 0;
+		if (s->state < VTL_ST_OPEN) {
+			r = vtl_validate(s, NULL);
+			if (r < 0)
+				return r;
+		}
+		/* A buffer that holds any DATA message is received into directly. */
+		direct = len >= VTL_IPC_MAX_DATA;
+		r = vtl__get(s, &h, direct ? buf : NULL, direct ? len : 0, -1, 0);
 		if (r < 0)
 			return r;
+		switch (h.type) {
+		case VTL_IPC_DATA:
+			if (s->attached)  /* vtld writes into the attached stream */
+				continue;
+			if (direct)
+				return r;
+			n = len < (size_t)r ? len : (size_t)r;
+			memcpy(buf, s->rbuf, n);
+			s->roff = n;
+			s->rlen = (size_t)r - n;
+			return (ssize_t)n;
+		case VTL_IPC_EOF:
+			vtl__take_stats(s, direct ? buf : (void *)s->rbuf);
+			s->rx_eof = 1;
+			vtl__dbg(s, "session %#x: end of data", s->stats.session_id);
+			return 0;
+		case VTL_IPC_DONE:  /* our direction finished while we read */
+			if (s->state != VTL_ST_SHUT)
+				return vtl__unexpected(s, &h);
+			vtl__take_stats(s, direct ? buf : (void *)s->rbuf);
+			s->state = VTL_ST_DONE;
+			continue;
+		}
+		return vtl__unexpected(s, &h);
 	}
-	/* A buffer that holds any DATA message is received into directly. */
-	direct = len >= VTL_IPC_MAX_DATA;
-	r = vtl__get(s, &h, direct ? buf : NULL, direct ? len : 0, -1, 0);
-	if (r < 0)
-		return r;
-	switch (h.type) {
-	case VTL_IPC_DATA:
-		if (s->attached)  /* vtld writes into the attached stream */
-			break;
-		if (direct)
-			return r;
-		n = len < (size_t)r ? len : (size_t)r;
-		memcpy(buf, s->rbuf, n);
-		s->roff = n;
-		s->rlen = (size_t)r - n;
-		return (ssize_t)n;
-	case VTL_IPC_EOF:
-		vtl__take_stats(s, direct ? buf : (void *)s->rbuf);
-		vtl__dbg(s, "session %#x: end of data", s->stats.session_id);
-		return 0;
-	}
-	return vtl__unexpected(s, &h);
 }
 
 int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 {
-	struct vtl_ipc_hdr h;
 	int r;
 
 	if (!s)
 		return -VTL_E_BADPARAM;
-	if (s->mode == VTL_MODE_RECV) {  /* nothing to flush */
-		if (st)
-			*st = s->stats;
-		return 0;
-	}
 	if (s->state == VTL_ST_FAILED)
 		return s->err;
 	if (s->state < VTL_ST_OPEN)
@@ -250,19 +348,20 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 		if (r < 0)
 			return r;
 		s->state = VTL_ST_SHUT;
+		if (s->attached && s->mode == VTL_MODE_RECV)
+			s->state = VTL_ST_DONE;  /* vtld writes the stream; nothing of ours */
 	}
-	/* No timeout of our own: vtld decides when the peer is lost. */
+	/* No timeout of our own: vtld decides when the peer is lost. The
+	 * peer's data may come first: it is kept for vtl_recv_data. */
 	while (s->state == VTL_ST_SHUT) {
-		r = vtl__get(s, &h, NULL, 0, -1, 0);
+		r = absorb(s, VTL_RQ_SHUT_MAX, -1, 0);
 		if (r < 0)
 			return r;
-		if (h.type != VTL_IPC_DONE)
-			return vtl__unexpected(s, &h);
-		vtl__take_stats(s, (const void *)s->rbuf);
-		vtl__dbg(s, "session %#x: peer has all %llu bytes",
-			 s->stats.session_id,
-			 (unsigned long long)s->stats.bytes);
+		if (r == 0)
+			return vtl__fail(s, -ENOBUFS);
 	}
+	vtl__dbg(s, "session %#x: peer has all %llu bytes we sent", s->stats.session_id,
+		 (unsigned long long)s->stats.bytes_tx);
 	if (st)
 		*st = s->stats;
 	return 0;
@@ -327,7 +426,7 @@ int vtl_attach(vtl_sock *s, int fd)
 			return r;
 		s->rlen = 0;
 	}
-	if (s->state == VTL_ST_DONE) {  /* RECV: EOF seen, everything written */
+	if (s->mode == VTL_MODE_RECV && s->rx_eof) {  /* EOF seen, everything written */
 		s->attached = 1;
 		shutdown(fd, SHUT_WR);
 		return 0;
@@ -350,6 +449,7 @@ int vtl_attach(vtl_sock *s, int fd)
 		}
 		if (s->mode == VTL_MODE_RECV && h.type == VTL_IPC_EOF) {
 			vtl__take_stats(s, (const void *)s->rbuf);
+			s->rx_eof = 1;
 			continue;
 		}
 		return vtl__unexpected(s, &h);
@@ -359,7 +459,7 @@ int vtl_attach(vtl_sock *s, int fd)
 		 "vtld writes it");
 	if (s->mode == VTL_MODE_SEND)
 		return 0;
-	if (s->state == VTL_ST_DONE) {  /* EOF came first: vtld kept no copy */
+	if (s->rx_eof) {  /* EOF came first: vtld kept no copy */
 		shutdown(fd, SHUT_WR);
 		return 0;
 	}

@@ -333,12 +333,18 @@ int vtl_close(vtl_sock *s)
 
 	if (!s)
 		return 0;
-	if (s->mode == VTL_MODE_SEND &&
-	    (s->state == VTL_ST_OPEN || s->state == VTL_ST_SHUT))
+	if (s->state == VTL_ST_OPEN && !s->sent && s->mode == VTL_MODE_RECV) {
+		/* nothing of ours to wait for: vtld closes our direction
+		 * without us (the session lives on until the peer closes) */
+		r = s->attached ? 0 : vtl__put(s, VTL_IPC_SHUTDOWN, NULL, 0);
+	} else if (s->state == VTL_ST_OPEN || s->state == VTL_ST_SHUT) {
 		r = vtl_shutdown(s, NULL);
+	}
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->rbuf);
+	free(s->rq);
+	free(s->sbuf);
 	free(s);
 	return r;
 }
@@ -350,6 +356,8 @@ int vtl_abort(vtl_sock *s)
 	if (s->fd >= 0)
 		close(s->fd);  /* vtld: application gone -> RESET to the peer */
 	free(s->rbuf);
+	free(s->rq);
+	free(s->sbuf);
 	free(s);
 	return 0;
 }

@@ -18,9 +18,9 @@ enum vtl_sock_state {
 	VTL_ST_INIT,     /* vtl_init done, nothing sent */
 	VTL_ST_NEGO,     /* OPEN sent (SEND) */
 	VTL_ST_LISTEN,   /* RECV: listener registered (LISTENING seen) */
-	VTL_ST_OPEN,     /* SESSION seen: data may flow */
-	VTL_ST_SHUT,     /* SEND: SHUTDOWN sent, waiting for DONE */
-	VTL_ST_DONE,     /* DONE (SEND) or EOF (RECV) seen: stats valid */
+	VTL_ST_OPEN,     /* SESSION seen: data may flow (both ways) */
+	VTL_ST_SHUT,     /* SHUTDOWN sent (our direction), waiting for DONE */
+	VTL_ST_DONE,     /* DONE seen: the peer has every byte we sent */
 	VTL_ST_FAILED,   /* err holds why; every later call returns it */
 };
 
@@ -47,8 +47,21 @@ struct vtl_sock {
 	int attached;              /* vtl_attach(): vtld moves the bytes */
 	char path[108];            /* vtld's control socket (vtl_get_progress) */
 	uint8_t *rbuf;             /* VTL_IPC_MAX_DATA: receive buffer */
-	size_t roff, rlen;         /* RECV: undelivered DATA in rbuf */
+	size_t roff, rlen;         /* undelivered DATA in rbuf */
+	int rx_eof;                /* EOF seen: the peer's direction is over */
+	int sent;                  /* DATA was sent (vtl_close waits for DONE) */
+	/* The peer's data that arrived while we were sending or waiting for
+	 * DONE (the session is full-duplex): delivered after rbuf's rest. */
+	uint8_t *rq;
+	size_t rq_head, rq_len, rq_cap;
+	uint8_t *sbuf;             /* VTL_IPC_MAX_DATA: what such a read lands in */
 };
+
+/* The most the peer's data held back while sending (beyond it, vtld's
+ * control socket is left unread: backpressure to the peer). */
+#define VTL_RQ_MAX   (8u << 20)
+/* ... and while vtl_shutdown() waits for DONE, which comes behind it. */
+#define VTL_RQ_SHUT_MAX (256u << 20)
 
 void vtl__dbg(const struct vtl_sock *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

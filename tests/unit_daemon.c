@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "bytebuf.h"
+#include "retx_pool.h"
 #include "config.h"
 #include "log.h"
 #include "check.h"
@@ -27,6 +28,90 @@ static size_t iov_gather(const struct iovec *iov, int k, unsigned char *out)
 	return n;
 }
 
+/* A queue grows (doubling, unwrapping what it holds) up to its limit, and
+ * an empty one gives its memory back. */
+static void test_bytebuf_grow(void)
+{
+	static unsigned char in[300000], out[300000];
+	struct bytebuf b;
+	size_t in_n = 0, out_n = 0;
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 7 + i / 251);
+	bb_init(&b, 200000);
+	/* wrap the first allocation, then grow it while wrapped */
+	while (in_n < 60000) {
+		ok &= !bb_push(&b, in + in_n, 1000);
+		in_n += 1000;
+	}
+	ok &= b.cap == BB_FIRST;
+	bb_consume(&b, 50000);
+	memcpy(out, in, 50000);
+	out_n = 50000;
+	while (in_n < 250000) {
+		ok &= !bb_push(&b, in + in_n, 1000);
+		in_n += 1000;
+	}
+	CHECK(ok && b.cap == 200000 && b.len == 200000, "grown to the limit: cap %zu len %zu",
+	      b.cap, b.len);
+	CHECK(bb_room(&b) == 0 && bb_push(&b, in, 1) == -1, "no growth past the limit");
+	while (b.len) {
+		const unsigned char *p;
+		size_t n = bb_contig(&b, &p);
+
+		memcpy(out + out_n, p, n);
+		out_n += n;
+		bb_consume(&b, n);
+	}
+	CHECK(out_n == 250000 && !memcmp(in, out, out_n), "every byte, in order, across growth");
+	bb_trim(&b);
+	CHECK(!b.buf && !b.cap, "an empty queue gives its memory back");
+	CHECK(!bb_push(&b, in, 10) && b.cap == BB_FIRST, "and grows again");
+	bb_free(&b);
+}
+
+/* The retransmission-copy pool: power-of-two runs, reuse, splitting, a
+ * clamp when tight, never an overlap. */
+static void test_retx_pool(void)
+{
+	struct retx_pool p;
+	__u32 base[64], count[64], n = 0, b, c;
+	static __u8 owner[4096];
+	int ok = 1;
+
+	CHECK(!rp_init(&p, 4096), "init");
+	CHECK(!rp_get(&p, 64, &b, &c) && b == 0 && c == 64, "first run: 0+64");
+	base[n] = b, count[n++] = c;
+	CHECK(!rp_get(&p, 100, &b, &c) && c == 128, "a window of 100 gets 128");
+	base[n] = b, count[n++] = c;
+	rp_put(&p, base[0], count[0]);
+	CHECK(!rp_get(&p, 64, &b, &c) && b == 0 && c == 64, "a freed run is reused");
+	base[0] = b;
+	/* fill the pool with runs of 512, then ask for more: clamped down */
+	while (!rp_get(&p, 512, &b, &c) && n < 64) {
+		base[n] = b, count[n++] = c;
+		if (c != 512)
+			break;
+	}
+	CHECK(p.clamped >= 1 && p.used <= 4096, "a tight pool gives smaller runs (%llu clamped)",
+	      (unsigned long long)p.clamped);
+	for (__u32 i = 0; i < n; i++)
+		for (__u32 j = base[i]; j < base[i] + count[i]; j++)
+			ok &= !owner[j]++ && j < 4096;
+	CHECK(ok, "runs never overlap and stay in the pool");
+	while (n < 64 && !rp_get(&p, 16, &b, &c))
+		base[n] = b, count[n++] = c;
+	CHECK(p.used <= 4096 && rp_get(&p, 16, &b, &c) == -ENOSPC, "a full pool says ENOSPC");
+	/* everything back: one big run is split for small ones */
+	for (__u32 i = 0; i < n; i++)
+		rp_put(&p, base[i], count[i]);
+	CHECK(p.used == 0, "all given back");
+	CHECK(!rp_get(&p, 4096, &b, &c) && c >= RP_MIN, "after all came back a request finds a "
+	      "run (%u)", c);
+	rp_free_all(&p);
+}
+
 static void test_bytebuf(void)
 {
 	struct bytebuf b;
@@ -36,7 +121,8 @@ static void test_bytebuf(void)
 	struct iovec iov[2];
 	int ok = 1, k;
 
-	CHECK(bb_init(&b, 256) == 0, "bb_init");
+	bb_init(&b, 256);
+	CHECK(!b.buf && bb_room(&b) == 256, "an empty queue allocates nothing");
 	/* push/consume with odd sizes so every wrap position is exercised */
 	for (int round = 0; round < 1000; round++) {
 		size_t n = (size_t)(round * 37 % 200) + 1, m;
@@ -65,6 +151,7 @@ static void test_bytebuf(void)
 	CHECK(b.len == total_in - total_out, "length accounting");
 	CHECK(bb_contig(&b, &p) <= b.len, "contiguous run within the data");
 	bb_free(&b);
+	test_bytebuf_grow();
 }
 
 static int parse(const char *line, struct vtld_config *c)
@@ -170,6 +257,7 @@ int main(void)
 {
 	vtl_log_set_level(VTL_LOG_WARN);
 	CHECK_CASE("byte ring", test_bytebuf);
+	CHECK_CASE("retransmission-copy pool", test_retx_pool);
 	CHECK_CASE("command line", test_config);
 	CHECK_CASE("graft metadata and pool scan", test_pool_build);
 	return CHECK_DONE();

@@ -29,7 +29,7 @@
 
 #define MSS    100
 #define PEER   htonl(0x0a000002)
-#define MAXREC 4096
+#define MAXREC 8192
 
 /* ---------------------------------------------------------- the fakes */
 
@@ -73,7 +73,7 @@ static struct fake {
 	bool more;                  /* app_more's answer */
 	unsigned char got[1 << 20];
 	size_t n_got;
-	unsigned int n_writable, n_eof, n_done, n_gone, n_abort, n_nego;
+	unsigned int n_writable, n_eof, n_done, n_gone, n_abort, n_nego, n_tx_begin;
 	int abort_code;
 	char abort_why[128];
 	bool abort_reset;
@@ -185,7 +185,14 @@ static void u_readable(void *ctx, struct tp_sess *s) { (void)ctx; deliver(s); }
 static void u_writable(void *ctx, struct tp_sess *s) { (void)ctx; (void)s; F.n_writable++; }
 static bool u_more(void *ctx, struct tp_sess *s) { (void)ctx; (void)s; return F.more; }
 static void u_eof(void *ctx, struct tp_sess *s) { (void)ctx; (void)s; F.n_eof++; }
-static void u_done(void *ctx, struct tp_sess *s) { (void)ctx; F.n_done++; tp_sess_del(&TP, s); }
+static void u_done(void *ctx, struct tp_sess *s) { (void)ctx; (void)s; F.n_done++; }
+static int u_tx_begin(void *ctx, struct tp_sess *s)
+{
+	(void)ctx;
+	F.n_tx_begin++;
+	s->k->buf_count = s->window;
+	return 0;
+}
 static void u_gone(void *ctx, struct tp_sess *s) { (void)ctx; F.n_gone++; tp_sess_del(&TP, s); }
 static void u_abort(void *ctx, struct tp_sess *s, int code, const char *why, bool reset)
 {
@@ -205,7 +212,7 @@ static void u_unreach(void *ctx, __u32 a, __u32 b) { (void)ctx; (void)a; (void)b
 
 static const struct tp_up fake_up = {
 	.readable = u_readable, .writable = u_writable, .app_more = u_more, .eof = u_eof,
-	.done = u_done, .gone = u_gone, .abort = u_abort, .on_nego = u_nego,
+	.done = u_done, .gone = u_gone, .tx_begin = u_tx_begin, .abort = u_abort, .on_nego = u_nego,
 	.on_nego_reply = u_nego, .on_unreachable = u_unreach,
 };
 
@@ -239,11 +246,6 @@ static struct tp_sess *new_sess(__u32 id, bool initiator, bool reliable, bool pa
 	s->k->snd_nxt = s->k->snd_una = isn;
 	s->k->rcv_acked = s->k->rcv_nxt = isn;
 	s->rx_nxt = isn;
-	if (!initiator && reliable && tp_rob_alloc(s)) {
-		tp_sess_del(&TP, s);
-		free(s);
-		return NULL;
-	}
 	tp_open(&TP, s);
 	return s;
 }
@@ -574,7 +576,7 @@ static void case_send(void)
 		return;
 	}
 	/* the window: 8 of 20 full frames go */
-	tp_tx_push(s, buf, 20 * MSS + 30);
+	tp_tx_push(&TP, s, buf, 20 * MSS + 30);
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 8 && inflight(s) == 8, "window 8: %u frames sent", F.data_frames);
 	CHECK(F.quiet_at_send == 0, "frames left in the queue: ACK events wanted while sending");
@@ -600,7 +602,7 @@ static void case_send(void)
 	      "the bytes on the wire are the application's, in order (%zu)", F.data_bytes);
 	CHECK(s->k->ev_quiet == 1, "nothing queued: no ACK events wanted");
 	/* one frame in flight: a short frame waits for its ACK */
-	tp_tx_push(s, buf, 10);
+	tp_tx_push(&TP, s, buf, 10);
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 21, "short frame held with one frame in flight");
 	/* the application has more coming: a short frame waits even idle */
@@ -612,13 +614,13 @@ static void case_send(void)
 	CHECK(F.data_frames == 22, "short frame sent once it has not");
 	/* nodelay: a short frame goes with data in flight */
 	s->nodelay = true;
-	tp_tx_push(s, buf, 10);
+	tp_tx_push(&TP, s, buf, 10);
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 23, "nodelay: short frame sent with %u in flight", inflight(s) - 1);
 	ack_to(s, s->k->snd_nxt);
 	/* a blocked wire: what the KTF stamped is sent, the rest stays */
 	F.accept = 3;
-	tp_tx_push(s, buf, 6 * MSS);
+	tp_tx_push(&TP, s, buf, 6 * MSS);
 	tp_output(&TP, s);
 	CHECK(F.data_frames == 26 && s->txq.len == 3 * MSS && F.blocked,
 	      "short send: %u frames, %zu bytes left", F.data_frames, s->txq.len);
@@ -662,6 +664,15 @@ static int count_ctrl(__u8 type)
 	return n;
 }
 
+/* Shut down s's (empty) direction and confirm its CLOSE. */
+static void close_ours(struct tp_sess *s)
+{
+	struct vtl_event e = { .type = VTL_EV_CLOSE_ACK, .session_id = s->id, .slot = s->slot };
+
+	tp_shutdown(&TP, s);
+	tp_on_event(&TP, &e);
+}
+
 static void case_close_sender(void)
 {
 	static unsigned char buf[3 * MSS];
@@ -675,14 +686,14 @@ static void case_close_sender(void)
 		CHECK(0, "session");
 		return;
 	}
-	tp_tx_push(s, buf, sizeof(buf));
+	tp_tx_push(&TP, s, buf, sizeof(buf));
 	tp_shutdown(&TP, s);
 	CHECK(F.data_frames == 3 && !count_ctrl(VTL_T_CLOSE) && s->state == TP_OPEN,
 	      "no CLOSE while data is unacknowledged");
 	ack_to(s, isn + 2);
 	CHECK(!count_ctrl(VTL_T_CLOSE), "no CLOSE with one packet unacknowledged");
 	ack_to(s, isn + 3);
-	CHECK(count_ctrl(VTL_T_CLOSE) == 1 && s->state == TP_CLOSING &&
+	CHECK(count_ctrl(VTL_T_CLOSE) == 1 && s->close_sent && s->state == TP_OPEN &&
 	      F.ctrl[F.n_ctrl - 1].seq == isn + 3, "CLOSE with seq = snd_nxt once all is acked");
 	/* the CLOSE_ACK is lost: repeated at 20, then 40 ms gaps */
 	clock_ns += 19 * 1000000ull;
@@ -699,7 +710,15 @@ static void case_close_sender(void)
 	CHECK(count_ctrl(VTL_T_CLOSE) == 3, "repeated after 40 ms");
 	e = (struct vtl_event){ .type = VTL_EV_CLOSE_ACK, .session_id = id, .slot = s->slot };
 	tp_on_event(&TP, &e);
-	CHECK(F.n_done == 1 && !tp_sess_by_id(&TP, id), "CLOSE_ACK: done, the session ends");
+	CHECK(F.n_done == 1 && s->tx_done && s->state == TP_OPEN && tp_sess_by_id(&TP, id) == s,
+	      "CLOSE_ACK: our direction is done, the peer's goes on");
+	frame(s, VTL_T_CLOSE, isn, NULL, 0);  /* the peer closes its (empty) direction */
+	deliver(s);
+	CHECK(F.n_eof == 1 && count_ctrl(VTL_T_CLOSE_ACK) == 1 && s->state == TP_CLOSING,
+	      "the peer's CLOSE: EOF, CLOSE_ACK, both directions over: lingering");
+	clock_ns += (TP_LINGER_MS + 10) * 1000000ull;
+	tp_tick(&TP);
+	CHECK(F.n_gone == 1 && !tp_sess_by_id(&TP, id), "linger over: the session ends");
 	free(s);
 	/* a sender whose peer never confirms gives up after the peer timeout */
 	s = new_sess(id + 1, true, true, false, 64, isn);
@@ -708,7 +727,7 @@ static void case_close_sender(void)
 		return;
 	}
 	tp_shutdown(&TP, s);
-	CHECK(s->state == TP_CLOSING, "nothing queued: CLOSE at once");
+	CHECK(s->close_sent && count_ctrl(VTL_T_CLOSE) == 4, "nothing queued: CLOSE at once");
 	for (int i = 0; i < 1000 && F.n_abort == 0; i++) {
 		clock_ns += 5 * 1000000ull;
 		tp_tick(&TP);
@@ -742,12 +761,16 @@ static void case_close_receiver(void)
 	      "CLOSE in order, data undelivered: no EOF, no CLOSE_ACK yet");
 	F.take = (size_t)-1;
 	deliver(s);
-	CHECK(F.n_eof == 1 && count_ctrl(VTL_T_CLOSE_ACK) == 1 && s->state == TP_CLOSING &&
-	      F.ctrl[F.n_ctrl - 1].ack == isn + 2, "all delivered: EOF, CLOSE_ACK(ack %u)",
+	CHECK(F.n_eof == 1 && count_ctrl(VTL_T_CLOSE_ACK) == 1 && s->state == TP_OPEN &&
+	      s->eof_sent && F.ctrl[F.n_ctrl - 1].ack == isn + 2,
+	      "all delivered: EOF, CLOSE_ACK(ack %u); our direction still open",
 	      F.n_ctrl ? F.ctrl[F.n_ctrl - 1].ack - isn : 0);
 	/* our CLOSE_ACK was lost: the repeated CLOSE gets another */
 	frame(s, VTL_T_CLOSE, isn + 2, NULL, 0);
 	CHECK(F.n_eof == 1 && count_ctrl(VTL_T_CLOSE_ACK) == 2, "repeated CLOSE re-ACKed, one EOF");
+	/* our side closes too (half-close the other way): then it lingers */
+	close_ours(s);
+	CHECK(s->state == TP_CLOSING && F.n_done == 1, "both directions over: lingering");
 	/* lingering ends after TP_LINGER_MS */
 	clock_ns += (TP_LINGER_MS - 10) * 1000000ull;
 	tp_tick(&TP);
@@ -769,6 +792,7 @@ static void case_close_receiver(void)
 	F.hold = false;
 	deliver(s);
 	CHECK(F.n_eof == 2 && count_ctrl(VTL_T_CLOSE_ACK) == 3, "released: EOF and CLOSE_ACK");
+	close_ours(s);
 	/* a RESET while lingering ends it quietly */
 	frame(s, VTL_T_RESET, 0, NULL, 0);
 	CHECK(F.n_gone == 2 && !F.n_abort, "RESET while lingering: gone, not aborted");
@@ -777,48 +801,73 @@ static void case_close_receiver(void)
 
 /* ----------------------------------------- 6 keepalive, timeout, RESET */
 
+static int count_ctrl_sid(__u8 type, __u32 sid)
+{
+	int n = 0;
+
+	for (unsigned int i = 0; i < F.n_ctrl; i++)
+		n += F.ctrl[i].type == type && F.ctrl[i].sid == sid;
+	return n;
+}
+
 static void case_liveness(void)
 {
 	struct tp_sess *tx, *rx;
 	__u64 start;
-	int keepalives;
+	int ka_tx, ka_rx;
 
 	reset_all();
+	/* the two ends of one session (ids differ only to tell them apart) */
 	tx = new_sess(0x6000, true, true, false, 64, 1);
 	rx = new_sess(0x6001, false, true, false, 64, 1);
 	if (!tx || !rx) {
 		CHECK(0, "sessions");
 		return;
 	}
-	/* an idle sender sends a keepalive every quarter of the timeout; a
-	 * receiver that sees them (rx_acks) stays */
+	/* an idle end sends a keepalive every quarter of the timeout (both
+	 * ends: either may be the one that waits); an end that sees the
+	 * other's (rx_acks) stays */
 	start = clock_ns;
 	while (clock_ns - start < 2ull * PEER_TIMEOUT_MS * 1000000ull) {
-		int before = count_ctrl(VTL_T_ACK);
+		unsigned int before = F.n_ctrl;
 
 		clock_ns += 5 * 1000000ull;
 		tp_tick(&TP);
-		if (count_ctrl(VTL_T_ACK) != before)
-			rx->k->rx_acks++;   /* the peer's listener KTF counted it */
+		for (unsigned int i = before; i < F.n_ctrl; i++) {
+			if (F.ctrl[i].type != VTL_T_ACK)
+				continue;
+			if (F.ctrl[i].sid == tx->id)
+				rx->k->rx_acks++;   /* the peer's listener KTF counted it */
+			else if (F.ctrl[i].sid == rx->id)
+				tx->k->rx_acks++;
+		}
 	}
-	keepalives = count_ctrl(VTL_T_ACK);
-	CHECK(keepalives >= 8 && keepalives <= 9, "keepalives over two timeouts: %d (want 8-9: "
-	      "one at once, then one per 750 ms)", keepalives);
+	ka_tx = count_ctrl_sid(VTL_T_ACK, tx->id);
+	ka_rx = count_ctrl_sid(VTL_T_ACK, rx->id);
+	CHECK(ka_tx >= 8 && ka_tx <= 9 && ka_rx >= 8 && ka_rx <= 9, "keepalives over two "
+	      "timeouts: %d and %d (want 8-9: one at once, then one per 750 ms)", ka_tx, ka_rx);
 	CHECK(!F.n_abort, "nobody timed out while keepalives flowed");
-	/* they stop: the receiver gives up after the peer timeout, not before */
+	/* they stop: each end gives up after the peer timeout, not before */
 	start = rx->last_progress_ns;
-	while (!F.n_abort && clock_ns - start < 3ull * PEER_TIMEOUT_MS * 1000000ull) {
+	while (F.n_abort < 2 && clock_ns - start < 3ull * PEER_TIMEOUT_MS * 1000000ull) {
 		clock_ns += 5 * 1000000ull;
 		tp_tick(&TP);
 	}
-	CHECK(F.n_abort == 1 && F.abort_code == -VTL_E_PEER_LOST &&
+	CHECK(F.n_abort == 2 && F.abort_code == -VTL_E_PEER_LOST &&
 	      clock_ns - start >= PEER_TIMEOUT_MS * 1000000ull &&
 	      clock_ns - start <= (PEER_TIMEOUT_MS + 10) * 1000000ull,
-	      "receiver lost its peer %llu ms after the last keepalive: %s",
+	      "both ends lost their peer %llu ms after the last keepalive: %s",
 	      (unsigned long long)(clock_ns - start) / 1000000, F.abort_why);
 	free(rx);
+	free(tx);
+	F.n_abort = 1;
+	tx = new_sess(0x6004, true, true, false, 64, 1);
+	if (!tx) {
+		CHECK(0, "session");
+		return;
+	}
 	/* a sender with data in flight and no ACK gives up as well */
-	tp_tx_push(tx, "x", 1);
+	tp_tx_push(&TP, tx, "x", 1);
 	tp_output(&TP, tx);
 	start = clock_ns;
 	while (F.n_abort == 1 && clock_ns - start < 3ull * PEER_TIMEOUT_MS * 1000000ull) {
@@ -836,7 +885,7 @@ static void case_liveness(void)
 		CHECK(0, "session");
 		return;
 	}
-	tp_tx_push(tx, "y", 1);
+	tp_tx_push(&TP, tx, "y", 1);
 	tp_output(&TP, tx);
 	start = clock_ns;
 	for (int i = 0; F.n_abort == 2 && clock_ns - start < 3ull * PEER_TIMEOUT_MS * 1000000ull;
@@ -873,6 +922,135 @@ static void case_liveness(void)
 	}
 }
 
+/* ------------------------------- 7 full duplex, half-close, orphans */
+
+static void case_duplex(void)
+{
+	static unsigned char buf[3 * MSS], pay[MSS];
+	struct tp_sess *s;
+	struct vtl_event e;
+	__u32 isn = 700, id = 0x7000;
+
+	reset_all();
+	s = new_sess(id, false, true, false, 64, isn);   /* the responder sends too */
+	if (!s) {
+		CHECK(0, "session");
+		return;
+	}
+	CHECK(!s->txq.buf && !s->rxq.buf && !s->rob && !F.n_tx_begin,
+	      "a new session holds no queue, no reorder buffer, no copies");
+	tp_tx_push(&TP, s, buf, sizeof(buf));
+	tp_output(&TP, s);
+	CHECK(F.data_frames == 3 && F.n_tx_begin == 1 && s->txq.buf,
+	      "first write: copies asked for once, 3 frames out");
+	memset(pay, 'a', sizeof(pay));
+	frame(s, VTL_T_DATA, isn, pay, MSS);
+	frame(s, VTL_T_DATA, isn + 1, pay, MSS);
+	tp_rx_batch_end(&TP);
+	CHECK(F.n_got == 2 * MSS && !s->rob, "the peer's data in the same session, in order, "
+	      "without a reorder buffer");
+	/* half-close ours: the CLOSE waits for the ACK, the peer's data goes on */
+	tp_shutdown(&TP, s);
+	CHECK(!count_ctrl(VTL_T_CLOSE), "no CLOSE with data unacknowledged");
+	ack_to(s, isn + 3);
+	CHECK(count_ctrl(VTL_T_CLOSE) == 1, "CLOSE of our direction");
+	e = (struct vtl_event){ .type = VTL_EV_CLOSE_ACK, .session_id = id, .slot = s->slot };
+	tp_on_event(&TP, &e);
+	CHECK(F.n_done == 1 && s->state == TP_OPEN, "our direction done, session open");
+	frame(s, VTL_T_DATA, isn + 3, pay, MSS);      /* out of order: a hole at isn+2 */
+	tp_rx_batch_end(&TP);
+	CHECK(s->rob && F.n_got == 2 * MSS, "out of order: the reorder buffer comes now");
+	frame(s, VTL_T_DATA, isn + 2, pay, MSS);
+	tp_rx_batch_end(&TP);
+	CHECK(F.n_got == 4 * MSS, "after our half-close the peer's bytes still arrive: %zu",
+	      F.n_got);
+	frame(s, VTL_T_CLOSE, isn + 4, NULL, 0);
+	CHECK(F.n_eof == 1 && s->state == TP_CLOSING, "the peer closes: EOF, lingering");
+	clock_ns += (TP_LINGER_MS + 10) * 1000000ull;
+	tp_tick(&TP);
+	CHECK(F.n_gone == 1, "gone after the linger");
+	free(s);
+
+	/* idle queues give their memory back */
+	s = new_sess(id + 1, true, true, false, 64, isn);
+	if (!s) {
+		CHECK(0, "session");
+		return;
+	}
+	tp_tx_push(&TP, s, buf, 10);
+	tp_output(&TP, s);
+	ack_to(s, isn + 1);
+	frame(s, VTL_T_DATA, isn, pay, 10);
+	tp_rx_batch_end(&TP);
+	CHECK(s->txq.buf && s->rxq.buf, "queues in use");
+	for (int i = 0; i < (int)(TP_IDLE_FREE_MS / 5) + 4; i++) {
+		clock_ns += 5 * 1000000ull;
+		s->k->rx_acks++;   /* the peer's keepalives */
+		tp_tick(&TP);
+	}
+	CHECK(!s->txq.buf && !s->rxq.buf && !F.n_abort, "idle for %u ms: no queue memory",
+	      TP_IDLE_FREE_MS);
+	/* the application lets go without shutting down: not an orphan */
+	CHECK(!tp_orphan(&TP, s), "no shutdown: a reset, not an orphan");
+	tp_shutdown(&TP, s);
+	CHECK(tp_orphan(&TP, s) && s->orphan, "shut down, all delivered: it lives on");
+	frame(s, VTL_T_DATA, isn + 1, pay, 10);
+	CHECK(F.n_abort == 1 && F.abort_reset && strstr(F.abort_why, "closed application"),
+	      "new data for an orphan: reset (%s)", F.abort_why);
+	free(s);
+}
+
+/* ------------------------------------------ 8 ten thousand sessions */
+
+static void case_many(void)
+{
+	enum { N = 10000 };
+	static struct tp_sess *ss[N];
+	unsigned int ok = 1, found = 0;
+	__u32 ids[N];
+
+	reset_all();
+	for (int i = 0; i < N; i++) {
+		ids[i] = 0x9e3779b9u * (__u32)(i + 1);
+		ss[i] = new_sess(ids[i], i & 1, true, false, 16, 1);
+		if (!ss[i]) {
+			CHECK(0, "session %d", i);
+			return;
+		}
+	}
+	CHECK(TP.n_sess == N && TP.slot_hi == N + 1, "%u sessions, slots below %u", TP.n_sess,
+	      TP.slot_hi);
+	for (int i = 0; i < N; i++)
+		ok &= tp_sess_by_id(&TP, ids[i]) == ss[i];
+	CHECK(ok, "each found by its id");
+	for (int i = 0; i < N; i += 2) {
+		tp_sess_del(&TP, ss[i]);
+		free(ss[i]);
+		ss[i] = NULL;
+	}
+	for (int i = 0; i < N; i++)
+		found += tp_sess_by_id(&TP, ids[i]) != NULL;
+	CHECK(found == N / 2, "deleted ones are gone (%u found)", found);
+	/* a tick visits a share of them; in TP_SWEEP_TICKS ticks, all */
+	for (int t = 0; t < TP_SWEEP_TICKS; t++) {
+		unsigned int before = F.n_ctrl;
+
+		tp_tick(&TP);
+		CHECK(F.n_ctrl - before < N / 2, "tick %d: %u keepalives (a share)", t,
+		      F.n_ctrl - before);
+	}
+	CHECK(F.n_ctrl == N / 2, "every idle session sent its keepalive "
+	      "within %d ticks: %u", TP_SWEEP_TICKS, F.n_ctrl);
+	for (int i = 0; i < N; i++) {
+		if (!ss[i])
+			continue;
+		tp_sess_del(&TP, ss[i]);
+		free(ss[i]);
+	}
+	CHECK(TP.n_sess == 0 && TP.slot_hi == 1 && TP.n_free == VTL_MAX_SESSIONS - 1,
+	      "all slots free again");
+}
+
 int main(void)
 {
 	vtl_log_set_level(VTL_LOG_WARN);
@@ -885,5 +1063,7 @@ int main(void)
 	CHECK_CASE("5 close: sender", case_close_sender);
 	CHECK_CASE("5 close: receiver", case_close_receiver);
 	CHECK_CASE("6 keepalive, peer timeout, RESET", case_liveness);
+	CHECK_CASE("7 full duplex, half-close, idle memory, orphans", case_duplex);
+	CHECK_CASE("8 ten thousand sessions: lookup, slots, the tick's share", case_many);
 	return CHECK_DONE();
 }

@@ -77,8 +77,8 @@ struct vtl_ipc_session {
 _Static_assert(sizeof(struct vtl_ipc_session) == 48, "vtl_ipc_session");
 
 struct vtl_ipc_stats {
-	__u64 bytes;         /* payload bytes carried (sent or delivered) */
-	__u64 packets;
+	__u64 bytes;         /* payload bytes sent (handed to the wire) */
+	__u64 packets;       /* DATA packets sent */
 	__u64 retransmits;
 	__u64 timeouts;
 	__u64 fast_retx;
@@ -88,8 +88,10 @@ struct vtl_ipc_stats {
 	__u32 srtt_us;
 	__u32 session_id;
 	__u64 lost;          /* packets the graft gave up on (partial reliability) */
+	__u64 bytes_rx;      /* payload bytes delivered in order (the peer's direction) */
+	__u64 packets_rx;    /* DATA packets accepted from the peer */
 };
-_Static_assert(sizeof(struct vtl_ipc_stats) == 80, "vtl_ipc_stats");
+_Static_assert(sizeof(struct vtl_ipc_stats) == 96, "vtl_ipc_stats");
 
 struct vtl_ipc_error {
 	__s32 code;          /* -errno or -VTL_E_* */

@@ -11,7 +11,7 @@
 #include "wire.h"
 
 /* ---- sizes ------------------------------------------------------------ */
-#define VTL_MAX_SESSIONS     256    /* slots; slot 0 is the canonical graft */
+#define VTL_MAX_SESSIONS     16384  /* slots; slot 0 is the canonical graft */
 #define VTL_SLOT_CANONICAL   0
 #define VTL_MAX_QUEUES       16     /* XSKMAP entries (one per rx queue) */
 #define VTL_RETX_BUFS_DEFAULT 16384 /* retransmission copies, shared pool */
@@ -66,7 +66,7 @@ struct vtl_state {
 	/* receiver */
 	__u32 rcv_nxt;      /* next in-order sequence number the KTF accepts */
 	__u32 rcv_acked;    /* delivered to vtld: the cumulative ack we advertise */
-	__u32 ts_recent;    /* tsval of the last accepted DATA */
+	__u32 ts_recent;    /* tsval of the last accepted DATA, echoed in our ACKs */
 	__u32 close_seq;    /* receiver: seq of CLOSE once seen, else 0 */
 	__u32 flags;        /* VTL_SF_* */
 	__u32 ev_quiet;     /* vtld: 1 while it needs no VTL_EV_ACK (nothing queued,
@@ -101,7 +101,9 @@ struct vtl_state {
 	 * and probe_una, now in its private state: a graft's own mechanism
 	 * keeps its state in vtl_priv, not here) */
 	__u64 pad1;
-	__u32 pad2;
+	__u32 ts_recent_ack; /* tsval of the peer's last ACK, echoed in our DATA (tsecr);
+	                      * apart from ts_recent (its DATA's, echoed in our ACKs)
+	                      * as a session carries data both ways */
 	/* receiver, delay-bounded partial reliability (tf_sack.h: vtl_rx_hole_age_us) */
 	__u32 hole_seq;     /* the delivery point (rcv_acked) hole_ts refers to */
 	__u32 hole_ts;      /* peer's tsval of the first packet seen above hole_seq */

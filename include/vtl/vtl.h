@@ -67,7 +67,7 @@ struct vtl_info {
 };
 
 struct vtl_stats {
-	uint64_t bytes;
+	uint64_t bytes;          /* SEND socket: bytes sent; RECV: delivered */
 	uint64_t packets;
 	uint64_t retransmits;
 	uint64_t timeouts;
@@ -78,6 +78,8 @@ struct vtl_stats {
 	uint32_t srtt_us;
 	uint32_t session_id;
 	uint64_t lost;           /* packets given up on (partial reliability) */
+	uint64_t bytes_tx;       /* sessions are full-duplex: bytes we sent */
+	uint64_t bytes_rx;       /* ... and bytes the peer sent us, delivered */
 };
 
 /* Create a VTL socket bound to the vtld that serves src_ip's interface.
@@ -95,14 +97,20 @@ int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos);
  * (may be NULL). -VTL_E_REFUSED, -VTL_E_NOGRAFT, -VTL_E_TIMEOUT, ... */
 int vtl_validate(vtl_sock *s, struct vtl_info *info);
 
-/* Send len bytes; blocks under backpressure. Returns len or an error. */
+/* Send len bytes; blocks under backpressure. Returns len or an error.
+ * Either end may send: a session carries both directions, each with its
+ * own sequence space. What the peer sends meanwhile is kept for
+ * vtl_recv_data (up to 8 MiB; beyond that vtld holds it back). */
 ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len);
 
-/* Receive up to len bytes. Returns bytes read, 0 at end of session. */
+/* Receive up to len bytes, on either end. Returns bytes read, 0 once the
+ * peer shut its direction down and everything before was read. */
 ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len);
 
-/* Sender: no more data; block until the peer has every byte (reliable
- * grafts). Receiver: no-op. Fills *st when non-NULL. */
+/* Half-close, as shutdown(SHUT_WR): we send no more; block until the peer
+ * has every byte we sent (reliable grafts). The peer's direction goes on:
+ * vtl_recv_data still returns its data (what arrives while this call
+ * waits is kept for it). Fills *st when non-NULL. */
 int vtl_shutdown(vtl_sock *s, struct vtl_stats *st);
 
 /* Hand vtld a connected stream socket (e.g. TCP), so that vtld moves the
@@ -131,8 +139,10 @@ int vtl_get_stats(vtl_sock *s, struct vtl_stats *st);
  * it is closed). -VTL_E_STATE before the session opened. */
 int vtl_get_progress(vtl_sock *s, uint64_t *bytes);
 
-/* Close the socket and free everything. A sender that did not call
- * vtl_shutdown() is shut down first, and its result returned. */
+/* Close the socket and free everything. Our direction is shut down first
+ * if it was not (waiting for the peer to have every byte, if we sent any),
+ * and its result returned. Data the peer sends after this resets the
+ * session, as for a TCP socket closed with data still coming. */
 int vtl_close(vtl_sock *s);
 
 /* Close the socket at once, without waiting for data in flight: vtld

@@ -35,6 +35,7 @@ acked() { ctl "$NS_A" -j session show "$1" >"$T/ss.json" 2>/dev/null &&
 	vtl_json "$T/ss.json" "d['snd_una'] - d['snd_nxt'] + d['tx_data']" 2>/dev/null || echo 0; }
 # conditions for wait_for (re-evaluated on every poll)
 have_sid() { [[ -n $(sid_of "$NS_A") ]]; }
+no_sid() { ctl "$NS_A" -j session list >"$T/sl.json" 2>/dev/null && [[ $(vtl_json "$T/sl.json" "len(d)") == 0 ]]; }
 acked_over() { (( $(acked "$1") > $2 )); }
 swap_done() { (( $(done_ms "$1") > 0 )); }
 
@@ -64,6 +65,8 @@ vtl_expect_exit "$rx" 60 "receiver across the swap" "$T/rx1.log"
 vtl_assert_same_file "$T/f.in" "$T/f.out" "8 MB gbn -> sr mid-transfer at 2 % loss"
 
 # ---- 2. adaptation rule: RTT 20 -> 320 ms swaps gbn -> pr -----------------------
+# part 1's session ends once both directions closed and the linger is over
+wait_for 15 no_sid
 vtl_netem_set loss 0.5% delay 10ms
 vtl_mkfile "$T/f32.in" 32M  # the paper's scenario: a 32 MB transfer
 port=$(vtl_rand_port)
