@@ -45,8 +45,7 @@ struct server {
 	unsigned pending;           /* sessions open, header not in yet */
 	unsigned orphans;           /* sessions that failed before their test was known */
 	int arm_err, ready;
-	char arm_msg[200];
-	double t_event;
+	double t_event, t_arm_said;
 };
 
 struct srv_sess {
@@ -163,27 +162,41 @@ static void serve(struct server *sv, vtl_sock *s, const struct vtl_info *info)
 	pthread_mutex_unlock(&sv->lock);
 }
 
-static void arm_failed(struct server *sv, vtl_sock *s, int r)
+/* A listener could not be armed: before the server is ready, it gives up
+ * (said once); later (vtld away, or at its limit of control connections),
+ * the listener retries every second, said at most every 10 s. Returns
+ * whether the server was ready. */
+static int arm_failed(struct server *sv, vtl_sock *s, int r)
 {
+	int ready;
 	char msg[200];
+	double now = perf_now();
 
 	perf_errmsg(msg, sizeof(msg), s, "listen", r);
 	pthread_mutex_lock(&sv->lock);
-	if (!sv->arm_err || sv->ready)
-		fprintf(stderr, "vtlperf: %s%s\n", msg, sv->ready ? " (retrying)" : "");
-	if (!sv->arm_err) {
-		sv->arm_err = r;
-		snprintf(sv->arm_msg, sizeof(sv->arm_msg), "%s", msg);
+	if (sv->ready ? now - sv->t_arm_said >= 10 : !sv->arm_err) {
+		if (sv->ready)
+			fprintf(stderr, "vtlperf: %s (retrying every second)\n", msg);
+		else if (sv->armed && r == -VTL_E_DAEMON)
+			fprintf(stderr, "vtlperf: %s, with %u listeners armed (at vtld's limit "
+				"of control connections? try fewer --listeners)\n", msg, sv->armed);
+		else
+			fprintf(stderr, "vtlperf: %s\n", msg);
+		sv->t_arm_said = now;
 	}
+	if (!sv->arm_err)
+		sv->arm_err = r;
+	ready = sv->ready;
 	pthread_cond_broadcast(&sv->cond);
 	pthread_mutex_unlock(&sv->lock);
+	return ready;
 }
 
 static void *listener_main(void *arg)
 {
 	struct server *sv = arg;
 	struct vtl_info info;
-	int r, replaced;
+	int r, replaced, ready;
 	vtl_sock *s;
 
 	for (;;) {
@@ -191,9 +204,9 @@ static void *listener_main(void *arg)
 		if (s)
 			r = vtl_negotiate(s, VTL_RELIABLE | VTL_ORDERED, NULL);
 		if (r < 0) {
-			arm_failed(sv, s, r);
+			ready = arm_failed(sv, s, r);
 			vtl_close(s);
-			if (!sv->ready)
+			if (!ready)
 				return NULL;   /* the main thread gives up */
 			sleep(1);              /* vtld away: retry pace */
 			continue;
