@@ -140,7 +140,8 @@ static void *sess_main(void *arg)
 	settle(c, 1);
 	d->active = 1;
 	d->h = (struct vtlperf_head){
-		.flags = a->bytes ? 0 : VTLPERF_F_TIME, .test_id = c->test_id,
+		.flags = (a->bytes ? 0 : VTLPERF_F_TIME) | (a->bidir ? VTLPERF_F_BIDIR : 0),
+		.test_id = c->test_id,
 		.stream = cs->idx, .nstreams = a->nstreams, .bytes = a->bytes,
 		.seed = pattern_seed(c->seed_base, cs->idx), .duration_ms = a->secs * 1000,
 	};
