@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# e2e_vtlperf: vtlperf between two vtld hosts on a veth. B runs
+# `vtlperf -s -1` (one test, then exit), A the client.
+#   a. 1 session of 20 MB over gbn: server and client exit 0, every byte checked.
+#   b. N concurrent sessions of 200 kB over sr (N below), both with -j: the
+#      client's and the server's JSON totals say N sessions, N * 200 kB
+#      bytes, no error, no mismatch.
+#   c. the checker itself: the client flips one byte (VTLPERF_CORRUPT_AT),
+#      the server must report the mismatch at that offset and exit 1.
+#   d. --bidir fails with its message and exit status 2 (no full-duplex
+#      sessions in this vtld yet).
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+
+# Concurrent sessions of part b. vtld holds at most 255 sessions per host
+# today; once it holds 10000, this goes to 1000.
+N=100
+SIZE_A=20000000
+SIZE_B=200000
+CORRUPT_AT=123457
+
+vtl_test_init e2e_vtlperf
+vtl_require_bins vtld vtlperf
+
+# ---- d. --bidir (needs no network) -------------------------------------------
+rc=0
+"$BIN/vtlperf" -c 192.0.2.1 --bidir >"$T/bidir.log" 2>&1 || rc=$?
+vtl_assert_eq "$rc" 2 "--bidir exit status"
+grep -q '^vtlperf: --bidir needs full-duplex sessions, which this vtld does not offer$' \
+	"$T/bidir.log" || vtl_fail "--bidir: unexpected message: $(cat "$T/bidir.log")"
+vtl_pass "--bidir refused with its message"
+
+vtl_topo_pair
+vtld_start "$NS_A" "$IF_A"
+vtld_start "$NS_B" "$IF_B"
+
+# perf_server NAME [ARGS...]: `vtlperf -s -1` in B on a fresh port ($PORT),
+# stdout and stderr to $T/srv-NAME.log; waits for its "listening" line
+# (every listener armed). Leaves the pid in SRV.
+perf_server() {
+	local name=$1
+	shift
+	PORT=$(vtl_rand_port)
+	vtl_bg "$NS_B" "$T/srv-$name.log" "$BIN/vtlperf" -s -1 -p "$PORT" \
+		--socket "$(vtld_sock "$NS_B")" "$@"
+	SRV=$VTL_BG_PID
+	wait_for_line "$T/srv-$name.log" "^vtlperf: listening on port $PORT " 30 "$SRV"
+}
+
+# perf_client SECS NAME [ARGS...]: the client in A against $PORT; stdout to
+# $T/cli-NAME.out, stderr to $T/cli-NAME.log. Returns its exit status.
+perf_client() {
+	local secs=$1 name=$2 rc=0
+	shift 2
+	in_ns_t "$secs" "$NS_A" "$BIN/vtlperf" -c "$IP_B" -p "$PORT" \
+		--socket "$(vtld_sock "$NS_A")" "$@" >"$T/cli-$name.out" 2>"$T/cli-$name.log" || rc=$?
+	return "$rc"
+}
+
+# client_ok SECS NAME [ARGS...]: perf_client, failing unless it exits 0.
+client_ok() {
+	local rc=0
+	perf_client "$@" || rc=$?
+	if [[ $rc -ne 0 ]]; then
+		tail -n 20 "$T/cli-$2.out" "$T/cli-$2.log" >&2
+		vtl_fail "vtlperf client ($2): exit status $rc"
+	fi
+	vtl_pass "vtlperf client ($2) exited 0"
+}
+
+# ---- a. one 20 MB session over gbn ---------------------------------------------
+perf_server a
+client_ok 120 a -g gbn -P 1 -n "$SIZE_A" -v
+vtl_expect_exit "$SRV" 30 "server of the gbn test" "$T/srv-a.log"
+grep -qE "^vtlperf: test [0-9a-f]{16} from $IP_A: 1/1 streams complete and byte-exact, $SIZE_A bytes" \
+	"$T/srv-a.log" || vtl_fail "server a: no byte-exact summary: $(tail -n 5 "$T/srv-a.log")"
+vtl_pass "server a: 1/1 streams, $SIZE_A bytes byte-exact"
+grep -q "^vtlperf: opened 1/1 sessions (gbn " "$T/cli-a.out" ||
+	vtl_fail "client a did not report the gbn session: $(cat "$T/cli-a.out")"
+while read -r line; do vtl_log "gbn: $line"; done < <(grep -v '^vtlperf: session ' "$T/cli-a.out")
+
+# ---- b. N sessions over sr, JSON on both sides -----------------------------------
+perf_server b -j
+client_ok 240 b -g sr -P "$N" -n "$SIZE_B" -j
+vtl_expect_exit "$SRV" 60 "server of the $N-session sr test" "$T/srv-b.log"
+grep '^{"role": "server"' "$T/srv-b.log" >"$T/srv-b.json" ||
+	vtl_fail "server b printed no JSON: $(tail -n 5 "$T/srv-b.log")"
+python3 - "$T/cli-b.out" "$T/srv-b.json" "$N" "$SIZE_B" <<'EOF' || vtl_fail "JSON totals of part b"
+import json, sys
+cli, srv = (json.load(open(p)) for p in sys.argv[1:3])
+n, size = int(sys.argv[3]), int(sys.argv[4])
+bad = []
+def want(what, got, exp):
+    if got != exp:
+        bad.append(f"{what}: {got!r}, expected {exp!r}")
+ct, st = cli["total"], srv["total"]
+want("client sessions", ct["sessions"], n)
+want("client opened", ct["opened"], n)
+want("client ok", ct["ok"], n)
+want("client errors", ct["errors"], 0)
+want("client bytes", ct["bytes"], n * size)
+want("client per-session entries", len(cli["sessions"]), n)
+want("client sessions not ok", [s["stream"] for s in cli["sessions"] if not s["ok"]], [])
+want("client grafts", sorted({s["graft"] for s in cli["sessions"]}), ["sr"])
+want("same test", srv["test_id"], cli["test_id"])
+want("server streams", srv["streams"], n)
+want("server complete", srv["complete"], True)
+want("server ok", st["ok"], n)
+want("server errors", st["errors"], 0)
+want("server mismatches", st["mismatches"], 0)
+want("server missing", st["missing"], 0)
+want("server bytes", st["bytes"], n * size)
+want("server session ids", sorted(s["session_id"] for s in srv["sessions"]),
+     sorted(s["session_id"] for s in cli["sessions"]))
+for b in bad:
+    print("FAIL:", b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+vtl_pass "JSON: $N sessions, $((N * SIZE_B)) bytes on both sides, no error"
+vtl_log "sr x$N: $(vtl_json "$T/cli-b.out" "'client goodput %.2f Mb/s in %.3f s, open ms min %.3f p50 %.3f max %.3f, retries %d, retransmissions %d' % (d['total']['mbps'], d['total']['seconds'], d['total']['open_ms']['min'], d['total']['open_ms']['p50'], d['total']['open_ms']['max'], d['total']['open_retries'], d['total']['retransmits'])")"
+vtl_log "sr x$N: $(vtl_json "$T/srv-b.json" "'server goodput %.2f Mb/s in %.3f s' % (d['total']['mbps'], d['total']['seconds'])")"
+
+# ---- c. a flipped byte must be caught ----------------------------------------------
+perf_server c
+rc=0
+VTLPERF_CORRUPT_AT=$CORRUPT_AT perf_client 120 c -g gbn -P 1 -n 1000000 || rc=$?
+vtl_log "client with a corrupted byte exited $rc (the server decides)"
+rc=0
+vtl_wait_pid "$SRV" 30 || rc=$?
+[[ $rc -eq 124 ]] && vtl_fail "server c still running 30 s after the client"
+vtl_assert_eq "$rc" 1 "server exit status with a corrupted byte"
+grep -q "mismatch at payload offset $CORRUPT_AT: " "$T/srv-c.log" ||
+	vtl_fail "server c did not report the mismatch at $CORRUPT_AT: $(tail -n 5 "$T/srv-c.log")"
+grep -qE "0/1 streams complete and byte-exact, .* mismatches 1" "$T/srv-c.log" ||
+	vtl_fail "server c summary: $(tail -n 3 "$T/srv-c.log")"
+vtl_pass "the server caught the byte flipped at offset $CORRUPT_AT"
+
+vtl_pass "vtlperf"
