@@ -299,8 +299,8 @@ int main(int argc, char **argv)
 		bad_usage("unexpected argument", argv[optind]);
 	check_args(&a, have_n, have_t, client_only, server_only);
 	if (a.bidir && !PERF_HAVE_DUPLEX) {
-		fprintf(stderr, "vtlperf: --bidir needs full-duplex sessions, "
-			"which this vtld does not offer\n");
+		fprintf(stderr, "vtlperf: --bidir is not built yet: vtlperf drives one "
+			"direction per session\n");
 		return PERF_EXIT_USAGE;
 	}
 	corrupt_env(&a);
