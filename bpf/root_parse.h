@@ -14,14 +14,21 @@
 
 #define VTL_NOT_VTL 1 /* vtl_parse(): not a VTL packet, pass it on */
 
+/* The UDP port of VTL over UDP, network order (0: raw only). vtld sets it
+ * before it loads the root programs (--encap udp[:PORT]; it always listens
+ * on the port, whichever encapsulation it starts sessions in). */
+const volatile __u16 vtl_udp_port_be = 0;
+
 /* Returns 0 for a well-formed VTL packet, VTL_NOT_VTL for anything that is
- * not IPv4 protocol 253, and -VTL_DROP_* for a malformed VTL packet. */
-static __always_inline int vtl_parse(void *data, void *data_end, struct vtl_pkt *p)
+ * neither IPv4 protocol 253 nor UDP of VTL's port (inbound: to it;
+ * outbound: from it), and -VTL_DROP_* for a malformed VTL packet. */
+static __always_inline int vtl_parse(void *data, void *data_end, struct vtl_pkt *p, int inbound)
 {
 	struct ethhdr *eth = data;
+	struct udphdr *udp = NULL;
 	struct iphdr *ip;
 	struct vtl_hdr *vh;
-	__u32 ihl, tot;
+	__u32 ihl, tot, l4;
 
 	if ((void *)(eth + 1) > data_end)
 		return VTL_NOT_VTL;
@@ -30,8 +37,15 @@ static __always_inline int vtl_parse(void *data, void *data_end, struct vtl_pkt 
 	ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > data_end)
 		return VTL_NOT_VTL;
-	if (ip->protocol != VTL_IPPROTO)
+	if (ip->protocol == IPPROTO_UDP && vtl_udp_port_be && ip->ihl >= 5) {
+		udp = (void *)ip + ip->ihl * 4;
+		if ((void *)(udp + 1) > data_end)
+			return VTL_NOT_VTL;
+		if ((inbound ? udp->dest : udp->source) != vtl_udp_port_be)
+			return VTL_NOT_VTL;
+	} else if (ip->protocol != VTL_IPPROTO) {
 		return VTL_NOT_VTL;
+	}
 	/* From here on it claims to be VTL: malformed means drop. */
 	if (ip->version != 4 || ip->ihl < 5)
 		return -VTL_DROP_MALFORMED_IP;
@@ -39,31 +53,46 @@ static __always_inline int vtl_parse(void *data, void *data_end, struct vtl_pkt 
 		return -VTL_DROP_MALFORMED_IP;
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	if (tot < ihl)
+	l4 = udp ? ihl + sizeof(*udp) : ihl;
+	if (tot < l4)
 		return -VTL_DROP_MALFORMED_IP;
-	if (tot < ihl + VTL_HDR_LEN)
+	if (tot < l4 + VTL_HDR_LEN)
 		return -VTL_DROP_TRUNCATED;
 	if ((void *)ip + tot > data_end)
 		return -VTL_DROP_TRUNCATED;
-	vh = (void *)ip + ihl;
+	if (udp && bpf_ntohs(udp->len) != tot - ihl)
+		return -VTL_DROP_BAD_LENGTH;
+	vh = (void *)ip + l4;
 	if ((void *)(vh + 1) > data_end)
 		return -VTL_DROP_TRUNCATED;
 	if (vh->version != VTL_VERSION)
 		return -VTL_DROP_BAD_VERSION;
 	if (vh->hdr_len != VTL_HDR_LEN)
 		return -VTL_DROP_BAD_HDR_LEN;
-	if (bpf_ntohs(vh->len) != tot - ihl - VTL_HDR_LEN)
+	if (bpf_ntohs(vh->len) != tot - l4 - VTL_HDR_LEN)
 		return -VTL_DROP_BAD_LENGTH;
 	if (vh->type == 0 || vh->type > VTL_T_MAX)
 		return -VTL_DROP_BAD_TYPE;
 	p->eth = eth;
 	p->ip = ip;
+	p->udp = udp;
 	p->vh = vh;
+	p->encap = udp ? VTL_ENCAP_UDP : VTL_ENCAP_RAW;
 	p->l3_off = sizeof(*eth);
-	p->l4_off = sizeof(*eth) + ihl;
-	p->pay_len = tot - ihl - VTL_HDR_LEN;
+	p->l4_off = sizeof(*eth) + l4;
+	p->pay_len = tot - l4 - VTL_HDR_LEN;
 	p->ip_len = tot;
 	return 0;
+}
+
+/* Does the frame come from the session's peer (address; for UDP also the
+ * encapsulation and the port, which a NAT may have chosen)? */
+static __always_inline int vtl_from_peer(const struct vtl_session_val *sv, const struct vtl_pkt *p)
+{
+	if (sv->peer.family != VTL_AF_INET || sv->peer.addr[0] != p->ip->saddr ||
+	    sv->peer.encap != p->encap)
+		return 0;
+	return p->encap != VTL_ENCAP_UDP || (p->udp && sv->peer.port == p->udp->source);
 }
 
 /* Ingress: does the checksum of the VTL packet at l4_off (header +

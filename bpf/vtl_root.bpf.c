@@ -41,7 +41,7 @@ static __always_inline struct vtl_pctx *vtl_fill_ctx(struct vtl_pkt *p, __u32 sl
 	c->l3_off = p->l3_off;
 	c->l4_off = p->l4_off;
 	c->pay_len = p->pay_len;
-	c->pad = 0;
+	c->encap = (__u16)p->encap;
 	return c;
 }
 
@@ -56,7 +56,7 @@ int vtl_xdp_root(struct xdp_md *ctx)
 	__u8 type;
 	int r;
 
-	r = vtl_parse(data, data_end, &p);
+	r = vtl_parse(data, data_end, &p, 1);
 	if (r == VTL_NOT_VTL) {
 		vtl_count(VTL_DIR_XDP, VTL_CNT_PASS_NON_VTL);
 		return XDP_PASS;
@@ -73,7 +73,7 @@ int vtl_xdp_root(struct xdp_md *ctx)
 	key.session_id = bpf_ntohl(p.vh->session_id);
 	sv = bpf_map_lookup_elem(&vtl_sessions, &key);
 	if (sv) {
-		if (sv->peer_addr != p.ip->saddr)
+		if (!vtl_from_peer(sv, &p))
 			return vtl_xdp_drop(VTL_DROP_UNKNOWN_SESSION);
 		slot = sv->slot;
 	} else if (type == VTL_T_NEGO || type == VTL_T_NEGO_NACK || type == VTL_T_RESET) {
@@ -110,16 +110,25 @@ int vtl_tc_root(struct __sk_buff *skb)
 		/* make what we may touch linear; cheap check first */
 		struct iphdr *ip = data + sizeof(struct ethhdr);
 
-		if ((void *)(ip + 1) <= data_end && ip->protocol != VTL_IPPROTO) {
+		if ((void *)(ip + 1) <= data_end && ip->protocol != VTL_IPPROTO &&
+		    (ip->protocol != IPPROTO_UDP || !vtl_udp_port_be)) {
 			vtl_count(VTL_DIR_TC, VTL_CNT_PASS_NON_VTL);
 			return TC_ACT_OK;
+		}
+		if ((void *)(ip + 1) <= data_end && ip->protocol == IPPROTO_UDP && ip->ihl == 5) {
+			struct udphdr *udp = (void *)(ip + 1);
+
+			if ((void *)(udp + 1) <= data_end && udp->source != vtl_udp_port_be) {
+				vtl_count(VTL_DIR_TC, VTL_CNT_PASS_NON_VTL);
+				return TC_ACT_OK; /* UDP, not ours: leave it as it is */
+			}
 		}
 		if (bpf_skb_pull_data(skb, skb->len))
 			return vtl_tc_drop(VTL_DROP_HELPER);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	r = vtl_parse(data, data_end, &p);
+	r = vtl_parse(data, data_end, &p, 0);
 	if (r == VTL_NOT_VTL) {
 		vtl_count(VTL_DIR_TC, VTL_CNT_PASS_NON_VTL);
 		return TC_ACT_OK;

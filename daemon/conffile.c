@@ -42,7 +42,36 @@ const struct vtld_key_def vtld_keys[VTLD_K_COUNT] = {
 	[VTLD_K_PEER_TIMEOUT] = { "peer-timeout", VTLD_T_U32,    100, 3600000 },
 	[VTLD_K_LOG_LEVEL]    = { "log-level",    VTLD_T_LEVEL,  0, 0 },
 	[VTLD_K_LOG]          = { "log",          VTLD_T_TARGET, 0, 0 },
+	[VTLD_K_ENCAP]        = { "encap",        VTLD_T_ENCAP,  0, 0 },
+	[VTLD_K_UDP_PORT]     = { "udp-port",     VTLD_T_U32,    0, 65535 },
 };
+
+int vtld_parse_encap(const char *s, size_t n, __u8 *encap, __u32 *port)
+{
+	__u32 x = 0;
+	size_t i;
+
+	if (n == 3 && !memcmp(s, "raw", 3)) {
+		*encap = VTL_ENCAP_RAW;
+		return 0;
+	}
+	if (n < 3 || memcmp(s, "udp", 3) || (n > 3 && s[3] != ':'))
+		return -1;
+	if (n > 3) {
+		if (n == 4 || n > 9)
+			return -1;
+		for (i = 4; i < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			x = x * 10 + (__u32)(s[i] - '0');
+		}
+		if (!x || x > 65535)
+			return -1;
+		*port = x;
+	}
+	*encap = VTL_ENCAP_UDP;
+	return 0;
+}
 
 /* Long options that have no place in the file, and why. */
 static const struct {
@@ -282,9 +311,23 @@ static int parse_value(struct parser *ps, enum vtld_key key, struct str v)
 		case VTLD_K_WINDOW:       c->default_window = u; break;
 		case VTLD_K_RETX_BUFFERS: c->retx_bufs = u; break;
 		case VTLD_K_NEGO_TIMEOUT: c->nego_timeout_ms = u; break;
+		case VTLD_K_UDP_PORT:     c->udp_port = u; break;
 		default:                  c->peer_timeout_ms = u; break;
 		}
 		return 0;
+	case VTLD_T_ENCAP: {
+		__u8 e;
+		__u32 port = c->udp_port;
+
+		if (vtld_parse_encap(v.p, v.n, &e, &port))
+			return fail(ps, "%s: '%s' is not raw, udp or udp:PORT (1..65535)", k->name,
+				    show(v, shown));
+		if (apply) {
+			c->encap = e;
+			c->udp_port = port;
+		}
+		return 0;
+	}
 	case VTLD_T_LEVEL:
 		for (i = 0; i < 3 && !eq(v, levels[i]); i++)
 			;

@@ -42,6 +42,13 @@ static void usage(FILE *f)
 "      --nego-timeout MS   default negotiation timeout (default 3000)\n"
 "      --peer-timeout MS   abort a session after MS without progress\n"
 "                          (default 10000)\n"
+"      --encap raw|udp[:PORT]\n"
+"                          how sessions this host starts travel: raw IP\n"
+"                          protocol 253 (default) or UDP to PORT (default\n"
+"                          %u, also the port vtld listens on); a session a\n"
+"                          peer starts is answered the way it came\n"
+"      --udp-port PORT     the UDP port of VTL over UDP (default %u; 0: no\n"
+"                          UDP at all)\n"
 "  -v, --verbose           more logging: one level up from info (or -q), so\n"
 "                          debug, which includes libbpf and verifier logs\n"
 "  -q, --quiet             warnings only\n"
@@ -49,7 +56,7 @@ static void usage(FILE *f)
 "      --log TARGET        where messages go: stderr (default), syslog or both\n"
 "  -h, --help              this text\n"
 "      --version           print the version\n",
-		VTL_RETX_BUFS_DEFAULT);
+		VTL_RETX_BUFS_DEFAULT, VTL_UDP_PORT_DEFAULT, VTL_UDP_PORT_DEFAULT);
 }
 
 static int parse_u32(const char *opt, const char *s, __u32 min, __u32 max, __u32 *out)
@@ -114,6 +121,8 @@ static void print_settings(FILE *f, const struct vtld_config *c)
 	fprintf(f, "retx-buffers = %u\n", c->retx_bufs);
 	fprintf(f, "nego-timeout = %u\n", c->nego_timeout_ms);
 	fprintf(f, "peer-timeout = %u\n", c->peer_timeout_ms);
+	fprintf(f, "encap = %s\n", c->encap == VTL_ENCAP_UDP ? "udp" : "raw");
+	fprintf(f, "udp-port = %u\n", c->udp_port);
 	fprintf(f, "log-level = %s\n", levels[c->verbosity < 0 ? 0 : c->verbosity > 2 ? 2 : c->verbosity]);
 	fprintf(f, "log = %s\n", targets[c->log_target & 3]);
 	fprintf(f, "# foreground: %s\n", c->foreground ? "yes" : "no");
@@ -136,7 +145,8 @@ static int key_u32(enum vtld_key k, const char *s, __u32 *out)
 
 int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 {
-	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION, O_NO_CONFIG, O_LOG_LEVEL, O_LOG, O_CHECK };
+	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION, O_NO_CONFIG, O_LOG_LEVEL, O_LOG, O_CHECK,
+	       O_ENCAP, O_UDP_PORT };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'c' },
@@ -154,6 +164,8 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 		{ "retx-buffers", required_argument, NULL, O_RETX },
 		{ "nego-timeout", required_argument, NULL, O_NEGO },
 		{ "peer-timeout", required_argument, NULL, O_PEER },
+		{ "encap", required_argument, NULL, O_ENCAP },
+		{ "udp-port", required_argument, NULL, O_UDP_PORT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -175,6 +187,8 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	c->retx_bufs = VTL_RETX_BUFS_DEFAULT;
 	c->nego_timeout_ms = 3000;
 	c->peer_timeout_ms = 10000;
+	c->encap = VTL_ENCAP_RAW;
+	c->udp_port = VTL_UDP_PORT_DEFAULT;
 
 	while ((o = getopt_long(argc, argv, "i:c:p:b:s:P:fw:r:vqh", opts, NULL)) != -1) {
 		switch (o) {
@@ -234,6 +248,19 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 				return -1;
 			keep |= VTLD_KEY(VTLD_K_PEER_TIMEOUT);
 			break;
+		case O_ENCAP:
+			if (vtld_parse_encap(optarg, strlen(optarg), &c->encap, &c->udp_port)) {
+				fprintf(stderr, "vtld: --encap: invalid value '%s' (expected raw, udp "
+					"or udp:PORT, PORT 1..65535)\n", optarg);
+				return -1;
+			}
+			keep |= VTLD_KEY(VTLD_K_ENCAP) | VTLD_KEY(VTLD_K_UDP_PORT);
+			break;
+		case O_UDP_PORT:
+			if (key_u32(VTLD_K_UDP_PORT, optarg, &c->udp_port))
+				return -1;
+			keep |= VTLD_KEY(VTLD_K_UDP_PORT);
+			break;
 		case 'v': level = (level < 0 ? 1 : level) + 1; break;
 		case 'q': level = 0; break;
 		case O_LOG_LEVEL:
@@ -268,6 +295,10 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	}
 	if (!c->ifname[0]) {
 		fprintf(stderr, "vtld: -i IFACE is required (see --help)\n");
+		return -1;
+	}
+	if (c->encap == VTL_ENCAP_UDP && !c->udp_port) {
+		fprintf(stderr, "vtld: --encap udp needs a UDP port (udp-port is 0)\n");
 		return -1;
 	}
 	if (no_config && conf[0]) {

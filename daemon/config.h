@@ -28,6 +28,9 @@ struct vtld_config {
 	__u32 default_window;     /* 0: the graft's default */
 	__u32 nego_timeout_ms;    /* default negotiation timeout */
 	__u32 peer_timeout_ms;    /* no progress for this long: peer lost */
+	__u8 encap;               /* VTL_ENCAP_*: what sessions we start use */
+	__u32 udp_port;           /* VTL over UDP: the port every VTL host listens
+	                           * on (and ours; 0: no UDP) */
 };
 
 /* Parse argv, then read the configuration file (-c FILE, else
@@ -43,12 +46,17 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv);
 enum vtld_key {
 	VTLD_K_POOL, VTLD_K_BPF_ROOT, VTLD_K_SOCKET, VTLD_K_PIDFILE, VTLD_K_RULES,
 	VTLD_K_WINDOW, VTLD_K_RETX_BUFFERS, VTLD_K_NEGO_TIMEOUT, VTLD_K_PEER_TIMEOUT,
-	VTLD_K_LOG_LEVEL, VTLD_K_LOG,
+	VTLD_K_LOG_LEVEL, VTLD_K_LOG, VTLD_K_ENCAP, VTLD_K_UDP_PORT,
 	VTLD_K_COUNT
 };
 #define VTLD_KEY(k) (1u << (k))
 
-enum vtld_key_type { VTLD_T_PATH, VTLD_T_U32, VTLD_T_LEVEL, VTLD_T_TARGET };
+enum vtld_key_type { VTLD_T_PATH, VTLD_T_U32, VTLD_T_LEVEL, VTLD_T_TARGET, VTLD_T_ENCAP };
+
+/* "raw", "udp" or "udp:PORT" (s[0..n), no NUL needed): the encapsulation,
+ * and the port when one is given (*port untouched otherwise). -1: not
+ * one of them (or a port outside 1..65535). */
+int vtld_parse_encap(const char *s, size_t n, __u8 *encap, __u32 *port);
 
 struct vtld_key_def {
 	const char *name;

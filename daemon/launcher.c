@@ -2,6 +2,7 @@
 /* The Launcher: see launcher.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,7 @@ int launcher_open(struct launcher *l, const struct launcher_opts *o)
 		return -errno;
 	}
 	bpf_map__set_max_entries(l->skel->maps.vtl_retx, l->retx_bufs);
+	l->skel->rodata->vtl_udp_port_be = htons(o->udp_port);
 	err = vtl_root__load(l->skel);
 	if (err) {
 		pr_warn("cannot load the root programs: %s\n", strerror(-err));
@@ -643,7 +645,7 @@ void launcher_retx_put(struct launcher *l, __u32 slot)
 int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_sess *s)
 {
 	struct vtl_session_key k = { .session_id = s->session_id };
-	struct vtl_session_val v = { .slot = slot, .peer_addr = s->peer_addr };
+	struct vtl_session_val v = { .slot = slot, .peer = s->peer };
 	struct vtl_timer_val_user { __u8 b[VTL_TIMER_VAL_SIZE]; } tz = {};
 	struct vtl_state *st;
 	int err;
@@ -656,13 +658,17 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	launcher_retx_put(l, slot);
 	/* a zeroed timer value cancels anything left from the slot's last user */
 	bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_timers), &slot, &tz, BPF_ANY);
+	/* copies come later, but a session that could not get any would
+	 * stall at its first write: refuse it now, with a reason */
+	if (!rp_avail(&l->retx))
+		return -ENOSPC;
 	err = priv_reset(l, slot, NULL);
 	if (err)
 		return err;
 	st = &l->state[slot];
 	memset(st, 0, sizeof(*st));
 	st->session_id = s->session_id;
-	st->peer_addr = s->peer_addr;
+	st->peer_addr = s->peer.family == VTL_AF_INET ? s->peer.addr[0] : 0;
 	st->window = s->window;
 	st->isn = s->isn_tx;
 	st->snd_nxt = s->isn_tx;

@@ -42,6 +42,7 @@ struct launcher_opts {
 	const char *ifname;
 	const char *bpf_root;  /* NULL: pin nothing */
 	__u32 retx_bufs;
+	__u16 udp_port;        /* VTL over UDP (host order); 0: raw only */
 };
 
 struct launcher {
@@ -87,7 +88,7 @@ void launcher_slot_clear(struct launcher *l, __u32 slot);
 
 struct launcher_sess {
 	__u32 session_id;
-	__u32 peer_addr;   /* network order */
+	struct vtl_peer peer;
 	__u32 window;
 	__u32 isn_tx;      /* our first DATA seq */
 	__u32 isn_rx;      /* the peer's first DATA seq */

@@ -70,18 +70,19 @@ static void up_abort(void *ctx, struct tp_sess *t, int code, const char *why, bo
 	session_abort(&((struct vtld *)ctx)->ng, sess_of(t), code, why, reset_peer);
 }
 
-static void up_nego(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len)
+static void up_nego(void *ctx, const struct vtl_peer *from, const struct vtl_hdr *h,
+		    const void *pay, __u32 len)
 {
-	nego_on_nego(&((struct vtld *)ctx)->ng, saddr, h, pay, len);
+	nego_on_nego(&((struct vtld *)ctx)->ng, from, h, pay, len);
 }
 
-static void up_nego_reply(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay,
-			  __u32 len)
+static void up_nego_reply(void *ctx, const struct vtl_peer *from, const struct vtl_hdr *h,
+			  const void *pay, __u32 len)
 {
-	nego_on_reply(&((struct vtld *)ctx)->ng, saddr, h, pay, len);
+	nego_on_reply(&((struct vtld *)ctx)->ng, from, h, pay, len);
 }
 
-static void up_unreachable(void *ctx, __u32 peer, __u32 sid)
+static void up_unreachable(void *ctx, const struct vtl_peer *peer, __u32 sid)
 {
 	nego_on_unreachable(&((struct vtld *)ctx)->ng, peer, sid);
 }
@@ -146,6 +147,7 @@ static int setup(struct vtld *d)
 	struct launcher_opts lo = {
 		.ifindex = 0, .ifname = d->cfg.ifname, .bpf_root = d->cfg.bpf_root,
 		.retx_bufs = d->cfg.retx_bufs,
+		.udp_port = (__u16)d->cfg.udp_port,
 	};
 	struct pool_graft *cg;
 	char err[512];
@@ -197,7 +199,8 @@ static int setup(struct vtld *d)
 	for (int i = 0; i < d->pool.n; i++)
 		if (d->pool.g[i].state == PG_OK)
 			nego_prewarm(&d->ng, &d->pool.g[i]);
-	e = wire_open(&d->w, &d->loop, &d->tp, d->cfg.ifname, launcher_map_fd(&d->l, "vtl_xsks"),
+	e = wire_open(&d->w, &d->loop, &d->tp, d->cfg.ifname, (__u16)d->cfg.udp_port,
+		      launcher_map_fd(&d->l, "vtl_xsks"),
 		      launcher_map_fd(&d->l, "vtl_events"));
 	if (e)
 		return e;

@@ -90,10 +90,17 @@ void nego_prewarm(struct nego *ng, struct pool_graft *pg)
 
 static void send_nego(struct nego *ng, struct session *s)
 {
-	tp_send_ctrl(ng->tp, s->tp.peer, s->tp.id, VTL_T_NEGO, &s->ng.msg, sizeof(s->ng.msg));
+	tp_send_ctrl(ng->tp, &s->tp.peer, s->tp.id, VTL_T_NEGO, &s->ng.msg, sizeof(s->ng.msg));
 }
 
 /* ------------------------------------------------------------ initiator */
+
+/* The largest payload of a DATA frame to peer: what the MTU leaves after
+ * the IPv4 and VTL headers, less the UDP header over UDP. */
+static __u32 nego_mss(const struct nego *ng, const struct vtl_peer *peer)
+{
+	return peer->encap == VTL_ENCAP_UDP ? ng->mss - 8 : ng->mss;
+}
 
 int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 		 struct session **out, char *err, size_t errlen)
@@ -101,7 +108,7 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 	struct launcher_sess ls = {};
 	struct pool_graft *pg;
 	struct session *s;
-	char name[VTL_GRAFT_NAME_MAX + 1] = "", lerr[512];
+	char name[VTL_GRAFT_NAME_MAX + 1] = "", lerr[512], pstr[VTL_PEER_STRLEN];
 	__u32 window, sid, rule_window = 0, rule_loss = 0;
 	__u64 now;
 	int e;
@@ -138,7 +145,9 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 		return -VTL_E_NORES;
 	}
 	s->tp.initiator = true;
-	s->tp.peer = o->peer_addr;
+	/* the encapsulation this host starts sessions in; over UDP, the
+	 * peer listens on the same port as we do */
+	s->tp.peer = vtl_peer4(o->peer_addr, ng->cfg->encap, htons((__u16)ng->cfg->udp_port));
 	s->tp.nodelay = !!(o->flags & VTL_OPEN_F_NODELAY);
 	s->req = (struct sess_req){ .services = o->services, .max_delay_ms = o->max_delay_ms,
 		.min_tput_kbps = o->min_tput_kbps, .max_loss_ppm = o->max_loss_ppm };
@@ -147,7 +156,7 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 	sess_set_services(s, pg, o->max_loss_ppm ? o->max_loss_ppm : rule_loss);
 	s->max_delay_ms = sess_max_delay(pg, o->max_delay_ms);
 	s->tp.window = window;
-	s->tp.mss = ng->mss;
+	s->tp.mss = nego_mss(ng, &s->tp.peer);
 	s->port = o->service_port;
 	s->isn_tx = rand32();
 	s->owner = owner;
@@ -159,7 +168,7 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 		session_abort(ng, s, -VTL_E_NOGRAFT, lerr, false);
 		return 1;
 	}
-	ls = (struct launcher_sess){ .session_id = sid, .peer_addr = s->tp.peer,
+	ls = (struct launcher_sess){ .session_id = sid, .peer = s->tp.peer,
 		.window = window, .isn_tx = s->isn_tx, .isn_rx = 0, .mss = s->tp.mss };
 	e = launcher_session_add(ng->l, s->tp.slot, &ls);
 	if (!e)
@@ -187,7 +196,7 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 	s->ng.deadline_ns = now +
 		(__u64)(o->timeout_ms ? o->timeout_ms : ng->cfg->nego_timeout_ms) * 1000000ull;
 	pr_info("session %08x: NEGO %s v%u window %u to %s\n", sid, name, pg->meta.version,
-		window, inet_ntoa((struct in_addr){ s->tp.peer }));
+		window, vtl_peer_str(&s->tp.peer, pstr, sizeof(pstr)));
 	ng->st.nego_sent++;
 	send_nego(ng, s);
 	return 0;
@@ -212,8 +221,8 @@ static const char *nack_text(__u32 r)
 	       r == VTL_NR_SESSION_CLASH ? "session id clash" : "refused";
 }
 
-void nego_on_reply(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const void *pay,
-		   __u32 len)
+void nego_on_reply(struct nego *ng, const struct vtl_peer *from, const struct vtl_hdr *h,
+		   const void *pay, __u32 len)
 {
 	struct session *s = session_by_id(ng, ntohl(h->session_id));
 	const struct vtl_nego *n = pay;
@@ -221,11 +230,13 @@ void nego_on_reply(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const 
 	__u64 t0;
 	__u32 mss;
 
-	if (s && s->tp.peer == saddr && len >= sizeof(*n) && (ntohl(n->flags) & VTL_NF_SWAP)) {
+	if (s && vtl_peer_eq(&s->tp.peer, from) && len >= sizeof(*n) &&
+	    (ntohl(n->flags) & VTL_NF_SWAP)) {
 		swap_on_reply(ng, s, h, n);
 		return;
 	}
-	if (!s || s->tp.peer != saddr || !s->tp.initiator || s->tp.state != TP_NEGOTIATING)
+	if (!s || !vtl_peer_eq(&s->tp.peer, from) || !s->tp.initiator ||
+	    s->tp.state != TP_NEGOTIATING)
 		return; /* late duplicate or not ours */
 	if (len < sizeof(*n)) {
 		pr_warn("session %08x: short NEGO reply (%u bytes) ignored\n", s->tp.id, len);
@@ -271,7 +282,8 @@ void nego_on_reply(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const 
 
 /* ------------------------------------------------------------ responder */
 
-static void send_nack(struct nego *ng, __u32 saddr, __u32 sid, const struct vtl_nego *in,
+static void send_nack(struct nego *ng, const struct vtl_peer *to, __u32 sid,
+		      const struct vtl_nego *in,
 		      __u32 reason)
 {
 	struct vtl_nego n = *in;
@@ -282,12 +294,13 @@ static void send_nack(struct nego *ng, __u32 saddr, __u32 sid, const struct vtl_
 	ng->st.nego_refused[reason < 8 ? reason : 0]++;
 	bpf_map_update_elem(launcher_map_fd(ng->l, "qos_nego"), &sid_key, &ns, BPF_ANY);
 	pr_info("session %08x: NEGO_NACK (reason %u)\n", sid, reason);
-	tp_send_ctrl(ng->tp, saddr, sid, VTL_T_NEGO_NACK, &n, sizeof(n));
+	tp_send_ctrl(ng->tp, to, sid, VTL_T_NEGO_NACK, &n, sizeof(n));
 }
 
-void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const void *pay,
-		  __u32 len)
+void nego_on_nego(struct nego *ng, const struct vtl_peer *from, const struct vtl_hdr *h,
+		  const void *pay, __u32 len)
 {
+	char pstr[VTL_PEER_STRLEN];
 	__u32 sid = ntohl(h->session_id), window;
 	struct vtl_nego_state ns = { .verdict = VTL_N_ACCEPT };
 	struct launcher_sess ls;
@@ -303,48 +316,49 @@ void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const v
 		return;
 	}
 	s = session_by_id(ng, sid);
-	if (s && s->tp.peer == saddr && !s->tp.initiator && (ntohl(n->flags) & VTL_NF_SWAP)) {
+	if (s && vtl_peer_eq(&s->tp.peer, from) && !s->tp.initiator &&
+	    (ntohl(n->flags) & VTL_NF_SWAP)) {
 		swap_on_nego(ng, s, n);
 		return;
 	}
 	if (s) {
-		if (s->tp.peer == saddr && !s->tp.initiator)
-			tp_send_ctrl(ng->tp, saddr, sid, VTL_T_NEGO_ACK, &s->ng.msg,
+		if (vtl_peer_eq(&s->tp.peer, from) && !s->tp.initiator)
+			tp_send_ctrl(ng->tp, from, sid, VTL_T_NEGO_ACK, &s->ng.msg,
 				     sizeof(s->ng.msg));
 		else
-			send_nack(ng, saddr, sid, n, VTL_NR_SESSION_CLASH);
+			send_nack(ng, from, sid, n, VTL_NR_SESSION_CLASH);
 		return;
 	}
 	memcpy(name, n->graft, VTL_GRAFT_NAME_MAX);
 	port = ntohs(n->service_port);
 	owner = ng->app->listener(ng->app_ctx, port);
 	if (!owner) {
-		send_nack(ng, saddr, sid, n, VTL_NR_NO_LISTENER);
+		send_nack(ng, from, sid, n, VTL_NR_NO_LISTENER);
 		return;
 	}
 	/* the same build: name, version and content hash must all match */
 	pg = pool_find_hash(ng->pool, name, ntohl(n->graft_version), n->graft_hash);
 	if (!pg) {
-		send_nack(ng, saddr, sid, n, VTL_NR_NO_GRAFT);
+		send_nack(ng, from, sid, n, VTL_NR_NO_GRAFT);
 		return;
 	}
 	window = ntohl(n->window);
 	if (window < pg->meta.window_min || window > pg->meta.window_max) {
-		send_nack(ng, saddr, sid, n, VTL_NR_BAD_PARAMS);
+		send_nack(ng, from, sid, n, VTL_NR_BAD_PARAMS);
 		return;
 	}
 	s = session_new(ng, sid);
 	if (!s) {
-		send_nack(ng, saddr, sid, n, VTL_NR_NO_RESOURCES);
+		send_nack(ng, from, sid, n, VTL_NR_NO_RESOURCES);
 		return;
 	}
-	s->tp.peer = saddr;
+	s->tp.peer = *from;   /* answered the way it came (and, behind a NAT, to the NAT) */
 	s->pg = pg;
 	pg->users++;
 	sess_set_services(s, pg, ntohl(n->max_loss_ppm));
 	s->max_delay_ms = sess_max_delay(pg, ntohl(n->max_delay_ms));
 	s->tp.window = window;
-	s->tp.mss = ntohs(n->mss) < ng->mss ? ntohs(n->mss) : ng->mss;
+	s->tp.mss = ntohs(n->mss) < nego_mss(ng, from) ? ntohs(n->mss) : nego_mss(ng, from);
 	s->port = port;
 	s->isn_tx = rand32();
 	s->isn_rx = ntohl(n->isn);
@@ -353,15 +367,18 @@ void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const v
 				   &s->gi, err, sizeof(err))) {
 		pr_warn("session %08x: %s\n", sid, err[0] ? err : "out of memory");
 		session_end(ng, s);
-		send_nack(ng, saddr, sid, n, VTL_NR_NO_GRAFT);
+		send_nack(ng, from, sid, n, VTL_NR_NO_GRAFT);
 		return;
 	}
-	ls = (struct launcher_sess){ .session_id = sid, .peer_addr = saddr, .window = window,
+	ls = (struct launcher_sess){ .session_id = sid, .peer = *from, .window = window,
 		.isn_tx = s->isn_tx, .isn_rx = s->isn_rx, .mss = s->tp.mss };
 	if (launcher_session_add(ng->l, s->tp.slot, &ls) ||
 	    launcher_slot_set(ng->l, s->tp.slot, s->gi)) {
+		pr_info("session %08x from %s: refused, no room for the session's state or "
+			"buffers (retransmission copies: --retx-buffers)\n", sid,
+			vtl_peer_str(from, pstr, sizeof(pstr)));
 		session_end(ng, s);
-		send_nack(ng, saddr, sid, n, VTL_NR_NO_RESOURCES);
+		send_nack(ng, from, sid, n, VTL_NR_NO_RESOURCES);
 		return;
 	}
 	bpf_map_update_elem(launcher_map_fd(ng->l, "qos_nego"), &sid, &ns, BPF_ANY);
@@ -374,23 +391,24 @@ void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const v
 	ng->st.nego_accepted++;
 	ng->st.sessions_total++;
 	pr_info("session %08x: accepted %s v%u window %u from %s\n", sid, name,
-		pg->meta.version, window, inet_ntoa((struct in_addr){ saddr }));
-	tp_send_ctrl(ng->tp, saddr, sid, VTL_T_NEGO_ACK, &s->ng.msg, sizeof(s->ng.msg));
+		pg->meta.version, window, vtl_peer_str(from, pstr, sizeof(pstr)));
+	tp_send_ctrl(ng->tp, from, sid, VTL_T_NEGO_ACK, &s->ng.msg, sizeof(s->ng.msg));
 	ng->app->opened(ng->app_ctx, s);
 }
 
 /* The peer host answered one of our packets with ICMP protocol
  * unreachable: no vtld runs there (any more). Fail the session now rather
  * than after the negotiation or peer timeout. */
-void nego_on_unreachable(struct nego *ng, __u32 peer, __u32 sid)
+void nego_on_unreachable(struct nego *ng, const struct vtl_peer *peer, __u32 sid)
 {
 	struct session *s = session_by_id(ng, sid);
-	char why[96];
+	char why[160], pstr[VTL_PEER_STRLEN];
 
-	if (!s || s->tp.peer != peer)
+	if (!s || !vtl_peer_eq(&s->tp.peer, peer))
 		return;
-	snprintf(why, sizeof(why), "peer %s has no VTL (it answered protocol unreachable)",
-		 inet_ntoa((struct in_addr){ peer }));
+	snprintf(why, sizeof(why), "peer %s has no VTL (it answered %s unreachable)",
+		 vtl_peer_str(peer, pstr, sizeof(pstr)),
+		 peer->encap == VTL_ENCAP_UDP ? "port" : "protocol");
 	if (s->tp.state == TP_NEGOTIATING && s->tp.initiator) {
 		ng->st.nego_timeouts++;
 		session_abort(ng, s, -VTL_E_NOVTL, why, false);

@@ -97,6 +97,16 @@ int rp_get(struct retx_pool *p, __u32 want, __u32 *base, __u32 *count)
 	return -ENOSPC;
 }
 
+bool rp_avail(const struct retx_pool *p)
+{
+	if (p->size - p->bump >= RP_MIN)
+		return true;
+	for (int o = 0; o < RP_ORDERS; o++)
+		if (p->head[o] != RP_NONE)
+			return true;
+	return false;
+}
+
 void rp_put(struct retx_pool *p, __u32 base, __u32 count)
 {
 	int o = order_of(count);

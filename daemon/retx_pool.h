@@ -15,6 +15,7 @@
 #ifndef VTLD_RETX_POOL_H
 #define VTLD_RETX_POOL_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #define RP_MIN_ORDER 4                 /* 16 entries */
@@ -38,6 +39,8 @@ void rp_free_all(struct retx_pool *p);
 /* A run for a window of want entries: *base and *count (a power of two,
  * count <= want rounded up). -ENOSPC: nothing free. */
 int rp_get(struct retx_pool *p, __u32 want, __u32 *base, __u32 *count);
+/* Could rp_get give a run now (at least RP_MIN entries free in one run)? */
+bool rp_avail(const struct retx_pool *p);
 /* Give back a run rp_get returned. */
 void rp_put(struct retx_pool *p, __u32 base, __u32 count);
 

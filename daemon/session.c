@@ -6,6 +6,7 @@
  * counters).
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vtl/errors.h>
@@ -111,7 +112,7 @@ static void note_peer(struct nego *ng, struct session *s)
 
 	if (!s->tp.initiator || !s->tp.reliable || !k->rtt_samples || !k->tx_data)
 		return;
-	p = peer_fig(ng, s->tp.peer, true);
+	p = peer_fig(ng, s->tp.peer.addr[0], true);
 	p->srtt_us = k->srtt_us;
 	p->loss_ppm = (__u32)(k->tx_retx * 1000000 / (k->tx_data + k->tx_retx));
 	p->when_ns = now_ns();
@@ -193,7 +194,9 @@ void session_info(const struct session *s, struct vtl_ipc_session_info *si)
 
 	memset(si, 0, sizeof(*si));
 	si->session_id = s->tp.id;
-	si->peer_addr = s->tp.peer;
+	si->peer_addr = s->tp.peer.addr[0];
+	si->peer_port = ntohs(s->tp.peer.port);
+	si->encap = s->tp.peer.encap;
 	si->slot = s->tp.slot;
 	si->state = s->tp.state;
 	si->initiator = s->tp.initiator;

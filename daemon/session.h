@@ -151,7 +151,6 @@ void session_end(struct nego *ng, struct session *s);
 /* End s with an error: the owner hears why; reset_peer sends a RESET. */
 void session_abort(struct nego *ng, struct session *s, int code, const char *why,
 		   bool reset_peer);
-/* The peer confirmed our close: the owner hears it, s ends. */
 /* Our direction of s is over (the peer confirmed our CLOSE). */
 void session_done(struct nego *ng, struct session *s);
 /* s sends its first DATA: retransmission copies (the transport's tx_begin). */
@@ -177,11 +176,13 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 /* Load a graft with its default tunables ahead of any session. */
 void nego_prewarm(struct nego *ng, struct pool_graft *pg);
 /* From the transport: a NEGO, a reply, ICMP protocol unreachable. */
-void nego_on_nego(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const void *pay,
+void nego_on_nego(struct nego *ng, const struct vtl_peer *from, const struct vtl_hdr *h,
+		  const void *pay,
 		  __u32 len);
-void nego_on_reply(struct nego *ng, __u32 saddr, const struct vtl_hdr *h, const void *pay,
+void nego_on_reply(struct nego *ng, const struct vtl_peer *from, const struct vtl_hdr *h,
+		   const void *pay,
 		   __u32 len);
-void nego_on_unreachable(struct nego *ng, __u32 peer, __u32 sid);
+void nego_on_unreachable(struct nego *ng, const struct vtl_peer *peer, __u32 sid);
 /* Every LOOP_TICK_MS: NEGO retransmissions and deadlines; the NetMonitor
  * and swaps of open sessions. */
 void nego_tick(struct nego *ng);

@@ -134,7 +134,7 @@ int swap_start(struct nego *ng, struct session *s, const char *graft, __u32 max_
 	ng->st.swaps_started++;
 	pr_info("session %08x: swapping %s -> %s (%s)\n", s->tp.id, s->pg->meta.name,
 		pg->meta.name, cause == VTL_SWAP_BY_RULE ? "adaptation rule" : "operator");
-	tp_send_ctrl(ng->tp, s->tp.peer, s->tp.id, VTL_T_NEGO, &s->sw.msg, sizeof(s->sw.msg));
+	tp_send_ctrl(ng->tp, &s->tp.peer, s->tp.id, VTL_T_NEGO, &s->sw.msg, sizeof(s->sw.msg));
 	return 0;
 }
 
@@ -160,7 +160,7 @@ void swap_tick(struct nego *ng, struct session *s, __u64 now)
 	}
 	if (now < s->sw.next_ns)
 		return;
-	tp_send_ctrl(ng->tp, s->tp.peer, s->tp.id, VTL_T_NEGO, &s->sw.msg, sizeof(s->sw.msg));
+	tp_send_ctrl(ng->tp, &s->tp.peer, s->tp.id, VTL_T_NEGO, &s->sw.msg, sizeof(s->sw.msg));
 	s->sw.gap_ms = s->sw.gap_ms * 2 > SWAP_MAX_GAP_MS ? SWAP_MAX_GAP_MS : s->sw.gap_ms * 2;
 	s->sw.next_ns = now + s->sw.gap_ms * 1000000ull;
 }
@@ -201,7 +201,7 @@ static void swap_nack(struct nego *ng, struct session *s, const struct vtl_nego 
 	struct vtl_nego n = *in;
 
 	n.reason = htonl(why);
-	tp_send_ctrl(ng->tp, s->tp.peer, s->tp.id, VTL_T_NEGO_NACK, &n, sizeof(n));
+	tp_send_ctrl(ng->tp, &s->tp.peer, s->tp.id, VTL_T_NEGO_NACK, &n, sizeof(n));
 }
 
 /* Responder: the initiator asks to swap. Idempotent. */
@@ -223,7 +223,7 @@ void swap_on_nego(struct nego *ng, struct session *s, const struct vtl_nego *n)
 	}
 	if (pg == s->pg && (!s->tp.partial || loss == s->max_loss_ppm)) {
 		/* a repeated request: we swapped already */
-		tp_send_ctrl(ng->tp, s->tp.peer, s->tp.id, VTL_T_NEGO_ACK, &s->ng.msg,
+		tp_send_ctrl(ng->tp, &s->tp.peer, s->tp.id, VTL_T_NEGO_ACK, &s->ng.msg,
 			     sizeof(s->ng.msg));
 		return;
 	}
@@ -251,5 +251,5 @@ void swap_on_nego(struct nego *ng, struct session *s, const struct vtl_nego *n)
 	s->ng.msg.mss = htons((__u16)s->tp.mss);
 	s->ng.msg.reason = htonl(VTL_NR_OK);
 	pr_info("session %08x: peer swapped us to %s\n", s->tp.id, pg->meta.name);
-	tp_send_ctrl(ng->tp, s->tp.peer, s->tp.id, VTL_T_NEGO_ACK, &s->ng.msg, sizeof(s->ng.msg));
+	tp_send_ctrl(ng->tp, &s->tp.peer, s->tp.id, VTL_T_NEGO_ACK, &s->ng.msg, sizeof(s->ng.msg));
 }

@@ -247,7 +247,7 @@ static void open_tick(struct transport *tp, struct tp_sess *s, __u64 now)
 	if (k->snd_una == k->snd_nxt && !s->txq.len &&
 	    now - s->keepalive_ns >= tp->peer_timeout_ns / 4) {
 		s->keepalive_ns = now;
-		tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_ACK, 0, 0, NULL, 0);
+		tp->wire->send_ctrl(tp->wire_ctx, &s->peer, s->id, VTL_T_ACK, 0, 0, NULL, 0);
 	}
 	/* Anything from the peer shows up in the KTF counters: data,
 	 * duplicates, ACKs (advancing or not) and keepalives, also those that

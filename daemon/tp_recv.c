@@ -220,7 +220,7 @@ static void finish_close(struct transport *tp, struct tp_sess *s)
 	if (!tp_alive(tp, s, slot, id))
 		return;
 	s->eof_sent = true;
-	tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
+	tp->wire->send_ctrl(tp->wire_ctx, &s->peer, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
 	tp_maybe_finish(tp, s);
 }
 
@@ -242,7 +242,7 @@ void tp_rx_close(struct transport *tp, struct tp_sess *s, __u32 seq)
 		return; /* data before it is missing: the sender will ask again */
 	s->peer_closed = true;
 	if (s->eof_sent) { /* a repeated CLOSE: our CLOSE_ACK was lost */
-		tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
+		tp->wire->send_ctrl(tp->wire_ctx, &s->peer, s->id, VTL_T_CLOSE_ACK, 0, seq, NULL, 0);
 		return;
 	}
 	/* deliver what is left; the application's side finishes the close
@@ -271,22 +271,22 @@ void tp_rx_reset(struct transport *tp, struct tp_sess *s)
 	tp->up->abort(tp->up_ctx, s, -VTL_E_RESET, "peer reset the session", false);
 }
 
-void tp_on_frame(struct transport *tp, __u32 saddr, const struct vtl_hdr *h, const void *pay,
-		 __u32 len)
+void tp_on_frame(struct transport *tp, const struct vtl_peer *from, const struct vtl_hdr *h,
+		 const void *pay, __u32 len)
 {
 	struct tp_sess *s;
 
 	switch (h->type) {
 	case VTL_T_NEGO:
-		tp->up->on_nego(tp->up_ctx, saddr, h, pay, len);
+		tp->up->on_nego(tp->up_ctx, from, h, pay, len);
 		return;
 	case VTL_T_NEGO_ACK:
 	case VTL_T_NEGO_NACK:
-		tp->up->on_nego_reply(tp->up_ctx, saddr, h, pay, len);
+		tp->up->on_nego_reply(tp->up_ctx, from, h, pay, len);
 		return;
 	}
 	s = tp_sess_by_id(tp, ntohl(h->session_id));
-	if (!s || s->peer != saddr)
+	if (!s || !vtl_peer_eq(&s->peer, from))
 		return;
 	switch (h->type) {
 	case VTL_T_DATA:
@@ -301,7 +301,7 @@ void tp_on_frame(struct transport *tp, __u32 saddr, const struct vtl_hdr *h, con
 	}
 }
 
-void tp_on_unreachable(struct transport *tp, __u32 peer, __u32 sid)
+void tp_on_unreachable(struct transport *tp, const struct vtl_peer *peer, __u32 sid)
 {
 	tp->up->on_unreachable(tp->up_ctx, peer, sid);
 }

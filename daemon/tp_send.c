@@ -53,15 +53,15 @@ void tp_tx_commit(struct tp_sess *s, size_t n)
 	s->txq.len += n;
 }
 
-int tp_send_ctrl(struct transport *tp, __u32 peer, __u32 sid, __u8 type, const void *payload,
-		 __u16 len)
+int tp_send_ctrl(struct transport *tp, const struct vtl_peer *peer, __u32 sid, __u8 type,
+		 const void *payload, __u16 len)
 {
 	return tp->wire->send_ctrl(tp->wire_ctx, peer, sid, type, 0, 0, payload, len);
 }
 
 void tp_reset_peer(struct transport *tp, const struct tp_sess *s)
 {
-	tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_RESET, 0, 0, NULL, 0);
+	tp->wire->send_ctrl(tp->wire_ctx, &s->peer, s->id, VTL_T_RESET, 0, 0, NULL, 0);
 }
 
 /* How many frames may go now: the window (and cwnd, when the graft runs
@@ -115,7 +115,7 @@ static void maybe_close(struct transport *tp, struct tp_sess *s)
 	s->close_gap_ms = srtt_ms * 2 > TP_CLOSE_GAP_MS ? srtt_ms * 2 : TP_CLOSE_GAP_MS;
 	s->close_next_ns = tp->now() + s->close_gap_ms * 1000000ull;
 	s->last_progress_ns = tp->now();
-	tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE, k->snd_nxt, 0, NULL, 0);
+	tp->wire->send_ctrl(tp->wire_ctx, &s->peer, s->id, VTL_T_CLOSE, k->snd_nxt, 0, NULL, 0);
 }
 
 /* The wire took less than it was given: resume s when it has room. */
@@ -345,7 +345,7 @@ void tp_close_tick(struct transport *tp, struct tp_sess *s, __u64 now)
 		return;
 	}
 	if (now >= s->close_next_ns) {
-		tp->wire->send_ctrl(tp->wire_ctx, s->peer, s->id, VTL_T_CLOSE, s->k->snd_nxt, 0,
+		tp->wire->send_ctrl(tp->wire_ctx, &s->peer, s->id, VTL_T_CLOSE, s->k->snd_nxt, 0,
 				    NULL, 0);
 		s->close_gap_ms = s->close_gap_ms * 2 > 1000 ? 1000 : s->close_gap_ms * 2;
 		s->close_next_ns = now + s->close_gap_ms * 1000000ull;

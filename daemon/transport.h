@@ -31,6 +31,7 @@
 #include <vtl/shared.h>
 #include <vtl/wire.h>
 #include "bytebuf.h"
+#include "peer.h"
 
 #define TP_BATCH        64            /* frames per wire call */
 #define TP_TXQ_BYTES    (4u << 20)    /* per session, at most: application bytes not yet sent */
@@ -56,7 +57,7 @@ enum tp_state {
 struct tp_sess {
 	__u32 id;
 	__u32 slot;
-	__u32 peer;                /* IPv4, network order */
+	struct vtl_peer peer;      /* address, encapsulation, UDP port */
 	enum tp_state state;       /* OPEN while either direction is; CLOSING: both
 	                            * ended, lingering to answer a repeated CLOSE */
 	bool initiator;            /* this end opened the session (negotiation, swaps);
@@ -114,7 +115,7 @@ struct tp_frame {
  * rcv_acked; the SACK blocks ride in the payload (network order). */
 struct tp_ack {
 	__u32 sid;
-	__u32 peer;
+	struct vtl_peer peer;
 	__u32 nb;
 	struct vtl_sack_block sack[VTL_SACK_MAX];
 };
@@ -134,8 +135,8 @@ struct tp_wire {
 	void (*send_acks)(void *ctx, const struct tp_ack *a, unsigned int n);
 	/* One control frame (NEGO family, CLOSE, CLOSE_ACK, RESET, a
 	 * keepalive ACK). Returns 0 or -errno. */
-	int (*send_ctrl)(void *ctx, __u32 peer, __u32 sid, __u8 type, __u32 seq, __u32 ack,
-			 const void *payload, __u16 len);
+	int (*send_ctrl)(void *ctx, const struct vtl_peer *peer, __u32 sid, __u8 type, __u32 seq,
+			 __u32 ack, const void *payload, __u16 len);
 	/* Is the wire waiting for room (after a short send_data)? */
 	bool (*blocked)(void *ctx);
 };
@@ -168,10 +169,11 @@ struct tp_up {
 	 * reset_peer: tell the peer with a RESET */
 	void (*abort)(void *ctx, struct tp_sess *s, int code, const char *why, bool reset_peer);
 	/* session layer: negotiation frames, and ICMP "no VTL there" */
-	void (*on_nego)(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay, __u32 len);
-	void (*on_nego_reply)(void *ctx, __u32 saddr, const struct vtl_hdr *h, const void *pay,
-			   __u32 len);
-	void (*on_unreachable)(void *ctx, __u32 peer, __u32 sid);
+	void (*on_nego)(void *ctx, const struct vtl_peer *from, const struct vtl_hdr *h,
+			const void *pay, __u32 len);
+	void (*on_nego_reply)(void *ctx, const struct vtl_peer *from, const struct vtl_hdr *h,
+			      const void *pay, __u32 len);
+	void (*on_unreachable)(void *ctx, const struct vtl_peer *peer, __u32 sid);
 };
 
 struct tp_stats {
@@ -244,8 +246,8 @@ void tp_stats(struct transport *tp, const struct tp_sess *s, struct vtl_ipc_stat
 
 /* ---- entry points of the wire (wire.c calls only these) ---- */
 /* A received VTL frame, its IPv4 and VTL headers checked by the wire. */
-void tp_on_frame(struct transport *tp, __u32 saddr, const struct vtl_hdr *h, const void *pay,
-		 __u32 len);
+void tp_on_frame(struct transport *tp, const struct vtl_peer *from, const struct vtl_hdr *h,
+		 const void *pay, __u32 len);
 /* The end of a receive batch: give up holes, send ACKs, deliver. */
 void tp_rx_batch_end(struct transport *tp);
 /* A KTF event (ring buffer), and the end of a batch of them. */
@@ -254,7 +256,7 @@ void tp_events_end(struct transport *tp);
 /* The wire has room again after a short send. */
 void tp_wire_ready(struct transport *tp);
 /* The peer's host answered ICMP protocol unreachable for session sid. */
-void tp_on_unreachable(struct transport *tp, __u32 peer, __u32 sid);
+void tp_on_unreachable(struct transport *tp, const struct vtl_peer *peer, __u32 sid);
 
 /* ---- sending (tp_send.c) ---- */
 static inline size_t tp_tx_room(const struct tp_sess *s)
@@ -286,8 +288,8 @@ bool tp_orphan(struct transport *tp, struct tp_sess *s);
 /* Send a RESET to s's peer. */
 void tp_reset_peer(struct transport *tp, const struct tp_sess *s);
 /* A control frame for the layers above (negotiation). */
-int tp_send_ctrl(struct transport *tp, __u32 peer, __u32 sid, __u8 type, const void *payload,
-		 __u16 len);
+int tp_send_ctrl(struct transport *tp, const struct vtl_peer *peer, __u32 sid, __u8 type,
+		 const void *payload, __u16 len);
 
 /* ---- receiving (tp_recv.c) ---- */
 /* The in-order bytes waiting for the application, the first contiguous

@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/udp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -54,6 +55,10 @@ struct wire {
 	int raw_fd;
 	struct ep_item raw_ep;
 	bool raw_blocked;
+	int udp_fd;                      /* VTL over UDP: bound to udp_port */
+	struct ep_item udp_ep;
+	bool udp_blocked;
+	__u16 udp_port;                  /* network order */
 	struct ring_buffer *rb;
 	struct ep_item rb_ep;
 	/* one sendmmsg batch */
@@ -99,25 +104,39 @@ static void fill_hdr(struct vtl_hdr *h, __u32 sid, __u8 type, __u8 flags, __u32 
 	h->len = htons(len);
 }
 
-static struct sockaddr_in peer_sa(__u32 addr)
+/* Where a peer's frames go: the raw socket (the kernel adds the IPv4
+ * header) or the UDP socket, to the peer's address and (UDP) port. */
+static struct sockaddr_in peer_sa(const struct vtl_peer *p)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 
-	sa.sin_addr.s_addr = addr;
+	sa.sin_addr.s_addr = p->addr[0];
+	sa.sin_port = p->encap == VTL_ENCAP_UDP ? p->port : 0;
 	return sa;
 }
 
-/* A short send: wait for room (EPOLLOUT), then the transport resumes. */
-static void raw_block(struct wire *w)
+static int fd_of(const struct wire *w, const struct vtl_peer *p)
 {
+	return p->encap == VTL_ENCAP_UDP ? w->udp_fd : w->raw_fd;
+}
+
+/* A short send: wait for room (EPOLLOUT), then the transport resumes. */
+static void wire_block(struct wire *w, int fd)
+{
+	if (fd == w->udp_fd) {
+		if (!w->udp_blocked)
+			ep_mod(w->lp, w->udp_fd, EPOLLOUT, &w->udp_ep);
+		w->udp_blocked = true;
+		return;
+	}
 	if (w->raw_blocked)
 		return;
 	w->raw_blocked = true;
 	ep_mod(w->lp, w->raw_fd, EPOLLOUT, &w->raw_ep);
 }
 
-static int w_send_ctrl(void *ctx, __u32 peer, __u32 sid, __u8 type, __u32 seq, __u32 ack,
-		       const void *payload, __u16 len)
+static int w_send_ctrl(void *ctx, const struct vtl_peer *peer, __u32 sid, __u8 type, __u32 seq,
+		       __u32 ack, const void *payload, __u16 len)
 {
 	struct wire *w = ctx;
 	struct sockaddr_in sa = peer_sa(peer);
@@ -127,7 +146,9 @@ static int w_send_ctrl(void *ctx, __u32 peer, __u32 sid, __u8 type, __u32 seq, _
 			    .msg_iovlen = len ? 2 : 1 };
 
 	fill_hdr(&h, sid, type, 0, seq, ack, len);
-	if (sendmsg(w->raw_fd, &m, MSG_DONTWAIT) < 0) {
+	if (fd_of(w, peer) < 0)
+		return -EAFNOSUPPORT;
+	if (sendmsg(fd_of(w, peer), &m, MSG_DONTWAIT) < 0) {
 		pr_debug("send type %u to session %08x: %s\n", type, sid, strerror(errno));
 		return -errno;
 	}
@@ -138,9 +159,9 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 		       unsigned int n)
 {
 	struct wire *w = ctx;
-	int r;
+	int r, fd = fd_of(w, &s->peer);
 
-	w->sa[0] = peer_sa(s->peer);
+	w->sa[0] = peer_sa(&s->peer);
 	for (unsigned int i = 0; i < n; i++) {
 		fill_hdr(&w->hdr[i], s->id, VTL_T_DATA, 0, 0, 0, (__u16)f[i].len);
 		w->iov[i][0] = (struct iovec){ &w->hdr[i], sizeof(w->hdr[i]) };
@@ -150,13 +171,13 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 			.msg_namelen = sizeof(w->sa[0]), .msg_iov = w->iov[i],
 			.msg_iovlen = (size_t)(1 + f[i].niov) };
 	}
-	r = sendmmsg(w->raw_fd, w->msgs, n, MSG_DONTWAIT);
+	r = sendmmsg(fd, w->msgs, n, MSG_DONTWAIT);
 	if (r < (int)n) {
 		int err = r < 0 ? -errno : r;
 
 		if (r < 0 && errno != EAGAIN && errno != ENOBUFS)
 			pr_warn("session %08x: send: %s\n", s->id, strerror(errno));
-		raw_block(w);
+		wire_block(w, fd);
 		return err;
 	}
 	return r;
@@ -165,9 +186,10 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 static int w_send_retx(void *ctx, const struct tp_sess *s, __u32 from, __u32 to)
 {
 	struct wire *w = ctx;
+	int fd = fd_of(w, &s->peer);
 	__u32 seq, n;
 
-	w->sa[0] = peer_sa(s->peer);
+	w->sa[0] = peer_sa(&s->peer);
 	for (seq = from; seq != to;) {
 		for (n = 0; n < TP_BATCH && seq != to; n++, seq++) {
 			fill_hdr(&w->hdr[n], s->id, VTL_T_DATA, VTL_F_RETX, seq, 0, 0);
@@ -176,7 +198,7 @@ static int w_send_retx(void *ctx, const struct tp_sess *s, __u32 from, __u32 to)
 				.msg_namelen = sizeof(w->sa[0]), .msg_iov = w->iov[n],
 				.msg_iovlen = 1 };
 		}
-		if (sendmmsg(w->raw_fd, w->msgs, n, MSG_DONTWAIT) < (int)n) {
+		if (sendmmsg(fd, w->msgs, n, MSG_DONTWAIT) < (int)n) {
 			pr_debug("session %08x: retransmission batch cut short\n", s->id);
 			return -EAGAIN;
 		}
@@ -187,11 +209,12 @@ static int w_send_retx(void *ctx, const struct tp_sess *s, __u32 from, __u32 to)
 static void w_send_acks(void *ctx, const struct tp_ack *a, unsigned int n)
 {
 	struct wire *w = ctx;
+	unsigned int first = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		__u16 len = (__u16)(a[i].nb * sizeof(struct vtl_sack_block));
 
-		w->sa[i] = peer_sa(a[i].peer);
+		w->sa[i] = peer_sa(&a[i].peer);
 		fill_hdr(&w->hdr[i], a[i].sid, VTL_T_ACK, 0, 0, 0, len);
 		w->iov[i][0] = (struct iovec){ &w->hdr[i], sizeof(w->hdr[i]) };
 		w->iov[i][1] = (struct iovec){ (void *)a[i].sack, len };
@@ -199,13 +222,20 @@ static void w_send_acks(void *ctx, const struct tp_ack *a, unsigned int n)
 			.msg_namelen = sizeof(w->sa[i]), .msg_iov = w->iov[i],
 			.msg_iovlen = len ? 2 : 1 };
 	}
-	if (n)
-		sendmmsg(w->raw_fd, w->msgs, n, MSG_DONTWAIT);
+	/* one sendmmsg per run of the same encapsulation */
+	for (unsigned int i = 1; i <= n; i++) {
+		if (i < n && a[i].peer.encap == a[first].peer.encap)
+			continue;
+		sendmmsg(fd_of(w, &a[first].peer), w->msgs + first, i - first, MSG_DONTWAIT);
+		first = i;
+	}
 }
 
 static bool w_blocked(void *ctx)
 {
-	return ((struct wire *)ctx)->raw_blocked;
+	const struct wire *w = ctx;
+
+	return w->raw_blocked || w->udp_blocked;
 }
 
 static const struct tp_wire wire_ops = {
@@ -220,7 +250,7 @@ static const struct tp_wire wire_ops = {
  * the start of our packet: the VTL header, whose session id says which
  * session's peer has no VTL. Reading the queue also clears the socket's
  * pending error, which would otherwise fail the next unrelated send. */
-static void raw_errors(struct wire *w)
+static void sock_errors(struct wire *w, int fd, __u8 encap)
 {
 	for (int i = 0; i < 64; i++) {
 		char ctl[512], data[64];
@@ -231,7 +261,8 @@ static void raw_errors(struct wire *w)
 				    .msg_controllen = sizeof(ctl) };
 		const struct sock_extended_err *ee = NULL;
 		struct cmsghdr *c;
-		ssize_t n = recvmsg(w->raw_fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+		ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+		struct vtl_peer peer;
 		struct vtl_hdr h;
 
 		if (n < 0)
@@ -239,12 +270,15 @@ static void raw_errors(struct wire *w)
 		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
 			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)
 				ee = (const struct sock_extended_err *)CMSG_DATA(c);
+		/* raw: protocol unreachable; UDP: port unreachable (the
+		 * quoted payload starts with the VTL header either way) */
 		if (!ee || ee->ee_origin != SO_EE_ORIGIN_ICMP || ee->ee_type != 3 /* unreach */ ||
-		    ee->ee_code != 2 /* protocol */ || (size_t)n < offsetof(struct vtl_hdr, seq) ||
-		    m.msg_namelen < sizeof(dst))
+		    ee->ee_code != (encap == VTL_ENCAP_UDP ? 3 : 2) ||
+		    (size_t)n < offsetof(struct vtl_hdr, seq) || m.msg_namelen < sizeof(dst))
 			continue;
 		memcpy(&h, data, (size_t)n < sizeof(h) ? (size_t)n : sizeof(h));
-		tp_on_unreachable(w->tp, dst.sin_addr.s_addr, ntohl(h.session_id));
+		peer = vtl_peer4(dst.sin_addr.s_addr, encap, dst.sin_port);
+		tp_on_unreachable(w->tp, &peer, ntohl(h.session_id));
 	}
 }
 
@@ -253,7 +287,7 @@ static void raw_ready(void *obj, __u32 events)
 	struct wire *w = obj;
 
 	if (events & EPOLLERR)
-		raw_errors(w);
+		sock_errors(w, w->raw_fd, VTL_ENCAP_RAW);
 	if (!(events & EPOLLOUT))
 		return;
 	w->raw_blocked = false;
@@ -261,31 +295,62 @@ static void raw_ready(void *obj, __u32 events)
 	tp_wire_ready(w->tp);
 }
 
+static void udp_ready(void *obj, __u32 events)
+{
+	struct wire *w = obj;
+
+	if (events & EPOLLERR)
+		sock_errors(w, w->udp_fd, VTL_ENCAP_UDP);
+	if (!(events & EPOLLOUT))
+		return;
+	w->udp_blocked = false;
+	ep_mod(w->lp, w->udp_fd, 0, &w->udp_ep);
+	tp_wire_ready(w->tp);
+}
+
 /* ------------------------------------------------------------- receive */
 
-/* Check one received frame (Ethernet, IPv4 protocol 253, the VTL header
- * and its length) and hand it to the transport. The XDP root checked it
- * too; this side trusts nothing it did not check itself. */
+/* Check one received frame (Ethernet, IPv4, protocol 253 or UDP to our
+ * port, the VTL header and its length) and hand it to the transport with
+ * the peer it came from. The XDP root checked it too; this side trusts
+ * nothing it did not check itself. */
 static void rx_frame(struct wire *w, const __u8 *pkt, __u32 len)
 {
 	const struct ethhdr *eth = (const void *)pkt;
+	const struct udphdr *udp = NULL;
 	const struct iphdr *ip;
 	const struct vtl_hdr *h;
-	__u32 ihl, tot, plen;
+	struct vtl_peer from;
+	__u32 ihl, tot, plen, l4;
 
 	if (len < sizeof(*eth) + sizeof(*ip) || eth->h_proto != htons(ETH_P_IP))
 		return;
 	ip = (const void *)(eth + 1);
 	ihl = ip->ihl * 4u;
 	tot = ntohs(ip->tot_len);
-	if (ip->protocol != VTL_IPPROTO || ihl < 20 || tot < ihl + VTL_HDR_LEN ||
-	    sizeof(*eth) + tot > len)
+	if (ihl < 20 || sizeof(*eth) + tot > len || tot < ihl)
 		return;
-	h = (const void *)((const __u8 *)ip + ihl);
+	if (ip->protocol == IPPROTO_UDP) {
+		if (tot < ihl + sizeof(*udp))
+			return;
+		udp = (const void *)((const __u8 *)ip + ihl);
+		if (!w->udp_port || udp->dest != w->udp_port || ntohs(udp->len) != tot - ihl)
+			return;
+		l4 = ihl + sizeof(*udp);
+		from = vtl_peer4(ip->saddr, VTL_ENCAP_UDP, udp->source);
+	} else if (ip->protocol == VTL_IPPROTO) {
+		l4 = ihl;
+		from = vtl_peer4(ip->saddr, VTL_ENCAP_RAW, 0);
+	} else {
+		return;
+	}
+	if (tot < l4 + VTL_HDR_LEN)
+		return;
+	h = (const void *)((const __u8 *)ip + l4);
 	plen = ntohs(h->len);
-	if (h->version != VTL_VERSION || plen != tot - ihl - VTL_HDR_LEN)
+	if (h->version != VTL_VERSION || plen != tot - l4 - VTL_HDR_LEN)
 		return;
-	tp_on_frame(w->tp, ip->saddr, h, h + 1, plen);
+	tp_on_frame(w->tp, &from, h, h + 1, plen);
 }
 
 static void xsk_rx(void *obj, __u32 events)
@@ -423,8 +488,41 @@ static int raw_open(const char *ifname)
 	return fd;
 }
 
+/* VTL over UDP: a datagram socket bound to the port on the interface. It
+ * only sends (what arrives goes to AF_XDP; a filter drops anything the
+ * stack would queue here), with UDP checksums off: the KTFs stamp the
+ * packet after the socket, and the VTL checksum covers header and
+ * payload; and it owns the port, so the host sends no port unreachable. */
+static int udp_open(const char *ifname, __u16 port)
+{
+	struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = drop_all };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd, sz = 4 << 20, one = 1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = -errno;
+
+		pr_warn("UDP socket (port %u on %s): %s\n", port, ifname, strerror(errno));
+		close(fd);
+		return e;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))
+		pr_warn("UDP socket IP_RECVERR: %s (no early 'no VTL there')\n", strerror(errno));
+	return fd;
+}
+
 int wire_open(struct wire **out, struct loop *lp, struct transport *tp, const char *ifname,
-	      int xsks_map_fd, int events_map_fd)
+	      __u16 udp_port, int xsks_map_fd, int events_map_fd)
 {
 	struct wire *w = calloc(1, sizeof(*w));
 	int err, nq;
@@ -435,10 +533,21 @@ int wire_open(struct wire **out, struct loop *lp, struct transport *tp, const ch
 	w->lp = lp;
 	w->tp = tp;
 	w->raw_fd = -1;
+	w->udp_fd = -1;
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
 	w->raw_fd = raw_open(ifname);
 	if (w->raw_fd < 0)
 		return w->raw_fd;
+	if (udp_port) {
+		w->udp_fd = udp_open(ifname, udp_port);
+		if (w->udp_fd < 0)
+			return w->udp_fd;
+		w->udp_port = htons(udp_port);
+		w->udp_ep = (struct ep_item){ udp_ready, w };
+		err = ep_add(lp, w->udp_fd, 0, &w->udp_ep);
+		if (err)
+			return err;
+	}
 	tp_set_wire(tp, &wire_ops, w);
 	w->raw_ep = (struct ep_item){ raw_ready, w };
 	err = ep_add(lp, w->raw_fd, 0, &w->raw_ep);
@@ -458,7 +567,11 @@ int wire_open(struct wire **out, struct loop *lp, struct transport *tp, const ch
 		if (err)
 			return err;
 	}
-	pr_info("wire: %d AF_XDP queue(s), raw protocol %d socket\n", nq, VTL_IPPROTO);
+	if (udp_port)
+		pr_info("wire: %d AF_XDP queue(s), raw protocol %d and UDP port %u sockets\n", nq,
+			VTL_IPPROTO, udp_port);
+	else
+		pr_info("wire: %d AF_XDP queue(s), raw protocol %d socket\n", nq, VTL_IPPROTO);
 	return 0;
 }
 
@@ -476,5 +589,7 @@ void wire_close(struct wire *w)
 	ring_buffer__free(w->rb);
 	if (w->raw_fd >= 0)
 		close(w->raw_fd);
+	if (w->udp_fd >= 0)
+		close(w->udp_fd);
 	free(w);
 }

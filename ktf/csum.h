@@ -59,6 +59,19 @@ static __always_inline __s64 vtl_csum_partial(void *start, __u32 len, void *data
 	return (__s64)vtl_csum_fold(sum);
 }
 
+/* Stamp the checksum of a bare VTL header (no payload) whose 32 bytes the
+ * caller bounds-checked: eight loads, no loop (a reply built in place). */
+static __always_inline void vtl_csum_stamp_hdr(struct vtl_hdr *vh)
+{
+	__u32 *w = (__u32 *)vh;
+	__u64 sum = 0;
+
+	vh->csum = 0;
+	sum += w[0]; sum += w[1]; sum += w[2]; sum += w[3];
+	sum += w[4]; sum += w[5]; sum += w[6]; sum += w[7];
+	vh->csum = ~vtl_csum_fold(sum);
+}
+
 /* Does the VTL packet's checksum verify? */
 static __always_inline int vtl_csum_ok(struct vtl_hdr *vh, __u32 pay_len, void *data_end)
 {

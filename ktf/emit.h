@@ -40,20 +40,43 @@ static __always_inline void vtl_event(__u32 type, struct vtl_state *st, __u32 sl
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* TC: set the IPv4 (and, over UDP, the UDP) length of a packet whose VTL
+ * part is now vtl_len bytes at l4 (a 20-byte IPv4 header); the UDP
+ * checksum stays off (VTL's own covers header and payload). */
+static __always_inline int vtl_tc_set_lens(struct __sk_buff *ctx, __u32 l4, __u32 encap,
+					   __u32 vtl_len)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct udphdr *udp = (void *)(ip + 1);
+
+	if ((void *)(udp + 1) > data_end)
+		return -1;
+	ip->tot_len = bpf_htons(l4 - sizeof(struct ethhdr) + vtl_len);
+	vtl_ip_csum20(ip);
+	if (encap == VTL_ENCAP_UDP) {
+		udp->len = bpf_htons(sizeof(*udp) + vtl_len);
+		udp->check = 0;
+	}
+	return 0;
+}
+
 /*
  * Turn the received frame into an ACK to its sender and XDP_TX it:
- * swap addresses, shrink to a bare header, set ack/flags, echo the
- * sender's timestamp, re-checksum. Only for 20-byte IPv4 headers.
+ * swap addresses (and UDP ports), shrink to a bare header, set ack/flags,
+ * echo the sender's timestamp, re-checksum. Only for 20-byte IPv4 headers.
  */
-static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt *p,
-					     __u32 ack, __u8 flags, __u32 wnd)
+static __always_inline int vtl_xdp_reply_ack_l4(struct xdp_md *ctx, struct vtl_pkt *p,
+						__u32 ack, __u8 flags, __u32 wnd, const __u32 l4len)
 {
 	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
+	struct udphdr *udp;
 	struct vtl_hdr *vh;
 	__u8 mac[ETH_ALEN];
 	__u32 tmp, tsecr, sid;
+	__u16 port;
 
 	if (p->ip->ihl != 5)
 		return vtl_xdp_drop(VTL_DROP_MALFORMED_IP);
@@ -65,8 +88,9 @@ static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt 
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
 	ip = (void *)(eth + 1);
-	vh = (void *)(ip + 1);
-	if ((void *)(vh + 1) > data_end)
+	udp = (void *)(ip + 1);
+	vh = (void *)(ip + 1) + l4len;
+	if ((void *)(udp + 1) > data_end || (void *)(vh + 1) > data_end)
 		return vtl_xdp_drop(VTL_DROP_HELPER);
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
@@ -75,8 +99,15 @@ static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt 
 	ip->saddr = ip->daddr;
 	ip->daddr = tmp;
 	ip->ttl = 64;
-	ip->tot_len = bpf_htons(sizeof(*ip) + VTL_HDR_LEN);
+	ip->tot_len = bpf_htons(sizeof(*ip) + l4len + VTL_HDR_LEN);
 	vtl_ip_csum20(ip);
+	if (l4len) {
+		port = udp->source;
+		udp->source = udp->dest;
+		udp->dest = port;
+		udp->len = bpf_htons(sizeof(*udp) + VTL_HDR_LEN);
+		udp->check = 0;
+	}
 	vh->version = VTL_VERSION;
 	vh->type = VTL_T_ACK;
 	vh->flags = flags;
@@ -89,10 +120,19 @@ static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt 
 	vh->len = 0;
 	vh->wnd = bpf_htons(wnd > 0xffff ? 0xffff : wnd);
 	vh->reserved = 0;
-	if (vtl_csum_stamp(vh, 0, data_end))
-		return vtl_xdp_drop(VTL_DROP_HELPER);
+	vtl_csum_stamp_hdr(vh);   /* (vh + 1 <= data_end was checked above) */
 	vtl_count(VTL_DIR_XDP, VTL_CNT_XDP_TX);
 	return XDP_TX;
+}
+
+/* (one copy per encapsulation, each with constant offsets: the verifier
+ * loses track of a packet pointer moved by a variable header length) */
+static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt *p,
+					     __u32 ack, __u8 flags, __u32 wnd)
+{
+	if (p->encap == VTL_ENCAP_UDP)
+		return vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, sizeof(struct udphdr));
+	return vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, 0);
 }
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* A packet's Ethernet/IPv4/VTL pointers in a graft. The root program
+/* A packet's Ethernet/IPv4/(UDP)/VTL pointers in a graft. The root program
  * parsed and bounds-checked the headers once (bpf/root_parse.h: every
  * length is checked before it is read) and left the offsets in the
  * per-CPU context; vtl_repoint() re-derives and re-checks the pointers
@@ -12,11 +12,13 @@
 struct vtl_pkt {
 	struct ethhdr *eth;
 	struct iphdr *ip;
+	struct udphdr *udp;  /* VTL over UDP: the UDP header; raw: NULL */
 	struct vtl_hdr *vh;
 	__u32 l3_off;
-	__u32 l4_off;
+	__u32 l4_off;   /* the VTL header */
 	__u32 pay_len;
 	__u32 ip_len;   /* IPv4 total length */
+	__u32 encap;    /* VTL_ENCAP_* */
 };
 
 /* Re-derive the packet pointers in a graft from the offsets the root left
@@ -24,15 +26,24 @@ struct vtl_pkt {
 static __always_inline int vtl_repoint(void *data, void *data_end, struct vtl_pctx *c,
 				       struct vtl_pkt *p)
 {
-	__u32 l4 = c->l4_off & 0x7f; /* <= 14 + 60: bounded for the verifier */
+	__u32 l4 = c->l4_off & 0x7f; /* <= 14 + 60 + 8: bounded for the verifier */
 
 	if (l4 < sizeof(struct ethhdr) + sizeof(struct iphdr))
 		return -1;
 	p->eth = data;
 	p->ip = data + sizeof(struct ethhdr);
 	p->vh = data + l4;
+	p->udp = NULL;
 	if ((void *)(p->ip + 1) > data_end || (void *)(p->vh + 1) > data_end)
 		return -1;
+	p->encap = c->encap;
+	if (p->encap == VTL_ENCAP_UDP) {
+		if (l4 < sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+			return -1;
+		p->udp = data + l4 - sizeof(struct udphdr);
+		if ((void *)(p->udp + 1) > data_end)
+			return -1;
+	}
 	p->l3_off = sizeof(struct ethhdr);
 	p->l4_off = l4;
 	p->pay_len = c->pay_len;

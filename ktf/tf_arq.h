@@ -251,8 +251,6 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	struct vtl_state *st = k->st;
 	struct vtl_retx_buf *buf;
 	struct vtl_hdr *bh;
-	struct iphdr *ip;
-	void *data, *data_end;
 	__u32 seq, len, l4 = k->p.l4_off;
 	int c;
 
@@ -266,7 +264,8 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	buf = vtl_retx_of(st, seq);
 	if (!buf || !buf->valid || buf->seq != seq)
 		return vtl_tc_drop(VTL_DROP_RETX_MISS);
-	if (k->p.pay_len || l4 != sizeof(struct ethhdr) + sizeof(struct iphdr))
+	if (k->p.pay_len || l4 != sizeof(struct ethhdr) + sizeof(struct iphdr) +
+	    (k->p.encap == VTL_ENCAP_UDP ? sizeof(struct udphdr) : 0))
 		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
 	len = buf->len;
 	if (len < VTL_HDR_LEN || len > VTL_FRAME_MAX)
@@ -283,16 +282,9 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	bh->csum = (__u16)c;
 	if (bpf_skb_change_tail(ctx, l4 + len, 0))
 		return vtl_tc_drop(VTL_DROP_HELPER);
-	if (bpf_skb_store_bytes(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr),
-				buf->frame, len, 0))
+	if (bpf_skb_store_bytes(ctx, l4 & 0x7f, buf->frame, len, 0) ||
+	    vtl_tc_set_lens(ctx, l4, k->p.encap, len))
 		return vtl_tc_drop(VTL_DROP_HELPER);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	ip = data + sizeof(struct ethhdr);
-	if ((void *)(ip + 1) > data_end)
-		return vtl_tc_drop(VTL_DROP_HELPER);
-	ip->tot_len = bpf_htons(sizeof(*ip) + len);
-	vtl_ip_csum20(ip);
 	__sync_fetch_and_add(&st->tx_retx, 1);
 	vtl_count(VTL_DIR_TC, VTL_CNT_RETX_FILLED);
 	vtl_arq_arm(k);

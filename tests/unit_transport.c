@@ -28,7 +28,7 @@
 #include "transport.h"
 
 #define MSS    100
-#define PEER   htonl(0x0a000002)
+#define PEER   vtl_peer4(htonl(0x0a000002), VTL_ENCAP_RAW, 0)
 #define MAXREC 8192
 
 /* ---------------------------------------------------------- the fakes */
@@ -134,8 +134,8 @@ static void w_send_acks(void *ctx, const struct tp_ack *a, unsigned int n)
 	}
 }
 
-static int w_send_ctrl(void *ctx, __u32 peer, __u32 sid, __u8 type, __u32 seq, __u32 ack,
-		       const void *payload, __u16 len)
+static int w_send_ctrl(void *ctx, const struct vtl_peer *peer, __u32 sid, __u8 type, __u32 seq,
+		       __u32 ack, const void *payload, __u16 len)
 {
 	(void)ctx;
 	(void)peer;
@@ -203,12 +203,13 @@ static void u_abort(void *ctx, struct tp_sess *s, int code, const char *why, boo
 	snprintf(F.abort_why, sizeof(F.abort_why), "%s", why);
 	tp_sess_del(&TP, s);
 }
-static void u_nego(void *ctx, __u32 a, const struct vtl_hdr *h, const void *p, __u32 l)
+static void u_nego(void *ctx, const struct vtl_peer *a, const struct vtl_hdr *h, const void *p,
+		   __u32 l)
 {
 	(void)ctx; (void)a; (void)h; (void)p; (void)l;
 	F.n_nego++;
 }
-static void u_unreach(void *ctx, __u32 a, __u32 b) { (void)ctx; (void)a; (void)b; }
+static void u_unreach(void *ctx, const struct vtl_peer *a, __u32 b) { (void)ctx; (void)a; (void)b; }
 
 static const struct tp_up fake_up = {
 	.readable = u_readable, .writable = u_writable, .app_more = u_more, .eof = u_eof,
@@ -257,7 +258,7 @@ static void frame(struct tp_sess *s, __u8 type, __u32 seq, const void *pay, __u3
 	h.session_id = htonl(s->id);
 	h.seq = htonl(seq);
 	h.len = htons((__u16)len);
-	tp_on_frame(&TP, s->peer, &h, pay, len);
+	tp_on_frame(&TP, &s->peer, &h, pay, len);
 }
 
 static __u32 rnd_state;
@@ -916,9 +917,22 @@ static void case_liveness(void)
 	 * negotiation frames go up */
 	{
 		struct vtl_hdr h = { .version = VTL_VERSION, .type = VTL_T_NEGO };
+		struct vtl_peer p = PEER, other = vtl_peer4(p.addr[0], VTL_ENCAP_UDP, htons(4753));
 
-		tp_on_frame(&TP, PEER, &h, NULL, 0);
+		tp_on_frame(&TP, &p, &h, NULL, 0);
 		CHECK(F.n_nego == 1, "NEGO goes to the session layer");
+		/* a session's frames come from its peer: same address over
+		 * another encapsulation (or port) is someone else */
+		rx = new_sess(0x6005, false, true, false, 64, 1);
+		if (rx) {
+			h.type = VTL_T_RESET;
+			h.session_id = htonl(rx->id);
+			tp_on_frame(&TP, &other, &h, NULL, 0);
+			CHECK(F.n_abort == 4, "a RESET from the same address over UDP is ignored");
+			tp_on_frame(&TP, &rx->peer, &h, NULL, 0);
+			CHECK(F.n_abort == 5, "... and taken from the session's own peer");
+			free(rx);
+		}
 	}
 }
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev libxdp-dev bpftool
       libelf-dev libsodium-dev zlib1g-dev iproute2 iputils-ping ethtool python3 util-linux procps
-      coreutils jq iperf3 tcpdump tshark curl)
+      coreutils jq iperf3 tcpdump tshark curl nftables)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (apt-get install)" >&2

@@ -143,7 +143,9 @@ struct vtl_ipc_session_info {
 	__u32 rcv_acked;
 	__u32 srtt_us;
 	__u32 rto_us;
-	__u32 pad;
+	__u16 peer_port;     /* VTL over UDP: the peer's port, host order (after NAT) */
+	__u8  encap;         /* VTL_ENCAP_* */
+	__u8  pad;
 	__u64 tx_data;
 	__u64 tx_retx;
 	__u64 rx_data;

@@ -25,6 +25,25 @@
 #define VTL_XDP_ROLE_LISTENER 1  /* ACK, NACK, NEGO_ACK/NACK, CLOSE_ACK */
 #define VTL_XDP_ROLES         2
 
+/* ---- a peer, as VTL reaches it -----------------------------------------
+ * The encapsulation: raw IP protocol 253 (the paper's, the default), or
+ * UDP (through NATs and clouds), the same VTL header right after the UDP
+ * header. A responder answers in the encapsulation, and to the address
+ * and port, it was reached by (behind a NAT: the NAT's). */
+#define VTL_ENCAP_RAW        0
+#define VTL_ENCAP_UDP        1
+#define VTL_UDP_PORT_DEFAULT 4753  /* vtld --encap udp[:PORT]; every VTL host listens on it */
+#define VTL_AF_INET          4
+#define VTL_AF_INET6         6
+
+struct vtl_peer {
+	__u8  family;     /* VTL_AF_INET (addr[0]) or VTL_AF_INET6 */
+	__u8  encap;      /* VTL_ENCAP_* */
+	__u16 port;       /* UDP: the peer's port, network order; raw: 0 */
+	__u32 addr[4];    /* network order */
+};
+_Static_assert(sizeof(struct vtl_peer) == 20, "vtl_peer");
+
 /* ---- session table: HASH, key = session id (host order) ------------- */
 struct vtl_session_key {
 	__u32 session_id;
@@ -33,9 +52,9 @@ _Static_assert(sizeof(struct vtl_session_key) == 4, "vtl_session_key");
 
 struct vtl_session_val {
 	__u32 slot;       /* index into vtl_state / prog arrays */
-	__u32 peer_addr;  /* IPv4, network order */
+	struct vtl_peer peer; /* frames of the session come only from here */
 };
-_Static_assert(sizeof(struct vtl_session_val) == 8, "vtl_session_val");
+_Static_assert(sizeof(struct vtl_session_val) == 24, "vtl_session_val");
 
 /* ---- per-session state: ARRAY[slot], BPF_F_MMAPABLE ------------------
  * Writers: TC egress KTF (snd_nxt, tx counters), XDP listener (snd_una,
@@ -187,7 +206,7 @@ struct vtl_pctx {
 	__u16 l3_off;     /* IPv4 header offset */
 	__u16 l4_off;     /* VTL header offset */
 	__u16 pay_len;    /* payload length (validated by the root) */
-	__u16 pad;
+	__u16 encap;      /* VTL_ENCAP_*: a UDP header sits before l4_off */
 };
 _Static_assert(sizeof(struct vtl_pctx) == 16, "vtl_pctx");
 

@@ -165,15 +165,17 @@ function fail(msg) { if (bad == "") bad = "frame " $1 ": " msg }
 	if ($4 != gbn && $4 != sr) fail("unexpected session " $4)
 	if ($13 !~ ("^VTL " t " sid=" $4)) fail("Info column \"" $13 "\"")
 	if (t == "NEGO") { graft[$4] = $10; isn[$4] = $11 }
-	if (t == "NEGO_ACK") mss[$4] = $12
+	if (t == "NEGO_ACK") { mss[$4] = $12; risn[$4] = $11 }
 	if (t == "DATA") {
 		ndata[$4]++
 		if (!(($4, $5) in dseq)) { dseq[$4, $5] = 1; udata[$4]++ }
 		if (!($4 in dmin) || ($5 - isn[$4] + M) % M < (dmin[$4] - isn[$4] + M) % M) dmin[$4] = $5
 		if ($8 > maxlen[$4]) maxlen[$4] = $8
 	}
-	if (t == "CLOSE") closeseq[$4] = $5
-	if (t == "CLOSE_ACK") closeack[$4] = $6
+	# sessions are full-duplex: the responder closes its own (here empty)
+	# direction too, with a CLOSE at its ISN (from NEGO_ACK)
+	if (t == "CLOSE") { if (($4 in risn) && $5 == risn[$4]) rclose[$4] = $5; else closeseq[$4] = $5 }
+	if (t == "CLOSE_ACK") { if (($4 in risn) && $6 == risn[$4]) rcloseack[$4] = $6; else closeack[$4] = $6 }
 }
 END {
 	if (graft[gbn] != "gbn") bad = bad "; NEGO of " gbn " names graft \"" graft[gbn] "\""
@@ -182,6 +184,8 @@ END {
 	if ((isn[gbn] + udata[gbn]) % M != closeseq[gbn])
 		bad = bad "; CLOSE seq " closeseq[gbn] " != isn " isn[gbn] " + " udata[gbn] " packets"
 	if (closeack[gbn] != closeseq[gbn]) bad = bad "; CLOSE_ACK ack " closeack[gbn] " != CLOSE seq " closeseq[gbn]
+	if (!(gbn in rclose) || !(gbn in rcloseack))
+		bad = bad "; the responder did not close its direction (CLOSE and CLOSE_ACK at its isn " risn[gbn] ")"
 	if (maxlen[gbn] > mss[gbn]) bad = bad "; DATA len " maxlen[gbn] " > mss " mss[gbn]
 	types = ""
 	for (i = 1; i <= 9; i++) if (nm[i] in seen) types = types " " nm[i] "=" seen[nm[i]]

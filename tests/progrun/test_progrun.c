@@ -31,6 +31,7 @@
 #define BE32(x) (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? __builtin_bswap32(x) : (x))
 #define LOCAL   BE32(0x0a000001u) /* 10.0.0.1: us */
 #define PEER    BE32(0x0a000002u) /* 10.0.0.2: the session peer */
+#define PEER4   ((struct vtl_peer){ .family = VTL_AF_INET, .encap = VTL_ENCAP_RAW, .addr = { PEER } })
 #define OTHER   BE32(0x0a000063u) /* 10.0.0.99: a stranger */
 #define SID_RX  0x11110001u       /* slot 1: gbn, we receive (isn_rx 1000) */
 #define SID_TX  0x22220002u       /* slot 2: gbn, we send (isn_tx 5000) */
@@ -509,7 +510,7 @@ static struct graft_inst *prd_deploy(__u32 isn_rx)
 	if (launcher_graft_get_tun(&L, VTL_POOL_DIR "/pr-delay.o", WINDOW, 0, PRD_MS, &g, err,
 				   sizeof(err)) || launcher_slot_set(&L, 3, g) ||
 	    launcher_session_add(&L, 3, &(struct launcher_sess){ .session_id = SID_PRD,
-		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = isn_rx, .mss = 1400 })) {
+		.peer = PEER4, .window = WINDOW, .isn_tx = 1, .isn_rx = isn_rx, .mss = 1400 })) {
 		CHECK(0, "cannot deploy pr-delay in slot 3: %s", err);
 		if (g)
 			launcher_graft_put(&L, g);
@@ -620,7 +621,7 @@ static struct graft_inst *deploy(__u32 slot, const char *graft, __u32 window, __
 		e = launcher_slot_set(&L, slot, g);
 	if (!e)
 		e = launcher_session_add(&L, slot, &(struct launcher_sess){ .session_id = sid,
-			.peer_addr = PEER, .window = window, .isn_tx = isn_tx, .isn_rx = isn_rx,
+			.peer = PEER4, .window = window, .isn_tx = isn_tx, .isn_rx = isn_rx,
 			.mss = 1400 });
 	if (!e && !receiver)   /* a sender's retransmission copies (its first DATA's) */
 		e = launcher_retx_get(&L, slot);
@@ -1075,7 +1076,7 @@ static void case_priv_reset(void)
 	launcher_session_del(&L, 6, SID_TLP6);
 	CHECK(!launcher_slot_set(&L, 6, tlp32), "slot_set");
 	CHECK(!launcher_session_add(&L, 6, &(struct launcher_sess){ .session_id = SID_TLP6,
-		.peer_addr = PEER, .window = 32, .isn_tx = TLP_ISN, .mss = 1400 }) &&
+		.peer = PEER4, .window = 32, .isn_tx = TLP_ISN, .mss = 1400 }) &&
 	      !launcher_retx_get(&L, 6), "session_add");
 	priv_read(6, &a);
 	CHECK(a.owner == tlp32->uid && priv_is_zero(&a),
@@ -1291,9 +1292,9 @@ static int setup(void)
 	if ((e = launcher_slot_set(&L, VTL_SLOT_CANONICAL, canon)) ||
 	    (e = launcher_slot_set(&L, 1, gbn)) || (e = launcher_slot_set(&L, 2, gbn)) ||
 	    (e = launcher_session_add(&L, 1, &(struct launcher_sess){ .session_id = SID_RX,
-		.peer_addr = PEER, .window = WINDOW, .isn_tx = 1, .isn_rx = 1000, .mss = 1400 })) ||
+		.peer = PEER4, .window = WINDOW, .isn_tx = 1, .isn_rx = 1000, .mss = 1400 })) ||
 	    (e = launcher_session_add(&L, 2, &(struct launcher_sess){ .session_id = SID_TX,
-		.peer_addr = PEER, .window = WINDOW, .isn_tx = 5000, .isn_rx = 0, .mss = 1400 })) ||
+		.peer = PEER4, .window = WINDOW, .isn_tx = 5000, .isn_rx = 0, .mss = 1400 })) ||
 	    (e = launcher_retx_get(&L, 2))) {
 		fprintf(stderr, "cannot set up slots/sessions: %s\n", strerror(-e));
 		return e;

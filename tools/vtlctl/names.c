@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Every number vtlctl prints by name is named here, and only here. */
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <vtl/shared.h>
 #include <vtl/wire.h>
@@ -52,6 +53,23 @@ const char *ctl_sess_state_name(unsigned state)
 	case VTL_SESS_CLOSED:      return "closed";
 	}
 	return "unknown";
+}
+
+const char *ctl_encap_name(unsigned encap)
+{
+	return encap == VTL_ENCAP_UDP ? "udp" : encap == VTL_ENCAP_RAW ? "raw" : "unknown";
+}
+
+const char *ctl_peer_str(const struct vtl_ipc_session_info *i, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN] = "?";
+
+	inet_ntop(AF_INET, &i->peer_addr, a, sizeof(a));
+	if (i->encap == VTL_ENCAP_UDP)
+		snprintf(buf, len, "%s udp:%u", a, i->peer_port);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
 }
 
 struct bit_name {

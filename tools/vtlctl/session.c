@@ -54,14 +54,18 @@ static const char *cause_name(__u32 c)
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o)
 {
 	const struct vtl_ipc_session_info *i = &o->info;
-	char peer[INET_ADDRSTRLEN], id[16];
+	char peer[CTL_PEER_STRLEN], addr[INET_ADDRSTRLEN], id[16];
 
-	inet_ntop(AF_INET, &i->peer_addr, peer, sizeof(peer));
+	ctl_peer_str(i, peer, sizeof(peer));
+	inet_ntop(AF_INET, &i->peer_addr, addr, sizeof(addr));
 	snprintf(id, sizeof(id), "0x%08x", i->session_id);
 	json_obj_open(j);
 	json_key(j, "id"); json_str(j, id);
 	json_key(j, "session_id"); json_uint(j, i->session_id);
 	json_key(j, "peer"); json_str(j, peer);
+	json_key(j, "peer_addr"); json_str(j, addr);
+	json_key(j, "encap"); json_str(j, ctl_encap_name(i->encap));
+	json_key(j, "peer_port"); json_uint(j, i->peer_port);
 	json_key(j, "graft"); json_strn(j, i->graft, sizeof(i->graft));
 	json_key(j, "state"); json_str(j, ctl_sess_state_name(i->state));
 	json_key(j, "initiator"); json_bool(j, i->initiator);
@@ -112,9 +116,9 @@ void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o)
 static void show_text(const struct vtl_ipc_session_show *o)
 {
 	const struct vtl_ipc_session_info *i = &o->info;
-	char peer[INET_ADDRSTRLEN];
+	char peer[CTL_PEER_STRLEN];
 
-	inet_ntop(AF_INET, &i->peer_addr, peer, sizeof(peer));
+	ctl_peer_str(i, peer, sizeof(peer));
 	printf("session %08x  peer %s  %s  graft %.*s  window %u  %s, age %.1f s\n",
 	       i->session_id, peer, ctl_sess_state_name(i->state), (int)sizeof(i->graft),
 	       i->graft, i->window, i->initiator ? "initiator" : "responder", o->age_ms / 1e3);

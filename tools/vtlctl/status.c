@@ -159,14 +159,14 @@ void ctl_print_grafts(struct ctl *c, struct json *j, const struct ctl_status *s)
 
 void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *s)
 {
-	char peer[INET_ADDRSTRLEN], id[16], name[VTL_GRAFT_NAME_MAX + 1];
+	char peer[CTL_PEER_STRLEN], addr[INET_ADDRSTRLEN], id[16], name[VTL_GRAFT_NAME_MAX + 1];
 	uint32_t i;
 
 	(void)c;
 	if (j)
 		json_arr_open(j);
 	else if (s->st->n_sessions)
-		printf("%-10s %-15s %-3s %-16s %-11s %6s %21s %10s %9s %6s\n",
+		printf("%-10s %-21s %-3s %-16s %-11s %6s %21s %10s %9s %6s\n",
 		       "ID", "PEER", "DIR", "GRAFT", "STATE", "WINDOW",
 		       "SND_UNA/SND_NXT", "RCV_ACKED", "SRTT", "RETX");
 	else
@@ -175,13 +175,14 @@ void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *
 		const struct vtl_ipc_session_info *x = &s->sessions[i];
 
 		snprintf(id, sizeof(id), "0x%08x", x->session_id);
-		ip_str(x->peer_addr, peer);
+		ctl_peer_str(x, peer, sizeof(peer));
+		ip_str(x->peer_addr, addr);
 		if (!j) {
 			char una[24], srtt[16];
 
 			snprintf(una, sizeof(una), "%u/%u", x->snd_una, x->snd_nxt);
 			snprintf(srtt, sizeof(srtt), "%.2fms", x->srtt_us / 1000.0);
-			printf("%-10s %-15s %-3s %-16s %-11s %6u %21s %10u "
+			printf("%-10s %-21s %-3s %-16s %-11s %6u %21s %10u "
 			       "%9s %6llu\n", id, peer,
 			       x->initiator ? "out" : "in",
 			       safe(x->graft, VTL_GRAFT_NAME_MAX, name),
@@ -194,6 +195,9 @@ void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *
 		json_kv_str(j, "id", id);
 		json_kv_uint(j, "session_id", x->session_id);
 		json_kv_str(j, "peer", peer);
+		json_kv_str(j, "peer_addr", addr);
+		json_kv_str(j, "encap", ctl_encap_name(x->encap));
+		json_kv_uint(j, "peer_port", x->peer_port);
 		json_kv_uint(j, "slot", x->slot);
 		json_kv_str(j, "state", ctl_sess_state_name(x->state));
 		json_key(j, "initiator");
