@@ -16,6 +16,7 @@
 -- a Lua error (all work runs under pcall).
 
 local VTL_IPPROTO   = 253
+local VTL_UDP_PORT  = 4753  -- VTL_UDP_PORT_DEFAULT
 local VTL_VERSION   = 1
 local VTL_HDR_LEN   = 32
 local VTL_NEGO_LEN  = 96
@@ -456,3 +457,6 @@ function vtl.dissector(tvb, pinfo, tree)
 end
 
 DissectorTable.get("ip.proto"):add(VTL_IPPROTO, vtl)
+-- VTL over UDP (vtld --encap udp): the same header after UDP, on VTL's port
+-- (a capture of another port: Decode As..., or -d udp.port==PORT,vtl)
+DissectorTable.get("udp.port"):add(VTL_UDP_PORT, vtl)

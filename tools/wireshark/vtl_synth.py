@@ -59,6 +59,12 @@ def ipv4(payload, proto=253):
 
 
 def frame(vtl_bytes):
+    """Ethernet + IPv4 protocol 253 + vtl_bytes; ("udp", bytes): VTL over
+    UDP (port 4753 both ways, checksum 0, as vtld sends it)."""
+    if isinstance(vtl_bytes, tuple):
+        body = vtl_bytes[1]
+        udp = struct.pack("!HHHH", 4753, 4753, 8 + len(body), 0) + body
+        return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ipv4(udp, proto=17)
     return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ipv4(vtl_bytes)
 
 
@@ -115,6 +121,17 @@ def cases():
          r"^VTL NEGO sid=0x1234abcd \[Packet size limited during capture\]$"),
         (vtl(1, payload=nego(graft=b"\x01\xffbad\nname-with-24-bytes!!")), None, "ok",
          r"^VTL NEGO sid=0x1234abcd graft=\\x01\\xffbad\\x0aname-with-24-bytes v1 "),
+        # VTL over UDP (vtld --encap udp): the same header after UDP port 4753
+        (("udp", vtl(1, payload=nego(mss=1440))), None, "ok",
+         r"^VTL NEGO sid=0x1234abcd graft=gbn v1 port=5000 isn=5000 mss=1440 wnd=64$"),
+        (("udp", vtl(4, seq=5000, payload=os.urandom(1440))), None, "ok",
+         r"^VTL DATA sid=0x1234abcd seq=5000 len=1440$"),
+        (("udp", vtl(5, ack=5012, payload=sack((5014, 5020)))), None, "ok",
+         r"^VTL ACK sid=0x1234abcd ack=5012 sack=\[5014,5020\)$"),
+        (("udp", vtl(4, seq=1, payload=b"hello", badcsum=True)), None, "badcsum",
+         r"\[BAD CHECKSUM\]$"),
+        (("udp", vtl(4, seq=1, payload=b"hello", lenfield=9)), None, "malformed",
+         r"\[Malformed Packet: payload length 9, but"),
     ]
     rnd = random.Random(253)
     for _ in range(400):
