@@ -42,6 +42,8 @@ static __always_inline struct vtl_pctx *vtl_fill_ctx(struct vtl_pkt *p, __u32 sl
 	c->l4_off = p->l4_off;
 	c->pay_len = p->pay_len;
 	c->encap = (__u16)p->encap;
+	c->family = (__u16)p->family;
+	c->pad = 0;
 	return c;
 }
 
@@ -100,7 +102,7 @@ int vtl_tc_root(struct __sk_buff *skb)
 	__u8 type;
 	int r;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP)) {
+	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6)) {
 		vtl_count(VTL_DIR_TC, VTL_CNT_PASS_NON_VTL);
 		return TC_ACT_OK;
 	}
@@ -109,13 +111,22 @@ int vtl_tc_root(struct __sk_buff *skb)
 	if (data_end - data < skb->len && skb->len <= 14 + 60 + VTL_FRAME_MAX) {
 		/* make what we may touch linear; cheap check first */
 		struct iphdr *ip = data + sizeof(struct ethhdr);
+		struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 
-		if ((void *)(ip + 1) <= data_end && ip->protocol != VTL_IPPROTO &&
+		if (skb->protocol == bpf_htons(ETH_P_IPV6) && (void *)(ip6 + 1) <= data_end &&
+		    ip6->nexthdr != VTL_IPPROTO &&
+		    (ip6->nexthdr != IPPROTO_UDP || !vtl_udp_port_be)) {
+			vtl_count(VTL_DIR_TC, VTL_CNT_PASS_NON_VTL);
+			return TC_ACT_OK;
+		}
+		if (skb->protocol == bpf_htons(ETH_P_IP) && (void *)(ip + 1) <= data_end &&
+		    ip->protocol != VTL_IPPROTO &&
 		    (ip->protocol != IPPROTO_UDP || !vtl_udp_port_be)) {
 			vtl_count(VTL_DIR_TC, VTL_CNT_PASS_NON_VTL);
 			return TC_ACT_OK;
 		}
-		if ((void *)(ip + 1) <= data_end && ip->protocol == IPPROTO_UDP && ip->ihl == 5) {
+		if (skb->protocol == bpf_htons(ETH_P_IP) && (void *)(ip + 1) <= data_end &&
+		    ip->protocol == IPPROTO_UDP && ip->ihl == 5) {
 			struct udphdr *udp = (void *)(ip + 1);
 
 			if ((void *)(udp + 1) <= data_end && udp->source != vtl_udp_port_be) {

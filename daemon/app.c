@@ -275,7 +275,8 @@ static void sess_opened(void *ctx, struct session *s)
 	c->s = s;
 	s->tp.nodelay = c->nodelay;
 	m.session_id = s->tp.id;
-	m.peer_addr = s->tp.peer.addr[0];
+	m.peer_addr = s->tp.peer.family == VTL_AF_INET ? s->tp.peer.addr[0] : 0;
+	m.peer = s->tp.peer;
 	memcpy(m.graft, s->pg->meta.name, sizeof(m.graft));
 	m.graft_version = s->pg->meta.version;
 	m.window = s->tp.window;

@@ -37,12 +37,34 @@ static __u32 rand32(void)
 	return v;
 }
 
+/* The peer an OPEN names: its IPv6 address (peer.family 6), or its IPv4
+ * one (peer.family 4, or 0 from a client that only sets peer_addr); the
+ * encapsulation and port are this vtld's to choose. */
+static struct vtl_peer open_peer(const struct vtl_ipc_open *o, __u8 encap, __u16 port_be)
+{
+	struct vtl_peer p = vtl_peer4(o->peer_addr, encap, port_be);
+
+	if (o->peer.family == VTL_AF_INET6) {
+		p.family = VTL_AF_INET6;
+		memcpy(p.addr, o->peer.addr, sizeof(p.addr));
+	} else if (o->peer.family == VTL_AF_INET && o->peer.addr[0]) {
+		p.addr[0] = o->peer.addr[0];
+	}
+	return p;
+}
+
+static bool peer_unset(const struct vtl_peer *p)
+{
+	return !(p->addr[0] | p->addr[1] | p->addr[2] | p->addr[3]);
+}
+
 /* The Control Broker's rules pick the graft when the application did not. */
 static int choose_graft(struct nego *ng, const struct vtl_ipc_open *o, char *name,
 			__u32 *window, __u32 *max_loss, char *err, size_t errlen)
 {
 	struct rule_input in = { .services = o->services };
-	const struct peer_fig *p = nego_peer_fig(ng, o->peer_addr);
+	struct vtl_peer who = open_peer(o, VTL_ENCAP_RAW, 0);
+	const struct peer_fig *p = nego_peer_fig(ng, &who);
 	struct rule_choice ch;
 
 	in.v[RV_MAX_DELAY] = (__u64)o->max_delay_ms * 1000;
@@ -96,10 +118,12 @@ static void send_nego(struct nego *ng, struct session *s)
 /* ------------------------------------------------------------ initiator */
 
 /* The largest payload of a DATA frame to peer: what the MTU leaves after
- * the IPv4 and VTL headers, less the UDP header over UDP. */
+ * the IP (20 or 40 bytes) and VTL headers, less the UDP header over UDP. */
 static __u32 nego_mss(const struct nego *ng, const struct vtl_peer *peer)
 {
-	return peer->encap == VTL_ENCAP_UDP ? ng->mss - 8 : ng->mss;
+	__u32 mss = peer->family == VTL_AF_INET6 ? ng->mss - 20 : ng->mss; /* 40-byte IPv6 */
+
+	return peer->encap == VTL_ENCAP_UDP ? mss - 8 : mss;
 }
 
 int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
@@ -114,8 +138,13 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 	int e;
 
 	*out = NULL;
-	if (!o->peer_addr) {
+	if (!o->peer_addr && peer_unset(&o->peer)) {
 		snprintf(err, errlen, "OPEN without a peer address");
+		return -VTL_E_BADPARAM;
+	}
+	if (o->peer.family && o->peer.family != VTL_AF_INET && o->peer.family != VTL_AF_INET6) {
+		snprintf(err, errlen, "OPEN: peer address family %u is neither 4 nor 6",
+			 o->peer.family);
 		return -VTL_E_BADPARAM;
 	}
 	memcpy(name, o->graft, VTL_GRAFT_NAME_MAX);
@@ -147,7 +176,7 @@ int nego_connect(struct nego *ng, void *owner, const struct vtl_ipc_open *o,
 	s->tp.initiator = true;
 	/* the encapsulation this host starts sessions in; over UDP, the
 	 * peer listens on the same port as we do */
-	s->tp.peer = vtl_peer4(o->peer_addr, ng->cfg->encap, htons((__u16)ng->cfg->udp_port));
+	s->tp.peer = open_peer(o, ng->cfg->encap, htons((__u16)ng->cfg->udp_port));
 	s->tp.nodelay = !!(o->flags & VTL_OPEN_F_NODELAY);
 	s->req = (struct sess_req){ .services = o->services, .max_delay_ms = o->max_delay_ms,
 		.min_tput_kbps = o->min_tput_kbps, .max_loss_ppm = o->max_loss_ppm };

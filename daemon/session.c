@@ -82,12 +82,12 @@ __u32 sess_max_delay(const struct pool_graft *pg, __u32 requested_ms)
 	return requested_ms ? requested_ms : pg->meta.max_delay_ms;
 }
 
-static struct peer_fig *peer_fig(struct nego *ng, __u32 addr, bool create)
+static struct peer_fig *peer_fig(struct nego *ng, const struct vtl_peer *addr, bool create)
 {
 	struct peer_fig *oldest = &ng->peers[0];
 
 	for (size_t i = 0; i < sizeof(ng->peers) / sizeof(ng->peers[0]); i++) {
-		if (ng->peers[i].addr == addr)
+		if (ng->peers[i].when_ns && vtl_peer_same_host(&ng->peers[i].addr, addr))
 			return &ng->peers[i];
 		if (ng->peers[i].when_ns < oldest->when_ns)
 			oldest = &ng->peers[i];
@@ -95,11 +95,11 @@ static struct peer_fig *peer_fig(struct nego *ng, __u32 addr, bool create)
 	if (!create)
 		return NULL;
 	memset(oldest, 0, sizeof(*oldest));
-	oldest->addr = addr;
+	oldest->addr = *addr;
 	return oldest;
 }
 
-const struct peer_fig *nego_peer_fig(struct nego *ng, __u32 addr)
+const struct peer_fig *nego_peer_fig(struct nego *ng, const struct vtl_peer *addr)
 {
 	return peer_fig(ng, addr, false);
 }
@@ -112,7 +112,7 @@ static void note_peer(struct nego *ng, struct session *s)
 
 	if (!s->tp.initiator || !s->tp.reliable || !k->rtt_samples || !k->tx_data)
 		return;
-	p = peer_fig(ng, s->tp.peer.addr[0], true);
+	p = peer_fig(ng, &s->tp.peer, true);
 	p->srtt_us = k->srtt_us;
 	p->loss_ppm = (__u32)(k->tx_retx * 1000000 / (k->tx_data + k->tx_retx));
 	p->when_ns = now_ns();
@@ -194,7 +194,8 @@ void session_info(const struct session *s, struct vtl_ipc_session_info *si)
 
 	memset(si, 0, sizeof(*si));
 	si->session_id = s->tp.id;
-	si->peer_addr = s->tp.peer.addr[0];
+	si->peer_addr = s->tp.peer.family == VTL_AF_INET ? s->tp.peer.addr[0] : 0;
+	si->peer = s->tp.peer;
 	si->peer_port = ntohs(s->tp.peer.port);
 	si->encap = s->tp.peer.encap;
 	si->slot = s->tp.slot;

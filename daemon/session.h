@@ -109,7 +109,7 @@ struct sess_app {
 
 /* Last figures measured per peer, for the next choice of graft. */
 struct peer_fig {
-	__u32 addr;
+	struct vtl_peer addr;      /* the host (encapsulation and port aside) */
 	__u32 srtt_us;
 	__u32 loss_ppm;
 	__u64 when_ns;
@@ -164,7 +164,7 @@ __u32 sess_max_delay(const struct pool_graft *pg, __u32 requested_ms);
 /* vtlctl status / session show: one session's line. */
 void session_info(const struct session *s, struct vtl_ipc_session_info *si);
 /* What the last sessions to addr measured, or NULL. */
-const struct peer_fig *nego_peer_fig(struct nego *ng, __u32 addr);
+const struct peer_fig *nego_peer_fig(struct nego *ng, const struct vtl_peer *addr);
 
 /* ---- nego.c ---- */
 /* OPEN CONNECT from owner: choose, load and negotiate a graft. Returns 0

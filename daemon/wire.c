@@ -7,11 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/errqueue.h>
 #include <linux/ethtool.h>
-#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -27,6 +26,7 @@
 #include "loop.h"
 #include "transport.h"
 #include "wire.h"
+#include "wire_int.h"
 
 #define XSK_FRAMES     4096
 #define XSK_FRAME_SIZE 2048
@@ -52,13 +52,8 @@ struct wire {
 	char ifname[IF_NAMESIZE];
 	struct xsk_q q[VTL_MAX_QUEUES];
 	int nq;
-	int raw_fd;
-	struct ep_item raw_ep;
-	bool raw_blocked;
-	int udp_fd;                      /* VTL over UDP: bound to udp_port */
-	struct ep_item udp_ep;
-	bool udp_blocked;
-	__u16 udp_port;                  /* network order */
+	struct wsock s[WS_N];            /* the ways out (wire_sock.c) */
+	__u16 udp_port;                  /* network order; 0: no UDP */
 	struct ring_buffer *rb;
 	struct ep_item rb_ep;
 	/* one sendmmsg batch */
@@ -66,7 +61,7 @@ struct wire {
 	struct iovec iov[TP_BATCH][3];   /* header, then the payload: at most
 	                                  * two pieces of the session queue */
 	struct vtl_hdr hdr[TP_BATCH];
-	struct sockaddr_in sa[TP_BATCH];
+	union wire_sa sa[TP_BATCH];
 	__u64 addrs[TP_BATCH];
 };
 
@@ -104,51 +99,21 @@ static void fill_hdr(struct vtl_hdr *h, __u32 sid, __u8 type, __u8 flags, __u32 
 	h->len = htons(len);
 }
 
-/* Where a peer's frames go: the raw socket (the kernel adds the IPv4
- * header) or the UDP socket, to the peer's address and (UDP) port. */
-static struct sockaddr_in peer_sa(const struct vtl_peer *p)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-
-	sa.sin_addr.s_addr = p->addr[0];
-	sa.sin_port = p->encap == VTL_ENCAP_UDP ? p->port : 0;
-	return sa;
-}
-
-static int fd_of(const struct wire *w, const struct vtl_peer *p)
-{
-	return p->encap == VTL_ENCAP_UDP ? w->udp_fd : w->raw_fd;
-}
-
-/* A short send: wait for room (EPOLLOUT), then the transport resumes. */
-static void wire_block(struct wire *w, int fd)
-{
-	if (fd == w->udp_fd) {
-		if (!w->udp_blocked)
-			ep_mod(w->lp, w->udp_fd, EPOLLOUT, &w->udp_ep);
-		w->udp_blocked = true;
-		return;
-	}
-	if (w->raw_blocked)
-		return;
-	w->raw_blocked = true;
-	ep_mod(w->lp, w->raw_fd, EPOLLOUT, &w->raw_ep);
-}
-
 static int w_send_ctrl(void *ctx, const struct vtl_peer *peer, __u32 sid, __u8 type, __u32 seq,
 		       __u32 ack, const void *payload, __u16 len)
 {
 	struct wire *w = ctx;
-	struct sockaddr_in sa = peer_sa(peer);
+	struct wsock *ws = wsock_of(w->s, peer);
+	union wire_sa sa;
 	struct vtl_hdr h;
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
-	struct msghdr m = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov,
+	struct msghdr m = { .msg_name = &sa, .msg_namelen = wsock_sa(peer, &sa), .msg_iov = iov,
 			    .msg_iovlen = len ? 2 : 1 };
 
 	fill_hdr(&h, sid, type, 0, seq, ack, len);
-	if (fd_of(w, peer) < 0)
+	if (ws->fd < 0)
 		return -EAFNOSUPPORT;
-	if (sendmsg(fd_of(w, peer), &m, MSG_DONTWAIT) < 0) {
+	if (sendmsg(ws->fd, &m, MSG_DONTWAIT) < 0) {
 		pr_debug("send type %u to session %08x: %s\n", type, sid, strerror(errno));
 		return -errno;
 	}
@@ -159,25 +124,28 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 		       unsigned int n)
 {
 	struct wire *w = ctx;
-	int r, fd = fd_of(w, &s->peer);
+	struct wsock *ws = wsock_of(w->s, &s->peer);
+	socklen_t salen = wsock_sa(&s->peer, &w->sa[0]);
+	int r;
 
-	w->sa[0] = peer_sa(&s->peer);
+	if (ws->fd < 0)
+		return -EAFNOSUPPORT;
 	for (unsigned int i = 0; i < n; i++) {
 		fill_hdr(&w->hdr[i], s->id, VTL_T_DATA, 0, 0, 0, (__u16)f[i].len);
 		w->iov[i][0] = (struct iovec){ &w->hdr[i], sizeof(w->hdr[i]) };
 		w->iov[i][1] = f[i].iov[0];
 		w->iov[i][2] = f[i].iov[1];
 		w->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &w->sa[0],
-			.msg_namelen = sizeof(w->sa[0]), .msg_iov = w->iov[i],
+			.msg_namelen = salen, .msg_iov = w->iov[i],
 			.msg_iovlen = (size_t)(1 + f[i].niov) };
 	}
-	r = sendmmsg(fd, w->msgs, n, MSG_DONTWAIT);
+	r = sendmmsg(ws->fd, w->msgs, n, MSG_DONTWAIT);
 	if (r < (int)n) {
 		int err = r < 0 ? -errno : r;
 
 		if (r < 0 && errno != EAGAIN && errno != ENOBUFS)
 			pr_warn("session %08x: send: %s\n", s->id, strerror(errno));
-		wire_block(w, fd);
+		wsock_block(ws);
 		return err;
 	}
 	return r;
@@ -186,19 +154,21 @@ static int w_send_data(void *ctx, const struct tp_sess *s, const struct tp_frame
 static int w_send_retx(void *ctx, const struct tp_sess *s, __u32 from, __u32 to)
 {
 	struct wire *w = ctx;
-	int fd = fd_of(w, &s->peer);
+	struct wsock *ws = wsock_of(w->s, &s->peer);
+	socklen_t salen = wsock_sa(&s->peer, &w->sa[0]);
 	__u32 seq, n;
 
-	w->sa[0] = peer_sa(&s->peer);
+	if (ws->fd < 0)
+		return -EAFNOSUPPORT;
 	for (seq = from; seq != to;) {
 		for (n = 0; n < TP_BATCH && seq != to; n++, seq++) {
 			fill_hdr(&w->hdr[n], s->id, VTL_T_DATA, VTL_F_RETX, seq, 0, 0);
 			w->iov[n][0] = (struct iovec){ &w->hdr[n], sizeof(w->hdr[n]) };
 			w->msgs[n].msg_hdr = (struct msghdr){ .msg_name = &w->sa[0],
-				.msg_namelen = sizeof(w->sa[0]), .msg_iov = w->iov[n],
+				.msg_namelen = salen, .msg_iov = w->iov[n],
 				.msg_iovlen = 1 };
 		}
-		if (sendmmsg(fd, w->msgs, n, MSG_DONTWAIT) < (int)n) {
+		if (sendmmsg(ws->fd, w->msgs, n, MSG_DONTWAIT) < (int)n) {
 			pr_debug("session %08x: retransmission batch cut short\n", s->id);
 			return -EAGAIN;
 		}
@@ -214,19 +184,23 @@ static void w_send_acks(void *ctx, const struct tp_ack *a, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		__u16 len = (__u16)(a[i].nb * sizeof(struct vtl_sack_block));
 
-		w->sa[i] = peer_sa(&a[i].peer);
+		socklen_t salen = wsock_sa(&a[i].peer, &w->sa[i]);
+
 		fill_hdr(&w->hdr[i], a[i].sid, VTL_T_ACK, 0, 0, 0, len);
 		w->iov[i][0] = (struct iovec){ &w->hdr[i], sizeof(w->hdr[i]) };
 		w->iov[i][1] = (struct iovec){ (void *)a[i].sack, len };
 		w->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &w->sa[i],
-			.msg_namelen = sizeof(w->sa[i]), .msg_iov = w->iov[i],
+			.msg_namelen = salen, .msg_iov = w->iov[i],
 			.msg_iovlen = len ? 2 : 1 };
 	}
-	/* one sendmmsg per run of the same encapsulation */
+	/* one sendmmsg per run of the same way out */
 	for (unsigned int i = 1; i <= n; i++) {
-		if (i < n && a[i].peer.encap == a[first].peer.encap)
+		struct wsock *ws = wsock_of(w->s, &a[first].peer);
+
+		if (i < n && wsock_of(w->s, &a[i].peer) == ws)
 			continue;
-		sendmmsg(fd_of(w, &a[first].peer), w->msgs + first, i - first, MSG_DONTWAIT);
+		if (ws->fd >= 0)
+			sendmmsg(ws->fd, w->msgs + first, i - first, MSG_DONTWAIT);
 		first = i;
 	}
 }
@@ -235,7 +209,10 @@ static bool w_blocked(void *ctx)
 {
 	const struct wire *w = ctx;
 
-	return w->raw_blocked || w->udp_blocked;
+	for (int i = 0; i < WS_N; i++)
+		if (w->s[i].blocked)
+			return true;
+	return false;
 }
 
 static const struct tp_wire wire_ops = {
@@ -246,111 +223,89 @@ static const struct tp_wire wire_ops = {
 	.blocked = w_blocked,
 };
 
-/* Drain the raw socket's error queue. An ICMP protocol unreachable quotes
- * the start of our packet: the VTL header, whose session id says which
- * session's peer has no VTL. Reading the queue also clears the socket's
- * pending error, which would otherwise fail the next unrelated send. */
-static void sock_errors(struct wire *w, int fd, __u8 encap)
+void wire_sock_ready(struct wire *w)
 {
-	for (int i = 0; i < 64; i++) {
-		char ctl[512], data[64];
-		struct sockaddr_in dst = {};
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
-				    .msg_iovlen = 1, .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl) };
-		const struct sock_extended_err *ee = NULL;
-		struct cmsghdr *c;
-		ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-		struct vtl_peer peer;
-		struct vtl_hdr h;
-
-		if (n < 0)
-			return;
-		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)
-				ee = (const struct sock_extended_err *)CMSG_DATA(c);
-		/* raw: protocol unreachable; UDP: port unreachable (the
-		 * quoted payload starts with the VTL header either way) */
-		if (!ee || ee->ee_origin != SO_EE_ORIGIN_ICMP || ee->ee_type != 3 /* unreach */ ||
-		    ee->ee_code != (encap == VTL_ENCAP_UDP ? 3 : 2) ||
-		    (size_t)n < offsetof(struct vtl_hdr, seq) || m.msg_namelen < sizeof(dst))
-			continue;
-		memcpy(&h, data, (size_t)n < sizeof(h) ? (size_t)n : sizeof(h));
-		peer = vtl_peer4(dst.sin_addr.s_addr, encap, dst.sin_port);
-		tp_on_unreachable(w->tp, &peer, ntohl(h.session_id));
-	}
-}
-
-static void raw_ready(void *obj, __u32 events)
-{
-	struct wire *w = obj;
-
-	if (events & EPOLLERR)
-		sock_errors(w, w->raw_fd, VTL_ENCAP_RAW);
-	if (!(events & EPOLLOUT))
-		return;
-	w->raw_blocked = false;
-	ep_mod(w->lp, w->raw_fd, 0, &w->raw_ep);
 	tp_wire_ready(w->tp);
 }
 
-static void udp_ready(void *obj, __u32 events)
+void wire_sock_unreachable(struct wire *w, const struct vtl_peer *peer, __u32 sid)
 {
-	struct wire *w = obj;
-
-	if (events & EPOLLERR)
-		sock_errors(w, w->udp_fd, VTL_ENCAP_UDP);
-	if (!(events & EPOLLOUT))
-		return;
-	w->udp_blocked = false;
-	ep_mod(w->lp, w->udp_fd, 0, &w->udp_ep);
-	tp_wire_ready(w->tp);
+	tp_on_unreachable(w->tp, peer, sid);
 }
 
 /* ------------------------------------------------------------- receive */
 
-/* Check one received frame (Ethernet, IPv4, protocol 253 or UDP to our
- * port, the VTL header and its length) and hand it to the transport with
- * the peer it came from. The XDP root checked it too; this side trusts
- * nothing it did not check itself. */
+/* The VTL part after an IP header: UDP to our port, or protocol 253 as
+ * the next header; plen bytes of IP payload at l4p. Fills from's
+ * encapsulation and port; returns the VTL header or NULL. */
+static const struct vtl_hdr *rx_l4(const struct wire *w, const __u8 *l4p, __u32 plen,
+				   __u8 proto, struct vtl_peer *from, __u32 *pay)
+{
+	const struct udphdr *udp = (const void *)l4p;
+	const struct vtl_hdr *h;
+	__u32 ul = 0;
+
+	if (proto == IPPROTO_UDP) {
+		if (plen < sizeof(*udp) || !w->udp_port || udp->dest != w->udp_port ||
+		    ntohs(udp->len) != plen)
+			return NULL;
+		ul = sizeof(*udp);
+		from->encap = VTL_ENCAP_UDP;
+		from->port = udp->source;
+	} else if (proto != VTL_IPPROTO) {
+		return NULL;
+	}
+	if (plen < ul + VTL_HDR_LEN)
+		return NULL;
+	h = (const void *)(l4p + ul);
+	*pay = ntohs(h->len);
+	if (h->version != VTL_VERSION || *pay != plen - ul - VTL_HDR_LEN)
+		return NULL;
+	return h;
+}
+
+/* Check one received frame (Ethernet, IPv4 or IPv6 without extension
+ * headers, protocol 253 or UDP to our port, the VTL header and its length)
+ * and hand it to the transport with the peer it came from. The XDP root
+ * checked it too; this side trusts nothing it did not check itself. */
 static void rx_frame(struct wire *w, const __u8 *pkt, __u32 len)
 {
 	const struct ethhdr *eth = (const void *)pkt;
-	const struct udphdr *udp = NULL;
-	const struct iphdr *ip;
+	struct vtl_peer from = {};
 	const struct vtl_hdr *h;
-	struct vtl_peer from;
-	__u32 ihl, tot, plen, l4;
+	__u32 pay = 0;
 
-	if (len < sizeof(*eth) + sizeof(*ip) || eth->h_proto != htons(ETH_P_IP))
+	if (len < sizeof(*eth))
 		return;
-	ip = (const void *)(eth + 1);
-	ihl = ip->ihl * 4u;
-	tot = ntohs(ip->tot_len);
-	if (ihl < 20 || sizeof(*eth) + tot > len || tot < ihl)
-		return;
-	if (ip->protocol == IPPROTO_UDP) {
-		if (tot < ihl + sizeof(*udp))
+	if (eth->h_proto == htons(ETH_P_IP)) {
+		const struct iphdr *ip = (const void *)(eth + 1);
+		__u32 ihl, tot;
+
+		if (len < sizeof(*eth) + sizeof(*ip))
 			return;
-		udp = (const void *)((const __u8 *)ip + ihl);
-		if (!w->udp_port || udp->dest != w->udp_port || ntohs(udp->len) != tot - ihl)
+		ihl = ip->ihl * 4u;
+		tot = ntohs(ip->tot_len);
+		if (ihl < 20 || sizeof(*eth) + tot > len || tot < ihl)
 			return;
-		l4 = ihl + sizeof(*udp);
-		from = vtl_peer4(ip->saddr, VTL_ENCAP_UDP, udp->source);
-	} else if (ip->protocol == VTL_IPPROTO) {
-		l4 = ihl;
 		from = vtl_peer4(ip->saddr, VTL_ENCAP_RAW, 0);
+		h = rx_l4(w, (const __u8 *)ip + ihl, tot - ihl, ip->protocol, &from, &pay);
+	} else if (eth->h_proto == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6 = (const void *)(eth + 1);
+		__u32 plen;
+
+		if (len < sizeof(*eth) + sizeof(*ip6))
+			return;
+		plen = ntohs(ip6->payload_len);
+		if (sizeof(*eth) + sizeof(*ip6) + plen > len)
+			return;
+		from.family = VTL_AF_INET6;
+		memcpy(from.addr, &ip6->saddr, 16);
+		h = rx_l4(w, (const __u8 *)(ip6 + 1), plen, ip6->nexthdr, &from, &pay);
 	} else {
 		return;
 	}
-	if (tot < l4 + VTL_HDR_LEN)
-		return;
-	h = (const void *)((const __u8 *)ip + l4);
-	plen = ntohs(h->len);
-	if (h->version != VTL_VERSION || plen != tot - l4 - VTL_HDR_LEN)
-		return;
-	tp_on_frame(w->tp, &from, h, h + 1, plen);
+	if (h)
+		tp_on_frame(w->tp, &from, h, h + 1, pay);
 }
 
 static void xsk_rx(void *obj, __u32 events)
@@ -459,68 +414,6 @@ static void rb_ready(void *obj, __u32 events)
 
 /* ------------------------------------------------------------ set up */
 
-static int raw_open(const char *ifname)
-{
-	struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sock_fprog prog = { .len = 1, .filter = drop_all };
-	int fd, sz = 4 << 20, one = 1;
-
-	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, VTL_IPPROTO);
-	if (fd < 0) {
-		pr_warn("raw socket (protocol %d): %s\n", VTL_IPPROTO, strerror(errno));
-		return -errno;
-	}
-	/* we only send on it; receive goes through AF_XDP */
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname))) {
-		int e = -errno;
-
-		pr_warn("raw socket options: %s\n", strerror(errno));
-		close(fd);
-		return e;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	/* ICMP errors about what we sent come to the error queue (EPOLLERR):
-	 * a host without vtld answers "protocol unreachable" */
-	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))
-		pr_warn("raw socket IP_RECVERR: %s (no early 'no VTL there')\n", strerror(errno));
-	return fd;
-}
-
-/* VTL over UDP: a datagram socket bound to the port on the interface. It
- * only sends (what arrives goes to AF_XDP; a filter drops anything the
- * stack would queue here), with UDP checksums off: the KTFs stamp the
- * packet after the socket, and the VTL checksum covers header and
- * payload; and it owns the port, so the host sends no port unreachable. */
-static int udp_open(const char *ifname, __u16 port)
-{
-	struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sock_fprog prog = { .len = 1, .filter = drop_all };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, sz = 4 << 20, one = 1;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int e = -errno;
-
-		pr_warn("UDP socket (port %u on %s): %s\n", port, ifname, strerror(errno));
-		close(fd);
-		return e;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))
-		pr_warn("UDP socket IP_RECVERR: %s (no early 'no VTL there')\n", strerror(errno));
-	return fd;
-}
-
 int wire_open(struct wire **out, struct loop *lp, struct transport *tp, const char *ifname,
 	      __u16 udp_port, int xsks_map_fd, int events_map_fd)
 {
@@ -532,27 +425,12 @@ int wire_open(struct wire **out, struct loop *lp, struct transport *tp, const ch
 		return -ENOMEM;
 	w->lp = lp;
 	w->tp = tp;
-	w->raw_fd = -1;
-	w->udp_fd = -1;
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
-	w->raw_fd = raw_open(ifname);
-	if (w->raw_fd < 0)
-		return w->raw_fd;
-	if (udp_port) {
-		w->udp_fd = udp_open(ifname, udp_port);
-		if (w->udp_fd < 0)
-			return w->udp_fd;
-		w->udp_port = htons(udp_port);
-		w->udp_ep = (struct ep_item){ udp_ready, w };
-		err = ep_add(lp, w->udp_fd, 0, &w->udp_ep);
-		if (err)
-			return err;
-	}
-	tp_set_wire(tp, &wire_ops, w);
-	w->raw_ep = (struct ep_item){ raw_ready, w };
-	err = ep_add(lp, w->raw_fd, 0, &w->raw_ep);
+	w->udp_port = htons(udp_port);
+	err = wsock_open_all(w, lp, w->s, ifname, udp_port);
 	if (err)
 		return err;
+	tp_set_wire(tp, &wire_ops, w);
 	w->rb = ring_buffer__new(events_map_fd, rb_event, w, NULL);
 	if (!w->rb)
 		return -errno;
@@ -567,11 +445,8 @@ int wire_open(struct wire **out, struct loop *lp, struct transport *tp, const ch
 		if (err)
 			return err;
 	}
-	if (udp_port)
-		pr_info("wire: %d AF_XDP queue(s), raw protocol %d and UDP port %u sockets\n", nq,
-			VTL_IPPROTO, udp_port);
-	else
-		pr_info("wire: %d AF_XDP queue(s), raw protocol %d socket\n", nq, VTL_IPPROTO);
+	pr_info("wire: %d AF_XDP queue(s); raw protocol %d and UDP port %u (0: none), over IPv4%s\n",
+		nq, VTL_IPPROTO, udp_port, w->s[WS_RAW6].fd >= 0 ? " and IPv6" : " only");
 	return 0;
 }
 
@@ -587,9 +462,6 @@ void wire_close(struct wire *w)
 	for (int i = 0; i < w->nq; i++)
 		xsk_close(&w->q[i]);
 	ring_buffer__free(w->rb);
-	if (w->raw_fd >= 0)
-		close(w->raw_fd);
-	if (w->udp_fd >= 0)
-		close(w->udp_fd);
+	wsock_close_all(w->s);
 	free(w);
 }

@@ -40,20 +40,30 @@ static __always_inline void vtl_event(__u32 type, struct vtl_state *st, __u32 sl
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* TC: set the IPv4 (and, over UDP, the UDP) length of a packet whose VTL
- * part is now vtl_len bytes at l4 (a 20-byte IPv4 header); the UDP
- * checksum stays off (VTL's own covers header and payload). */
-static __always_inline int vtl_tc_set_lens(struct __sk_buff *ctx, __u32 l4, __u32 encap,
-					   __u32 vtl_len)
+/* TC: set the IP (and, over UDP, the UDP) length of a packet whose VTL
+ * part is now vtl_len bytes at l4 (a 20-byte IPv4 header, or IPv6 without
+ * extension headers); the UDP checksum stays off (VTL's own covers header
+ * and payload). */
+static __always_inline int vtl_tc_set_lens(struct __sk_buff *ctx, __u32 l4, __u32 family,
+					   __u32 encap, __u32 vtl_len)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
-	struct udphdr *udp = (void *)(ip + 1);
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct udphdr *udp;
 
-	if ((void *)(udp + 1) > data_end)
-		return -1;
-	ip->tot_len = bpf_htons(l4 - sizeof(struct ethhdr) + vtl_len);
-	vtl_ip_csum20(ip);
+	if (family == VTL_AF_INET6) {
+		udp = (void *)(ip6 + 1);
+		if ((void *)(udp + 1) > data_end)
+			return -1;
+		ip6->payload_len = bpf_htons(l4 - sizeof(struct ethhdr) - sizeof(*ip6) + vtl_len);
+	} else {
+		udp = (void *)(ip + 1);
+		if ((void *)(udp + 1) > data_end)
+			return -1;
+		ip->tot_len = bpf_htons(l4 - sizeof(struct ethhdr) + vtl_len);
+		vtl_ip_csum20(ip);
+	}
 	if (encap == VTL_ENCAP_UDP) {
 		udp->len = bpf_htons(sizeof(*udp) + vtl_len);
 		udp->check = 0;
@@ -64,21 +74,26 @@ static __always_inline int vtl_tc_set_lens(struct __sk_buff *ctx, __u32 l4, __u3
 /*
  * Turn the received frame into an ACK to its sender and XDP_TX it:
  * swap addresses (and UDP ports), shrink to a bare header, set ack/flags,
- * echo the sender's timestamp, re-checksum. Only for 20-byte IPv4 headers.
+ * echo the sender's timestamp, re-checksum. IPv4 with a 20-byte header,
+ * or IPv6 without extension headers; l3len and l4len are constants (one
+ * copy per IP version and encapsulation: the verifier loses track of a
+ * packet pointer moved by a variable header length).
  */
 static __always_inline int vtl_xdp_reply_ack_l4(struct xdp_md *ctx, struct vtl_pkt *p,
-						__u32 ack, __u8 flags, __u32 wnd, const __u32 l4len)
+						__u32 ack, __u8 flags, __u32 wnd,
+						const __u32 l3len, const __u32 l4len)
 {
 	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
+	struct ipv6hdr *ip6;
 	struct udphdr *udp;
 	struct vtl_hdr *vh;
 	__u8 mac[ETH_ALEN];
-	__u32 tmp, tsecr, sid;
+	__u32 tmp, tsecr, sid, a[4];
 	__u16 port;
 
-	if (p->ip->ihl != 5)
+	if (l3len == sizeof(struct iphdr) && (!p->ip || p->ip->ihl != 5))
 		return vtl_xdp_drop(VTL_DROP_MALFORMED_IP);
 	tsecr = p->vh->tsval;
 	sid = p->vh->session_id;
@@ -88,19 +103,29 @@ static __always_inline int vtl_xdp_reply_ack_l4(struct xdp_md *ctx, struct vtl_p
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
 	ip = (void *)(eth + 1);
-	udp = (void *)(ip + 1);
-	vh = (void *)(ip + 1) + l4len;
-	if ((void *)(udp + 1) > data_end || (void *)(vh + 1) > data_end)
+	ip6 = (void *)(eth + 1);
+	udp = (void *)(eth + 1) + l3len;
+	vh = (void *)(eth + 1) + l3len + l4len;
+	if ((void *)(ip6 + 1) > data_end || (void *)(udp + 1) > data_end ||
+	    (void *)(vh + 1) > data_end)
 		return vtl_xdp_drop(VTL_DROP_HELPER);
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
-	tmp = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = tmp;
-	ip->ttl = 64;
-	ip->tot_len = bpf_htons(sizeof(*ip) + l4len + VTL_HDR_LEN);
-	vtl_ip_csum20(ip);
+	if (l3len == sizeof(struct ipv6hdr)) {
+		__builtin_memcpy(a, &ip6->saddr, 16);
+		__builtin_memcpy(&ip6->saddr, &ip6->daddr, 16);
+		__builtin_memcpy(&ip6->daddr, a, 16);
+		ip6->hop_limit = 64;
+		ip6->payload_len = bpf_htons(l4len + VTL_HDR_LEN);
+	} else {
+		tmp = ip->saddr;
+		ip->saddr = ip->daddr;
+		ip->daddr = tmp;
+		ip->ttl = 64;
+		ip->tot_len = bpf_htons(sizeof(*ip) + l4len + VTL_HDR_LEN);
+		vtl_ip_csum20(ip);
+	}
 	if (l4len) {
 		port = udp->source;
 		udp->source = udp->dest;
@@ -125,14 +150,18 @@ static __always_inline int vtl_xdp_reply_ack_l4(struct xdp_md *ctx, struct vtl_p
 	return XDP_TX;
 }
 
-/* (one copy per encapsulation, each with constant offsets: the verifier
- * loses track of a packet pointer moved by a variable header length) */
 static __always_inline int vtl_xdp_reply_ack(struct xdp_md *ctx, struct vtl_pkt *p,
 					     __u32 ack, __u8 flags, __u32 wnd)
 {
-	if (p->encap == VTL_ENCAP_UDP)
-		return vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, sizeof(struct udphdr));
-	return vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, 0);
+	const __u32 u = sizeof(struct udphdr);
+
+	if (p->family == VTL_AF_INET6)
+		return p->encap == VTL_ENCAP_UDP ?
+		       vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, sizeof(struct ipv6hdr), u) :
+		       vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, sizeof(struct ipv6hdr), 0);
+	return p->encap == VTL_ENCAP_UDP ?
+	       vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, sizeof(struct iphdr), u) :
+	       vtl_xdp_reply_ack_l4(ctx, p, ack, flags, wnd, sizeof(struct iphdr), 0);
 }
 
 #endif

@@ -11,14 +11,16 @@
 
 struct vtl_pkt {
 	struct ethhdr *eth;
-	struct iphdr *ip;
+	struct iphdr *ip;    /* IPv4: the IP header; IPv6: NULL */
+	struct ipv6hdr *ip6; /* IPv6: the IP header; IPv4: NULL */
 	struct udphdr *udp;  /* VTL over UDP: the UDP header; raw: NULL */
 	struct vtl_hdr *vh;
 	__u32 l3_off;
 	__u32 l4_off;   /* the VTL header */
 	__u32 pay_len;
-	__u32 ip_len;   /* IPv4 total length */
+	__u32 ip_len;   /* IP header + payload */
 	__u32 encap;    /* VTL_ENCAP_* */
+	__u32 family;   /* VTL_AF_INET or VTL_AF_INET6 */
 };
 
 /* Re-derive the packet pointers in a graft from the offsets the root left
@@ -27,18 +29,32 @@ static __always_inline int vtl_repoint(void *data, void *data_end, struct vtl_pc
 				       struct vtl_pkt *p)
 {
 	__u32 l4 = c->l4_off & 0x7f; /* <= 14 + 60 + 8: bounded for the verifier */
+	__u32 l3len;
 
-	if (l4 < sizeof(struct ethhdr) + sizeof(struct iphdr))
-		return -1;
 	p->eth = data;
-	p->ip = data + sizeof(struct ethhdr);
+	p->ip = NULL;
+	p->ip6 = NULL;
+	p->family = c->family;
+	if (p->family == VTL_AF_INET6) {
+		p->ip6 = data + sizeof(struct ethhdr);
+		if ((void *)(p->ip6 + 1) > data_end)
+			return -1;
+		l3len = sizeof(struct ipv6hdr);
+	} else {
+		p->ip = data + sizeof(struct ethhdr);
+		if ((void *)(p->ip + 1) > data_end)
+			return -1;
+		l3len = sizeof(struct iphdr);
+	}
+	if (l4 < sizeof(struct ethhdr) + l3len)
+		return -1;
 	p->vh = data + l4;
 	p->udp = NULL;
-	if ((void *)(p->ip + 1) > data_end || (void *)(p->vh + 1) > data_end)
+	if ((void *)(p->vh + 1) > data_end)
 		return -1;
 	p->encap = c->encap;
 	if (p->encap == VTL_ENCAP_UDP) {
-		if (l4 < sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+		if (l4 < sizeof(struct ethhdr) + l3len + sizeof(struct udphdr))
 			return -1;
 		p->udp = data + l4 - sizeof(struct udphdr);
 		if ((void *)(p->udp + 1) > data_end)

@@ -264,7 +264,8 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	buf = vtl_retx_of(st, seq);
 	if (!buf || !buf->valid || buf->seq != seq)
 		return vtl_tc_drop(VTL_DROP_RETX_MISS);
-	if (k->p.pay_len || l4 != sizeof(struct ethhdr) + sizeof(struct iphdr) +
+	if (k->p.pay_len || l4 != sizeof(struct ethhdr) +
+	    (k->p.family == VTL_AF_INET6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
 	    (k->p.encap == VTL_ENCAP_UDP ? sizeof(struct udphdr) : 0))
 		return vtl_tc_drop(VTL_DROP_BAD_LENGTH);
 	len = buf->len;
@@ -283,7 +284,7 @@ static __always_inline int tf_tc_arq_refill(struct __sk_buff *ctx, struct vtl_kc
 	if (bpf_skb_change_tail(ctx, l4 + len, 0))
 		return vtl_tc_drop(VTL_DROP_HELPER);
 	if (bpf_skb_store_bytes(ctx, l4 & 0x7f, buf->frame, len, 0) ||
-	    vtl_tc_set_lens(ctx, l4, k->p.encap, len))
+	    vtl_tc_set_lens(ctx, l4, k->p.family, k->p.encap, len))
 		return vtl_tc_drop(VTL_DROP_HELPER);
 	__sync_fetch_and_add(&st->tx_retx, 1);
 	vtl_count(VTL_DIR_TC, VTL_CNT_RETX_FILLED);

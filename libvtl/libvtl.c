@@ -77,6 +77,28 @@ static int parse_ip(const char *ip, uint32_t *addr)
 	return 0;
 }
 
+/* The peer's address: IPv4 dotted quad or IPv6 (with or without [ ]). */
+static int parse_peer(const char *ip, struct vtl_peer *p)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(ip);
+
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, ip, p->addr) == 1) {
+		p->family = VTL_AF_INET;
+		return p->addr[0] ? 0 : -VTL_E_BADPARAM;
+	}
+	if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, ip + 1, n - 2);
+		buf[n - 2] = '\0';
+		ip = buf;
+	}
+	if (inet_pton(AF_INET6, ip, p->addr) != 1)
+		return -VTL_E_BADPARAM;
+	p->family = VTL_AF_INET6;
+	return 0;
+}
+
 int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	     const char *dst_ip, const struct vtl_opts *opts)
 {
@@ -113,12 +135,13 @@ int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 		vtl__dbg(s, "bad source address '%s'", src_ip);
 		goto fail;
 	}
-	if (mode == VTL_MODE_SEND &&
-	    (!dst_ip || parse_ip(dst_ip, &s->peer_addr) < 0 || !s->peer_addr)) {
-		vtl__dbg(s, "sender needs a destination IPv4 address, got '%s'",
+	if (mode == VTL_MODE_SEND && (!dst_ip || parse_peer(dst_ip, &s->peer) < 0)) {
+		vtl__dbg(s, "sender needs a destination IPv4 or IPv6 address, got '%s'",
 			 dst_ip ? dst_ip : "(null)");
 		goto fail;
 	}
+	if (s->peer.family == VTL_AF_INET)
+		s->peer_addr = s->peer.addr[0];
 	r = -ENOMEM;
 	s->rbuf = malloc(VTL_IPC_MAX_DATA);
 	if (!s->rbuf)
@@ -162,6 +185,7 @@ int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos)
 
 	o.mode = s->mode == VTL_MODE_SEND ? VTL_OPEN_CONNECT : VTL_OPEN_LISTEN;
 	o.peer_addr = s->peer_addr;
+	o.peer = s->peer;
 	o.local_addr = s->local_addr;
 	o.service_port = s->port;
 	memcpy(o.graft, s->graft, sizeof(o.graft));
@@ -209,8 +233,6 @@ int vtl_negotiate(vtl_sock *s, uint32_t l4_services, const struct vtl_qos *qos)
 
 static void take_session(struct vtl_sock *s, const struct vtl_ipc_session *ss)
 {
-	struct in_addr a = { .s_addr = ss->peer_addr };
-
 	memset(&s->info, 0, sizeof(s->info));
 	s->info.session_id = ss->session_id;
 	snprintf(s->info.graft, sizeof(s->info.graft), "%.*s",
@@ -218,7 +240,10 @@ static void take_session(struct vtl_sock *s, const struct vtl_ipc_session *ss)
 	s->info.graft_version = ss->graft_version;
 	s->info.window = ss->window;
 	s->info.mss = ss->mss;
-	inet_ntop(AF_INET, &a, s->info.peer, sizeof(s->info.peer));
+	if (ss->peer.family == VTL_AF_INET6)
+		inet_ntop(AF_INET6, ss->peer.addr, s->info.peer, sizeof(s->info.peer));
+	else
+		inet_ntop(AF_INET, &ss->peer_addr, s->info.peer, sizeof(s->info.peer));
 	s->stats.session_id = ss->session_id;
 	s->state = VTL_ST_OPEN;
 	vtl__dbg(s, "session %#x open: graft %s v%u window %u mss %u peer %s",

@@ -31,7 +31,8 @@ struct vtl_sock {
 	int err;                   /* sticky error once VTL_ST_FAILED */
 	char errmsg[128];          /* vtld's or libvtl's words for it */
 	int debug;                 /* $VTL_DEBUG: diagnostics on stderr */
-	uint32_t peer_addr;        /* network order */
+	uint32_t peer_addr;        /* network order (IPv4) */
+	struct vtl_peer peer;      /* SEND: the peer, IPv4 or IPv6 */
 	uint32_t local_addr;       /* network order, 0 = any */
 	uint16_t port;
 	uint16_t app_port;

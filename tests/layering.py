@@ -8,7 +8,7 @@ dependency points down, and the transport makes no system call.
   session    session.c nego.c swap.c netmon.c session.h    transport, loop
   transport  tp_send.c tp_recv.c tp_life.c tp_int.h
              transport.h bytebuf.h                         nothing of vtld's
-  wire       wire.c wire.h                                 transport, loop
+  wire       wire.c wire_sock.c wire.h wire_int.h          transport, loop
   loop       loop.c loop.h                                 nothing of vtld's
 The services (launcher, pool, pool_watch, rules, config) sit beside them;
 only main.c and the ctl layer see the whole daemon (vtld.h).
@@ -25,7 +25,7 @@ import sys
 
 LAYERS = {
     "loop": ["loop.c", "loop.h"],
-    "wire": ["wire.c", "wire.h"],
+    "wire": ["wire.c", "wire_sock.c", "wire.h", "wire_int.h"],
     "transport": ["tp_send.c", "tp_recv.c", "tp_life.c", "tp_int.h", "transport.h",
                   "bytebuf.h"],
     "session": ["session.c", "nego.c", "swap.c", "netmon.c", "session.h"],

@@ -62,8 +62,10 @@ struct vtl_ipc_open {
 	__u16 app_port;      /* CONNECT: the application's own port (the Hooker
 	                      * passes the TCP destination port), for rules */
 	__u16 pad;
+	struct vtl_peer peer; /* CONNECT: the peer's address, IPv4 or IPv6 (family
+	                       * 0: peer_addr, IPv4); encap and port are vtld's */
 };
-_Static_assert(sizeof(struct vtl_ipc_open) == 68, "vtl_ipc_open");
+_Static_assert(sizeof(struct vtl_ipc_open) == 88, "vtl_ipc_open");
 
 struct vtl_ipc_session {
 	__u32 session_id;
@@ -73,8 +75,9 @@ struct vtl_ipc_session {
 	__u32 window;
 	__u32 mss;
 	__u32 slot;
+	struct vtl_peer peer; /* address (IPv4 or IPv6), encapsulation, UDP port */
 };
-_Static_assert(sizeof(struct vtl_ipc_session) == 48, "vtl_ipc_session");
+_Static_assert(sizeof(struct vtl_ipc_session) == 68, "vtl_ipc_session");
 
 struct vtl_ipc_stats {
 	__u64 bytes;         /* payload bytes sent (handed to the wire) */
@@ -152,8 +155,10 @@ struct vtl_ipc_session_info {
 	__u64 timeouts;
 	__u64 bytes_tx;
 	__u64 bytes_rx;
+	struct vtl_peer peer; /* the whole peer: IPv6 too (peer_addr is IPv4's) */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct vtl_ipc_session_info) == 120, "vtl_ipc_session_info");
+_Static_assert(sizeof(struct vtl_ipc_session_info) == 144, "vtl_ipc_session_info");
 
 /* ---- graft pool (appended) ----------------------------------------------
  * These types come after VTL_IPC_TYPE_MAX, which libvtl's session receiver
@@ -295,7 +300,7 @@ struct vtl_ipc_session_show {
 	__u64 age_ms;
 	struct vtl_ipc_swap_rec swaps[VTL_SWAP_HISTORY];
 };
-_Static_assert(sizeof(struct vtl_ipc_session_show) == 120 + 48 + 16 + 8 * 80,
+_Static_assert(sizeof(struct vtl_ipc_session_show) == 144 + 48 + 16 + 8 * 80,
 	       "vtl_ipc_session_show");
 
 /* ---- vtlctl rule / stats / graft load|unload (types 19..29) ------------ */

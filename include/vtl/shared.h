@@ -203,12 +203,14 @@ _Static_assert(sizeof(struct vtl_event) == 32, "vtl_event");
 struct vtl_pctx {
 	__u32 slot;
 	__u32 session_id;
-	__u16 l3_off;     /* IPv4 header offset */
+	__u16 l3_off;     /* IP header offset */
 	__u16 l4_off;     /* VTL header offset */
 	__u16 pay_len;    /* payload length (validated by the root) */
 	__u16 encap;      /* VTL_ENCAP_*: a UDP header sits before l4_off */
+	__u16 family;     /* VTL_AF_INET (an IPv4 header at l3_off) or VTL_AF_INET6 */
+	__u16 pad;
 };
-_Static_assert(sizeof(struct vtl_pctx) == 16, "vtl_pctx");
+_Static_assert(sizeof(struct vtl_pctx) == 20, "vtl_pctx");
 
 /* ---- counters: PERCPU_ARRAY[dir * VTL_CNT_PER_DIR + reason] ------------ */
 #define VTL_DIR_XDP 0

@@ -63,7 +63,7 @@ struct vtl_info {
 	uint32_t graft_version;
 	uint32_t window;
 	uint32_t mss;
-	char     peer[16];       /* dotted quad */
+	char     peer[48];       /* the peer's address: dotted quad or IPv6 */
 };
 
 struct vtl_stats {
@@ -83,7 +83,8 @@ struct vtl_stats {
 };
 
 /* Create a VTL socket bound to the vtld that serves src_ip's interface.
- * mode SEND needs dst_ip; mode RECV ignores it. src_ip may be NULL. */
+ * mode SEND needs dst_ip (IPv4, or IPv6 with or without [ ]); mode RECV
+ * ignores it. src_ip (IPv4) may be NULL. */
 int vtl_init(vtl_sock **out, enum vtl_mode mode, const char *src_ip,
 	     const char *dst_ip, const struct vtl_opts *opts);
 

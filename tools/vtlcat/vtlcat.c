@@ -262,13 +262,17 @@ static int do_listen(const struct args *a, char *buf)
 	return 0;
 }
 
+/* host: an IPv4 or IPv6 address (IPv6 with or without [ ]), or a name
+ * (its first address, IPv4 or IPv6). */
 static void resolve(const char *host, char *ip, size_t len)
 {
-	struct addrinfo hints = { .ai_family = AF_INET }, *res;
-	struct in_addr a;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res;
+	unsigned char a[16];
+	size_t n = strlen(host);
 	int r;
 
-	if (inet_pton(AF_INET, host, &a) == 1) {
+	if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1 ||
+	    (n > 2 && host[0] == '[' && host[n - 1] == ']')) {
 		snprintf(ip, len, "%s", host);
 		return;
 	}
@@ -277,14 +281,16 @@ static void resolve(const char *host, char *ip, size_t len)
 		fprintf(stderr, "vtlcat: %s: %s\n", host, gai_strerror(r));
 		exit(1);
 	}
-	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr,
-		  ip, len);
+	if (res->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, ip, len);
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip, len);
 	freeaddrinfo(res);
 }
 
 static int do_send(const struct args *a, char *buf)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN + 2];
 	struct vtl_info info;
 	vtl_sock *s;
 	double t0;

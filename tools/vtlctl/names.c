@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Every number vtlctl prints by name is named here, and only here. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <arpa/inet.h>
 #include <string.h>
@@ -62,11 +63,15 @@ const char *ctl_encap_name(unsigned encap)
 
 const char *ctl_peer_str(const struct vtl_ipc_session_info *i, char *buf, size_t len)
 {
-	char a[INET_ADDRSTRLEN] = "?";
+	char a[INET6_ADDRSTRLEN] = "?";
+	bool v6 = i->peer.family == VTL_AF_INET6;
 
-	inet_ntop(AF_INET, &i->peer_addr, a, sizeof(a));
+	if (v6)
+		inet_ntop(AF_INET6, i->peer.addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, &i->peer_addr, a, sizeof(a));
 	if (i->encap == VTL_ENCAP_UDP)
-		snprintf(buf, len, "%s udp:%u", a, i->peer_port);
+		snprintf(buf, len, v6 ? "[%s] udp:%u" : "%s udp:%u", a, i->peer_port);
 	else
 		snprintf(buf, len, "%s", a);
 	return buf;

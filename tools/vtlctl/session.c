@@ -54,10 +54,13 @@ static const char *cause_name(__u32 c)
 void ctl_json_session_show(struct json *j, const struct vtl_ipc_session_show *o)
 {
 	const struct vtl_ipc_session_info *i = &o->info;
-	char peer[CTL_PEER_STRLEN], addr[INET_ADDRSTRLEN], id[16];
+	char peer[CTL_PEER_STRLEN], addr[INET6_ADDRSTRLEN], id[16];
 
 	ctl_peer_str(i, peer, sizeof(peer));
-	inet_ntop(AF_INET, &i->peer_addr, addr, sizeof(addr));
+	if (i->peer.family == VTL_AF_INET6)
+		inet_ntop(AF_INET6, i->peer.addr, addr, sizeof(addr));
+	else
+		inet_ntop(AF_INET, &i->peer_addr, addr, sizeof(addr));
 	snprintf(id, sizeof(id), "0x%08x", i->session_id);
 	json_obj_open(j);
 	json_key(j, "id"); json_str(j, id);

@@ -159,7 +159,7 @@ void ctl_print_grafts(struct ctl *c, struct json *j, const struct ctl_status *s)
 
 void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *s)
 {
-	char peer[CTL_PEER_STRLEN], addr[INET_ADDRSTRLEN], id[16], name[VTL_GRAFT_NAME_MAX + 1];
+	char peer[CTL_PEER_STRLEN], addr[INET6_ADDRSTRLEN], id[16], name[VTL_GRAFT_NAME_MAX + 1];
 	uint32_t i;
 
 	(void)c;
@@ -176,7 +176,10 @@ void ctl_print_sessions(struct ctl *c, struct json *j, const struct ctl_status *
 
 		snprintf(id, sizeof(id), "0x%08x", x->session_id);
 		ctl_peer_str(x, peer, sizeof(peer));
-		ip_str(x->peer_addr, addr);
+		if (x->peer.family == VTL_AF_INET6)
+			inet_ntop(AF_INET6, x->peer.addr, addr, sizeof(addr));
+		else
+			ip_str(x->peer_addr, addr);
 		if (!j) {
 			char una[24], srtt[16];
 

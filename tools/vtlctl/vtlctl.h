@@ -107,7 +107,7 @@ const char *ctl_sess_state_name(unsigned state);
 const char *ctl_encap_name(unsigned encap);
 /* "10.0.0.2", or "10.0.0.2 udp:4753" for VTL over UDP (the port as the
  * session sees it: after any NAT) */
-#define CTL_PEER_STRLEN 48
+#define CTL_PEER_STRLEN 64
 const char *ctl_peer_str(const struct vtl_ipc_session_info *i, char *buf, size_t len);
 /* comma-separated names of set bits into buf ("-" when none) */
 const char *ctl_services_str(uint32_t svc, char *buf, size_t len);

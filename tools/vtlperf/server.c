@@ -28,7 +28,7 @@ struct srv_res {                /* one stream of a test */
 struct test {
 	struct test *next;
 	uint64_t id;
-	char peer[16];
+	char peer[48];          /* IPv4 or IPv6 text (vtl_info.peer) */
 	struct vtlperf_head h0;     /* the first stream's header */
 	unsigned seen, active, ended, ok, mismatches;
 	uint64_t bytes;
