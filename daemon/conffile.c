@@ -44,6 +44,7 @@ const struct vtld_key_def vtld_keys[VTLD_K_COUNT] = {
 	[VTLD_K_LOG]          = { "log",          VTLD_T_TARGET, 0, 0 },
 	[VTLD_K_ENCAP]        = { "encap",        VTLD_T_ENCAP,  0, 0 },
 	[VTLD_K_UDP_PORT]     = { "udp-port",     VTLD_T_U32,    0, 65535 },
+	[VTLD_K_MIN_RTO]      = { "min-rto",      VTLD_T_U32,    1, 60000 },
 };
 
 int vtld_parse_encap(const char *s, size_t n, __u8 *encap, __u32 *port)
@@ -312,6 +313,7 @@ static int parse_value(struct parser *ps, enum vtld_key key, struct str v)
 		case VTLD_K_RETX_BUFFERS: c->retx_bufs = u; break;
 		case VTLD_K_NEGO_TIMEOUT: c->nego_timeout_ms = u; break;
 		case VTLD_K_UDP_PORT:     c->udp_port = u; break;
+		case VTLD_K_MIN_RTO:      c->min_rto_ms = u; break;
 		default:                  c->peer_timeout_ms = u; break;
 		}
 		return 0;

@@ -49,6 +49,8 @@ static void usage(FILE *f)
 "                          peer starts is answered the way it came\n"
 "      --udp-port PORT     the UDP port of VTL over UDP (default %u; 0: no\n"
 "                          UDP at all)\n"
+"      --min-rto MS        the floor of every session's retransmission\n"
+"                          timeout (default %u)\n"
 "  -v, --verbose           more logging: one level up from info (or -q), so\n"
 "                          debug, which includes libbpf and verifier logs\n"
 "  -q, --quiet             warnings only\n"
@@ -56,7 +58,7 @@ static void usage(FILE *f)
 "      --log TARGET        where messages go: stderr (default), syslog or both\n"
 "  -h, --help              this text\n"
 "      --version           print the version\n",
-		VTL_RETX_BUFS_DEFAULT, VTL_UDP_PORT_DEFAULT, VTL_UDP_PORT_DEFAULT);
+		VTL_RETX_BUFS_DEFAULT, VTL_UDP_PORT_DEFAULT, VTL_UDP_PORT_DEFAULT, VTLD_MIN_RTO_MS);
 }
 
 static int parse_u32(const char *opt, const char *s, __u32 min, __u32 max, __u32 *out)
@@ -123,6 +125,7 @@ static void print_settings(FILE *f, const struct vtld_config *c)
 	fprintf(f, "peer-timeout = %u\n", c->peer_timeout_ms);
 	fprintf(f, "encap = %s\n", c->encap == VTL_ENCAP_UDP ? "udp" : "raw");
 	fprintf(f, "udp-port = %u\n", c->udp_port);
+	fprintf(f, "min-rto = %u\n", c->min_rto_ms);
 	fprintf(f, "log-level = %s\n", levels[c->verbosity < 0 ? 0 : c->verbosity > 2 ? 2 : c->verbosity]);
 	fprintf(f, "log = %s\n", targets[c->log_target & 3]);
 	fprintf(f, "# foreground: %s\n", c->foreground ? "yes" : "no");
@@ -146,7 +149,7 @@ static int key_u32(enum vtld_key k, const char *s, __u32 *out)
 int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 {
 	enum { O_RETX = 256, O_NEGO, O_PEER, O_VERSION, O_NO_CONFIG, O_LOG_LEVEL, O_LOG, O_CHECK,
-	       O_ENCAP, O_UDP_PORT };
+	       O_ENCAP, O_UDP_PORT, O_MIN_RTO };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'c' },
@@ -166,6 +169,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 		{ "peer-timeout", required_argument, NULL, O_PEER },
 		{ "encap", required_argument, NULL, O_ENCAP },
 		{ "udp-port", required_argument, NULL, O_UDP_PORT },
+		{ "min-rto", required_argument, NULL, O_MIN_RTO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -189,6 +193,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 	c->peer_timeout_ms = 10000;
 	c->encap = VTL_ENCAP_RAW;
 	c->udp_port = VTL_UDP_PORT_DEFAULT;
+	c->min_rto_ms = VTLD_MIN_RTO_MS;
 
 	while ((o = getopt_long(argc, argv, "i:c:p:b:s:P:fw:r:vqh", opts, NULL)) != -1) {
 		switch (o) {
@@ -255,6 +260,11 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv)
 				return -1;
 			}
 			keep |= VTLD_KEY(VTLD_K_ENCAP) | VTLD_KEY(VTLD_K_UDP_PORT);
+			break;
+		case O_MIN_RTO:
+			if (key_u32(VTLD_K_MIN_RTO, optarg, &c->min_rto_ms))
+				return -1;
+			keep |= VTLD_KEY(VTLD_K_MIN_RTO);
 			break;
 		case O_UDP_PORT:
 			if (key_u32(VTLD_K_UDP_PORT, optarg, &c->udp_port))

@@ -13,6 +13,12 @@
 #define VTL_DEFAULT_CONF "/etc/vtl/vtld.conf"
 #endif
 
+/* The retransmission timeout's floor. 5 ms (the KTF library's own default)
+ * fired spurious timeouts on a loaded 2-core host, where vtld or the
+ * receiver is descheduled for longer than that (docs/results.md); each
+ * one makes a Go-Back-N sender resend its whole window. */
+#define VTLD_MIN_RTO_MS 20
+
 struct vtld_config {
 	char ifname[IF_NAMESIZE];
 	char pool_dir[PATH_MAX];
@@ -28,6 +34,7 @@ struct vtld_config {
 	__u32 default_window;     /* 0: the graft's default */
 	__u32 nego_timeout_ms;    /* default negotiation timeout */
 	__u32 peer_timeout_ms;    /* no progress for this long: peer lost */
+	__u32 min_rto_ms;         /* the retransmission timeout's floor */
 	__u8 encap;               /* VTL_ENCAP_*: what sessions we start use */
 	__u32 udp_port;           /* VTL over UDP: the port every VTL host listens
 	                           * on (and ours; 0: no UDP) */
@@ -46,7 +53,7 @@ int vtld_config_parse(struct vtld_config *c, int argc, char **argv);
 enum vtld_key {
 	VTLD_K_POOL, VTLD_K_BPF_ROOT, VTLD_K_SOCKET, VTLD_K_PIDFILE, VTLD_K_RULES,
 	VTLD_K_WINDOW, VTLD_K_RETX_BUFFERS, VTLD_K_NEGO_TIMEOUT, VTLD_K_PEER_TIMEOUT,
-	VTLD_K_LOG_LEVEL, VTLD_K_LOG, VTLD_K_ENCAP, VTLD_K_UDP_PORT,
+	VTLD_K_LOG_LEVEL, VTLD_K_LOG, VTLD_K_ENCAP, VTLD_K_UDP_PORT, VTLD_K_MIN_RTO,
 	VTLD_K_COUNT
 };
 #define VTLD_KEY(k) (1u << (k))

@@ -275,6 +275,7 @@ int launcher_open(struct launcher *l, const struct launcher_opts *o)
 	l->ifindex = o->ifindex;
 	snprintf(l->ifname, sizeof(l->ifname), "%s", o->ifname ? o->ifname : "");
 	l->retx_bufs = o->retx_bufs ? o->retx_bufs : VTL_RETX_BUFS_DEFAULT;
+	l->min_rto_us = o->min_rto_us;
 	if (rp_init(&l->retx, l->retx_bufs))
 		return -ENOMEM;
 
@@ -400,6 +401,11 @@ static int graft_load(struct launcher *l, struct graft_inst *gi, char *err, size
 	e = gi->max_delay_ms ? vtl_obj_set_u32(obj, "vtl_max_delay_ms", gi->max_delay_ms) : 0;
 	if (e && e != -ENOENT) {
 		snprintf(err, errlen, "%s: cannot set tunable vtl_max_delay_ms", gi->path);
+		goto fail;
+	}
+	e = l->min_rto_us ? vtl_obj_set_u32(obj, "vtl_min_rto_us", l->min_rto_us) : 0;
+	if (e && e != -ENOENT) {
+		snprintf(err, errlen, "%s: cannot set tunable vtl_min_rto_us", gi->path);
 		goto fail;
 	}
 	for (int r = 0; r < GR_NROLES; r++) {
@@ -684,7 +690,7 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	st->ssthresh = 0xffffffff;
 	st->sack_hi = s->isn_tx;
 	st->mss = s->mss;
-	st->min_rto_us = 5000;
+	st->min_rto_us = l->min_rto_us ? l->min_rto_us : 5000;
 	st->max_rto_us = 1000000;
 	st->rto_us = 50000;
 	__atomic_store_n(&st->active, 1, __ATOMIC_RELEASE);

@@ -43,6 +43,7 @@ struct launcher_opts {
 	const char *bpf_root;  /* NULL: pin nothing */
 	__u32 retx_bufs;
 	__u16 udp_port;        /* VTL over UDP (host order); 0: raw only */
+	__u32 min_rto_us;      /* the RTO floor every graft loads with (vtl_min_rto_us) */
 };
 
 struct launcher {
@@ -57,6 +58,7 @@ struct launcher {
 	struct vtl_state *state;   /* mmap of vtl_state, VTL_MAX_SESSIONS entries */
 	size_t state_len;
 	__u32 retx_bufs;
+	__u32 min_rto_us;
 	struct retx_pool retx;      /* who owns which vtl_retx entries */
 	struct graft_inst *insts;
 	__u32 xdp_prog_id;

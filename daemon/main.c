@@ -148,6 +148,7 @@ static int setup(struct vtld *d)
 		.ifindex = 0, .ifname = d->cfg.ifname, .bpf_root = d->cfg.bpf_root,
 		.retx_bufs = d->cfg.retx_bufs,
 		.udp_port = (__u16)d->cfg.udp_port,
+		.min_rto_us = d->cfg.min_rto_ms * 1000,
 	};
 	struct pool_graft *cg;
 	char err[512];

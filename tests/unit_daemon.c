@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vtl/shared.h>
 #include "bytebuf.h"
 #include "retx_pool.h"
 #include "config.h"
@@ -184,6 +185,20 @@ static void test_config(void)
 	CHECK(parse("vtld -i eth0 -w 12abc", &c) == -1, "trailing garbage in a number");
 	CHECK(parse("vtld -i eth0 stray", &c) == -1, "stray argument");
 	CHECK(parse("vtld -i abcdefghijklmnopq", &c) == -1, "interface name too long");
+	CHECK(parse("vtld -i eth0", &c) == 0 && c.encap == VTL_ENCAP_RAW &&
+	      c.udp_port == VTL_UDP_PORT_DEFAULT && c.min_rto_ms == VTLD_MIN_RTO_MS,
+	      "defaults: raw, UDP port %u, min-rto %u ms", c.udp_port, c.min_rto_ms);
+	CHECK(parse("vtld -i eth0 --encap udp", &c) == 0 && c.encap == VTL_ENCAP_UDP &&
+	      c.udp_port == VTL_UDP_PORT_DEFAULT, "--encap udp");
+	CHECK(parse("vtld -i eth0 --encap udp:9000 --min-rto 50", &c) == 0 &&
+	      c.encap == VTL_ENCAP_UDP && c.udp_port == 9000 && c.min_rto_ms == 50,
+	      "--encap udp:9000 --min-rto 50");
+	CHECK(parse("vtld -i eth0 --encap udp:0", &c) == -1, "udp:0 is an error");
+	CHECK(parse("vtld -i eth0 --encap udp:70000", &c) == -1, "a port above 65535");
+	CHECK(parse("vtld -i eth0 --encap tcp", &c) == -1, "an unknown encapsulation");
+	CHECK(parse("vtld -i eth0 --encap udp --udp-port 0", &c) == -1,
+	      "UDP without a port is an error");
+	CHECK(parse("vtld -i eth0 --min-rto 0", &c) == -1, "min-rto 0 is an error");
 }
 
 static void write_file(const char *path, const void *p, size_t n)
