@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * vtl-blaster: the ceiling for VTL's send path. Sends COUNT packets of SIZE
- * payload bytes on a raw IPv4 protocol-253 socket with sendmmsg (64 per
+ * payload bytes on a raw IPv4 protocol-253 socket (or, with --udp PORT, a
+ * UDP socket to PORT, as vtld --encap udp does) with sendmmsg (64 per
  * call), the way vtld's Data Broker does, with no transport logic at all,
  * and prints the achieved rate. The receiver side is measured by the
  * benchmark from the peer's interface counters.
  *
- *   vtl-blaster DST_IP COUNT [SIZE]
+ *   vtl-blaster [--udp PORT] DST_IP COUNT [SIZE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,14 +28,20 @@ int main(int argc, char **argv)
 	struct iovec iov[BATCH];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct timespec t0, t1;
-	long count, size = 1400, sent = 0;
+	long count, size = 1400, sent = 0, port = 0;
 	double s;
 	int fd;
 
-	if (argc < 3 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
-		fprintf(stderr, "usage: vtl-blaster DST_IP COUNT [SIZE]\n");
+	if (argc > 2 && !strcmp(argv[1], "--udp")) {
+		port = strtol(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 3 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 || port < 0 || port > 65535) {
+		fprintf(stderr, "usage: vtl-blaster [--udp PORT] DST_IP COUNT [SIZE]\n");
 		return 2;
 	}
+	sa.sin_port = htons((unsigned short)port);
 	count = strtol(argv[2], NULL, 10);
 	if (argc > 3)
 		size = strtol(argv[3], NULL, 10);
@@ -42,9 +49,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtl-blaster: COUNT > 0 and 0 < SIZE <= 1400\n");
 		return 2;
 	}
-	fd = socket(AF_INET, SOCK_RAW, VTL_IPPROTO);
+	fd = port ? socket(AF_INET, SOCK_DGRAM, 0) : socket(AF_INET, SOCK_RAW, VTL_IPPROTO);
 	if (fd < 0) {
-		perror("vtl-blaster: raw socket");
+		perror(port ? "vtl-blaster: UDP socket" : "vtl-blaster: raw socket");
 		return 1;
 	}
 	for (int i = 0; i < BATCH; i++) {
@@ -66,8 +73,8 @@ int main(int argc, char **argv)
 		int r = sendmmsg(fd, msgs, n, 0);
 
 		if (r < 0) {
-			if (errno == ENOBUFS || errno == EINTR)
-				continue;
+			if (errno == ENOBUFS || errno == EINTR || errno == ECONNREFUSED)
+				continue; /* (UDP: an ICMP port unreachable came back) */
 			perror("vtl-blaster: sendmmsg");
 			return 1;
 		}
