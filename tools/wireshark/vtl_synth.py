@@ -3,6 +3,7 @@
 """vtl_synth.py: check tools/wireshark/vtl.lua against crafted packets.
 
 Writes a pcap of hand-made VTL packets (every type, SACK blocks, RETX/DUP,
+over IPv4 and IPv6, raw protocol 253 and UDP port 4753,
 NEGO_NACK reasons) and of malformed ones (short header, length mismatch,
 unknown type, bad version, hdr_len, checksum, short NEGO, bad SACK payload,
 snaplen cuts), plus seeded random garbage, decodes it with tshark and the
@@ -58,13 +59,23 @@ def ipv4(payload, proto=253):
     return h + payload
 
 
+def ipv6(payload, nxt):
+    src = bytes([0xfd] + [0] * 14 + [1])
+    dst = bytes([0xfd] + [0] * 14 + [2])
+    return struct.pack("!IHBB", 6 << 28, len(payload), nxt, 64) + src + dst + payload
+
+
 def frame(vtl_bytes):
     """Ethernet + IPv4 protocol 253 + vtl_bytes; ("udp", bytes): VTL over
     UDP (port 4753 both ways, checksum 0, as vtld sends it)."""
     if isinstance(vtl_bytes, tuple):
-        body = vtl_bytes[1]
-        udp = struct.pack("!HHHH", 4753, 4753, 8 + len(body), 0) + body
-        return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ipv4(udp, proto=17)
+        kind, body = vtl_bytes
+        if kind.startswith("udp"):
+            body = struct.pack("!HHHH", 4753, 4753, 8 + len(body), 0) + body
+        proto = 17 if kind.startswith("udp") else 253
+        if kind.endswith("6"):
+            return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x86\xdd" + ipv6(body, proto)
+        return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ipv4(body, proto=proto)
     return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ipv4(vtl_bytes)
 
 
@@ -131,6 +142,15 @@ def cases():
         (("udp", vtl(4, seq=1, payload=b"hello", badcsum=True)), None, "badcsum",
          r"\[BAD CHECKSUM\]$"),
         (("udp", vtl(4, seq=1, payload=b"hello", lenfield=9)), None, "malformed",
+         r"\[Malformed Packet: payload length 9, but"),
+        # IPv6: protocol 253 as the next header, and UDP
+        (("raw6", vtl(4, seq=77, payload=os.urandom(1420))), None, "ok",
+         r"^VTL DATA sid=0x1234abcd seq=77 len=1420$"),
+        (("raw6", vtl(1, payload=nego(mss=1428))), None, "ok",
+         r"^VTL NEGO sid=0x1234abcd graft=gbn v1 port=5000 isn=5000 mss=1428 wnd=64$"),
+        (("udp6", vtl(5, ack=9, payload=sack((10, 12)))), None, "ok",
+         r"^VTL ACK sid=0x1234abcd ack=9 sack=\[10,12\)$"),
+        (("udp6", vtl(4, seq=1, payload=b"hello", lenfield=9)), None, "malformed",
          r"\[Malformed Packet: payload length 9, but"),
     ]
     rnd = random.Random(253)
