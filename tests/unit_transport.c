@@ -1012,6 +1012,24 @@ static void case_duplex(void)
 	CHECK(F.n_abort == 1 && F.abort_reset && strstr(F.abort_why, "closed application"),
 	      "new data for an orphan: reset (%s)", F.abort_why);
 	free(s);
+
+	/* the peer's direction is over and nothing of ours is outstanding: an
+	 * application that lets go without a shutdown closes, not resets */
+	s = new_sess(id + 2, false, true, false, 64, isn);
+	if (!s) {
+		CHECK(0, "session");
+		return;
+	}
+	frame(s, VTL_T_CLOSE, isn, NULL, 0);
+	CHECK(F.n_eof == 2 && s->eof_sent, "the peer closed its (empty) direction");
+	F.n_ctrl = 0;
+	CHECK(tp_orphan(&TP, s) && s->app_shut && count_ctrl(VTL_T_CLOSE) == 1,
+	      "let go after EOF: our direction closes (CLOSE), no reset");
+	e = (struct vtl_event){ .type = VTL_EV_CLOSE_ACK, .session_id = s->id, .slot = s->slot };
+	tp_on_event(&TP, &e);
+	CHECK(s->state == TP_CLOSING && F.n_abort == 1, "both directions over: lingering");
+	tp_sess_del(&TP, s);
+	free(s);
 }
 
 /* ------------------------------------------ 8 ten thousand sessions */
