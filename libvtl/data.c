@@ -379,12 +379,12 @@ ssize_t vtl_recv_data_nb(vtl_sock *s, void *buf, size_t len)
 	}
 }
 
-int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
+/* Our half of a half-close: SHUTDOWN to vtld (OPEN -> SHUT), unless it
+ * went already. */
+static int shut_start(struct vtl_sock *s)
 {
 	int r;
 
-	if (!s)
-		return -VTL_E_BADPARAM;
 	if (s->state == VTL_ST_FAILED)
 		return s->err;
 	if (s->state < VTL_ST_OPEN)
@@ -398,6 +398,26 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 		if (s->attached && s->mode == VTL_MODE_RECV)
 			s->state = VTL_ST_DONE;  /* vtld writes the stream; nothing of ours */
 	}
+	return 0;
+}
+
+static void shut_done(struct vtl_sock *s, struct vtl_stats *st)
+{
+	vtl__dbg(s, "session %#x: peer has all %llu bytes we sent", s->stats.session_id,
+		 (unsigned long long)s->stats.bytes_tx);
+	if (st)
+		*st = s->stats;
+}
+
+int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
+{
+	int r;
+
+	if (!s)
+		return -VTL_E_BADPARAM;
+	r = shut_start(s);
+	if (r < 0)
+		return r;
 	/* No timeout of our own: vtld decides when the peer is lost. The
 	 * peer's data may come first: it is kept for vtl_recv_data. */
 	while (s->state == VTL_ST_SHUT) {
@@ -407,10 +427,27 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 		if (r == 0)
 			return vtl__fail(s, -ENOBUFS);
 	}
-	vtl__dbg(s, "session %#x: peer has all %llu bytes we sent", s->stats.session_id,
-		 (unsigned long long)s->stats.bytes_tx);
-	if (st)
-		*st = s->stats;
+	shut_done(s, st);
+	return 0;
+}
+
+int vtl_shutdown_nb(vtl_sock *s, struct vtl_stats *st)
+{
+	int r;
+
+	if (!s)
+		return -VTL_E_BADPARAM;
+	r = shut_start(s);
+	if (r < 0)
+		return r;
+	while (s->state == VTL_ST_SHUT) {  /* what waits, without waiting */
+		r = absorb(s, VTL_RQ_SHUT_MAX, 0, MSG_DONTWAIT);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return -EAGAIN;
+	}
+	shut_done(s, st);
 	return 0;
 }
 
