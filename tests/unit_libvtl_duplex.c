@@ -4,7 +4,8 @@
  * peer sends arrives while we send, while vtl_shutdown waits for our DONE,
  * after it, and around the peer's EOF; vtl_recv_data_nb returns it in
  * order, says -EAGAIN when nothing is there, 0 after the EOF, and the
- * error of an ERROR that came behind data. The fake vtld and the test
+ * error of an ERROR that came behind data; vtl_shutdown_nb half-closes
+ * without waiting, its DONE taken by vtl_recv_data_nb. The fake vtld and the test
  * handshake (unit_libvtl_fake.h): every message a step relies on is in the
  * socket before the step starts, so nothing depends on timing.
  */
@@ -22,6 +23,8 @@
 #define TAG_EOF    '5'  /* vtld: EOF sent */
 #define TAG_EARLY  'a'  /* vtld: the peer's DATA and EOF wait */
 #define TAG_ERR    'x'  /* vtld: DATA and an ERROR wait */
+#define TAG_SHUT   'S'  /* test: vtl_shutdown_nb said -EAGAIN */
+#define TAG_TAIL   'T'  /* vtld: DATA, DONE, DATA, EOF wait */
 
 /* Our stream: pattern bytes from OUR_BASE on (the peer's from 0). */
 #define OUR_BASE   (1u << 30)
@@ -348,6 +351,77 @@ static void t_error_behind_data(const char *path, const void *arg)
 	free(x);
 }
 
+/* ---- 4. the half-close without waiting: vtl_shutdown_nb starts it;
+ * DATA, our DONE, DATA and the peer's EOF are taken by vtl_recv_data_nb;
+ * vtl_shutdown_nb then says 0 ---- */
+#define NB_OURS  1000
+#define NB_PEER1 500
+#define NB_PEER2 200
+
+static void d_shutdown_nb(int fd, const void *arg)
+{
+	uint8_t body[VTL_IPC_MAX_MSG];
+	uint64_t ooff = 0, poff = 0;
+	unsigned type;
+
+	(void)arg;
+	d_expect(fd, VTL_IPC_OPEN, body, sizeof(body));
+	send_session(fd, "10.1.2.3");
+	our_data(fd, &ooff, &type);
+	CHECK(type == VTL_IPC_SHUTDOWN && ooff == NB_OURS,
+	      "after %llu bytes of the client's DATA: type %u, not SHUTDOWN",
+	      (unsigned long long)ooff, type);
+	if (d_wait(TAG_SHUT, FAKE_DEADLINE_MS, "vtl_shutdown_nb returned -EAGAIN") < 0)
+		return;
+	poff = peer_data(fd, poff, NB_PEER1);
+	stats2(fd, VTL_IPC_DONE, ooff, poff);
+	poff = peer_data(fd, poff, NB_PEER2);
+	stats2(fd, VTL_IPC_EOF, ooff, poff);
+	d_post(TAG_TAIL);
+	d_expect_close(fd);
+}
+
+static void t_shutdown_nb(const char *path, const void *arg)
+{
+	struct vtl_opts o = opts(path);
+	struct rx *x = calloc(1, sizeof(*x));
+	struct vtl_stats st = { 0 };
+	uint64_t ooff = 0;
+	uint8_t b[16];
+	vtl_sock *s;
+	ssize_t n;
+	int r;
+
+	(void)arg;
+	if (!x || vtl_init(&s, VTL_MODE_SEND, NULL, "10.1.2.3", &o)) {
+		CHECK(0, "init");
+		free(x);
+		return;
+	}
+	CHECK(vtl_shutdown_nb(s, &st) == -VTL_E_STATE, "shutdown_nb before the session");
+	CHECK(vtl_validate(s, NULL) == 0, "validate");
+	send_ours(s, &ooff, NB_OURS);
+	r = vtl_shutdown_nb(s, &st);
+	CHECK(r == -EAGAIN, "shutdown_nb, no DONE yet: %d (%s)", r, vtl_strerror(r));
+	CHECK(vtl_shutdown_nb(s, &st) == -EAGAIN, "shutdown_nb again: still -EAGAIN");
+	CHECK(vtl_send_data(s, b, 1) == -VTL_E_STATE, "send after shutdown_nb");
+	n = vtl_recv_data_nb(s, b, sizeof(b));
+	CHECK(n == -EAGAIN, "nb: %zd", n);
+	t_post(TAG_SHUT);
+	t_wait(TAG_TAIL, FAKE_DEADLINE_MS, "DATA, DONE, DATA, EOF sent");
+	n = drain(s, x, 65536);  /* takes the DONE between the two DATA */
+	CHECK(n == 0 && rx_exact(x, NB_PEER1 + NB_PEER2),
+	      "the peer's direction: %zu bytes (want %d, byte-exact), then %zd (%s)",
+	      x->have, NB_PEER1 + NB_PEER2, n, vtl_strerror((int)n));
+	r = vtl_shutdown_nb(s, &st);
+	CHECK(r == 0 && st.bytes_tx == NB_OURS && st.bytes_rx == NB_PEER1 + NB_PEER2,
+	      "shutdown_nb after DONE: %d (%s), tx %llu rx %llu", r, vtl_strerror(r),
+	      (unsigned long long)st.bytes_tx, (unsigned long long)st.bytes_rx);
+	CHECK(vtl_shutdown(s, NULL) == 0, "vtl_shutdown after it: 0 at once");
+	CHECK(vtl_close(s) == 0, "close");
+	free(x);
+}
+
 void duplex_scenarios(void)
 {
 	scenario("duplex: DATA before, during and after our sends and half-close, "
@@ -356,4 +430,6 @@ void duplex_scenarios(void)
 		 d_peer_ends_first, NULL, t_peer_ends_first);
 	scenario("duplex: nb returns DATA, then the ERROR behind it", d_error_behind_data,
 		 NULL, t_error_behind_data);
+	scenario("duplex: vtl_shutdown_nb; DATA, DONE, DATA, EOF taken by nb",
+		 d_shutdown_nb, NULL, t_shutdown_nb);
 }
