@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include "libvtl_int.h"
 
+/* vtl__put with the peer's data held to the limit: how often it looks */
+#define RQ_FULL_POLL_MS 50
+
 static int conn_lost(int err)
 {
 	return err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN ||
@@ -203,8 +206,14 @@ int vtl__put_fd(struct vtl_sock *s, unsigned type, const void *body, size_t len,
 		}
 		if (r != -EAGAIN)
 			return r;
-		/* backpressure: wait until vtld reads, or says something */
-		ev = vtl__wait(s->fd, POLLIN | POLLOUT, -1);
+		/* backpressure: wait until vtld reads, or says something. With
+		 * the peer's data held up to VTL_RQ_MAX, what waits is not taken
+		 * (POLLIN would wake us at once, again and again): look again
+		 * every RQ_FULL_POLL_MS, for an ERROR that may come behind it. */
+		if (s->rq_len + VTL_IPC_MAX_DATA > VTL_RQ_MAX)
+			ev = vtl__wait(s->fd, POLLOUT, vtl__now_ms() + RQ_FULL_POLL_MS);
+		else
+			ev = vtl__wait(s->fd, POLLIN | POLLOUT, -1);
 		if (ev < 0)
 			return ev;
 	}
@@ -271,6 +280,22 @@ ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len)
 	return (ssize_t)len;
 }
 
+/* What is already here, up to len bytes: the rest of an earlier DATA
+ * message first, then what came while we were sending. 0: nothing. */
+static size_t take_buffered(struct vtl_sock *s, void *buf, size_t len)
+{
+	size_t n;
+
+	if (s->rlen) {
+		n = len < s->rlen ? len : s->rlen;
+		memcpy(buf, s->rbuf + s->roff, n);
+		s->roff += n;
+		s->rlen -= n;
+		return n;
+	}
+	return s->rq_len ? rq_pop(s, buf, len) : 0;
+}
+
 ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len)
 {
 	struct vtl_ipc_hdr h;
@@ -280,15 +305,8 @@ ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len)
 	if (!s || (!buf && len))
 		return -VTL_E_BADPARAM;
 	for (;;) {
-		if (s->rlen) {  /* the rest of an earlier DATA message */
-			n = len < s->rlen ? len : s->rlen;
-			memcpy(buf, s->rbuf + s->roff, n);
-			s->roff += n;
-			s->rlen -= n;
+		if (len && (n = take_buffered(s, buf, len)))
 			return (ssize_t)n;
-		}
-		if (s->rq_len)  /* what came while we were sending */
-			return (ssize_t)rq_pop(s, buf, len);
 		if (s->rx_eof)
 			return 0;
 		if (s->state == VTL_ST_FAILED)
@@ -332,12 +350,41 @@ ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len)
 	}
 }
 
-int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
+/* The messages already waiting are taken as a sender takes them
+ * (absorb: DATA into rq, EOF, our DONE, an ERROR), one at a time, until
+ * there is something to return. vtld's messages come in the order it sent
+ * them, so DATA before the peer's EOF is returned before the 0. */
+ssize_t vtl_recv_data_nb(vtl_sock *s, void *buf, size_t len)
+{
+	size_t n;
+	int r;
+
+	if (!s || (!buf && len))
+		return -VTL_E_BADPARAM;
+	for (;;) {
+		if (len && (n = take_buffered(s, buf, len)))
+			return (ssize_t)n;
+		if (s->rx_eof)
+			return 0;
+		if (s->state == VTL_ST_FAILED)
+			return s->err;
+		if (s->state < VTL_ST_OPEN)
+			return -VTL_E_STATE;
+		if (!len)
+			return 0;
+		/* rq is empty here: absorb always has room for one message */
+		r = absorb(s, VTL_RQ_MAX, 0, MSG_DONTWAIT);
+		if (r <= 0)
+			return r ? r : -EAGAIN;
+	}
+}
+
+/* Our half of a half-close: SHUTDOWN to vtld (OPEN -> SHUT), unless it
+ * went already. */
+static int shut_start(struct vtl_sock *s)
 {
 	int r;
 
-	if (!s)
-		return -VTL_E_BADPARAM;
 	if (s->state == VTL_ST_FAILED)
 		return s->err;
 	if (s->state < VTL_ST_OPEN)
@@ -351,6 +398,26 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 		if (s->attached && s->mode == VTL_MODE_RECV)
 			s->state = VTL_ST_DONE;  /* vtld writes the stream; nothing of ours */
 	}
+	return 0;
+}
+
+static void shut_done(struct vtl_sock *s, struct vtl_stats *st)
+{
+	vtl__dbg(s, "session %#x: peer has all %llu bytes we sent", s->stats.session_id,
+		 (unsigned long long)s->stats.bytes_tx);
+	if (st)
+		*st = s->stats;
+}
+
+int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
+{
+	int r;
+
+	if (!s)
+		return -VTL_E_BADPARAM;
+	r = shut_start(s);
+	if (r < 0)
+		return r;
 	/* No timeout of our own: vtld decides when the peer is lost. The
 	 * peer's data may come first: it is kept for vtl_recv_data. */
 	while (s->state == VTL_ST_SHUT) {
@@ -360,10 +427,27 @@ int vtl_shutdown(vtl_sock *s, struct vtl_stats *st)
 		if (r == 0)
 			return vtl__fail(s, -ENOBUFS);
 	}
-	vtl__dbg(s, "session %#x: peer has all %llu bytes we sent", s->stats.session_id,
-		 (unsigned long long)s->stats.bytes_tx);
-	if (st)
-		*st = s->stats;
+	shut_done(s, st);
+	return 0;
+}
+
+int vtl_shutdown_nb(vtl_sock *s, struct vtl_stats *st)
+{
+	int r;
+
+	if (!s)
+		return -VTL_E_BADPARAM;
+	r = shut_start(s);
+	if (r < 0)
+		return r;
+	while (s->state == VTL_ST_SHUT) {  /* what waits, without waiting */
+		r = absorb(s, VTL_RQ_SHUT_MAX, 0, MSG_DONTWAIT);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return -EAGAIN;
+	}
+	shut_done(s, st);
 	return 0;
 }
 

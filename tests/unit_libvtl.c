@@ -23,9 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <vtl/vtl.h>
-#include "unit_libvtl_fake.h"
-
-#define SESSION_ID 0xabcd1234u
+#include "unit_libvtl.h"
 
 /* Handshake tags (unit_libvtl_fake.h): test -> fake vtld */
 #define TAG_FULL  'B'  /* the client is blocked on its full socket */
@@ -159,14 +157,14 @@ static int nego_waiting(struct nego_thread *n)
 	return -1;
 }
 
-static struct vtl_opts opts(const char *path)
+struct vtl_opts opts(const char *path)
 {
 	struct vtl_opts o = { .sz = sizeof(o), .socket_path = path };
 
 	return o;
 }
 
-static void send_session(int fd, const char *peer)
+void send_session(int fd, const char *peer)
 {
 	struct vtl_ipc_session s = {
 		.session_id = SESSION_ID, .peer_addr = inet_addr(peer),
@@ -177,7 +175,7 @@ static void send_session(int fd, const char *peer)
 	d_send(fd, VTL_IPC_SESSION, &s, sizeof(s));
 }
 
-static void send_stats(int fd, unsigned type, uint64_t bytes)
+void send_stats(int fd, unsigned type, uint64_t bytes)
 {
 	/* a sender's figures on DONE, a receiver's (the peer's direction) on EOF */
 	struct vtl_ipc_stats st = {
@@ -626,8 +624,8 @@ static void run_fake(void)
 	fake_finish(&f);
 }
 
-static void scenario(const char *name, fake_script d, const void *arg,
-		     void (*client)(const char *path, const void *arg))
+void scenario(const char *name, fake_script d, const void *arg,
+	      void (*client)(const char *path, const void *arg))
 {
 	cur_script = d;
 	cur_arg = arg;
@@ -672,6 +670,7 @@ int main(void)
 	scenario("close shuts a sender down (ERROR)", d_close_shuts, &one, c_close);
 	scenario("receiver: ERROR instead of LISTENING", d_listen_error, NULL,
 		 c_listen_error);
+	duplex_scenarios();
 	CHECK_CASE("parameter checks", t_params);
 	CHECK_CASE("control socket resolution", t_resolve);
 	CHECK_CASE("vtl_strerror", t_strerror);

@@ -4,6 +4,7 @@ find_package(Threads REQUIRED)
 add_executable(unit_libvtl
   ${CMAKE_CURRENT_LIST_DIR}/unit_libvtl.c
   ${CMAKE_CURRENT_LIST_DIR}/unit_libvtl_local.c
+  ${CMAKE_CURRENT_LIST_DIR}/unit_libvtl_duplex.c
   ${CMAKE_CURRENT_LIST_DIR}/unit_libvtl_fake.c)
 target_link_libraries(unit_libvtl PRIVATE vtl_static Threads::Threads)
 add_test(NAME unit_libvtl COMMAND unit_libvtl)

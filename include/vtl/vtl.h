@@ -108,11 +108,33 @@ ssize_t vtl_send_data(vtl_sock *s, const void *buf, size_t len);
  * peer shut its direction down and everything before was read. */
 ssize_t vtl_recv_data(vtl_sock *s, void *buf, size_t len);
 
+/* vtl_recv_data without waiting, as recv(2) with MSG_DONTWAIT: for one
+ * thread that drives both directions of a session (send a chunk, take
+ * what has arrived, repeat). Returns what is already buffered in libvtl
+ * (the rest of an earlier message, what arrived during vtl_send_data or
+ * vtl_shutdown) or waiting on vtl_fd(s); 0 once the peer shut its
+ * direction down and everything before was read; -EAGAIN when there is
+ * nothing yet: poll vtl_fd(s) for POLLIN before trying again (or send,
+ * which takes in what arrives meanwhile). Our DONE after vtl_shutdown_nb,
+ * when waiting, is taken on the way. Errors as vtl_recv_data (an ERROR
+ * from vtld after the data that preceded it); -VTL_E_STATE before the
+ * session is open (it never waits for the negotiation: call vtl_validate
+ * first). */
+ssize_t vtl_recv_data_nb(vtl_sock *s, void *buf, size_t len);
+
 /* Half-close, as shutdown(SHUT_WR): we send no more; block until the peer
  * has every byte we sent (reliable grafts). The peer's direction goes on:
  * vtl_recv_data still returns its data (what arrives while this call
  * waits is kept for it). Fills *st when non-NULL. */
 int vtl_shutdown(vtl_sock *s, struct vtl_stats *st);
+
+/* vtl_shutdown without waiting for the peer: the half-close starts (our
+ * SHUTDOWN goes to vtld, taking in what arrives meanwhile, as
+ * vtl_send_data does) and the call returns. 0 once the peer has every byte
+ * (*st filled, as by vtl_shutdown), -EAGAIN until then: call it again
+ * when vtl_fd(s) is readable. Meanwhile vtl_recv_data_nb takes the peer's
+ * data, EOF and our DONE as they come. */
+int vtl_shutdown_nb(vtl_sock *s, struct vtl_stats *st);
 
 /* Hand vtld a connected stream socket (e.g. TCP), so that vtld moves the
  * session's bytes between it and the network itself, without a copy

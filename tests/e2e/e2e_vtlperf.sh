@@ -9,8 +9,10 @@
 #      bytes, no error, no mismatch.
 #   c. the checker itself: the client flips one byte (VTLPERF_CORRUPT_AT),
 #      the server must report the mismatch at that offset and exit 1.
-#   d. --bidir fails with its message and exit status 2 (no full-duplex
-#      sessions in this vtld yet).
+#   d. --bidir is for the client (exit status 2 on the server); a --bidir
+#      session of 1 MB each way over gbn: both exit 0, the client's text
+#      report gives each direction's goodput and the stream back byte-exact
+#      (tests/e2e/e2e_duplex.sh tests it under loss and reordering).
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -24,13 +26,13 @@ CORRUPT_AT=123457
 vtl_test_init e2e_vtlperf
 vtl_require_bins vtld vtlperf
 
-# ---- d. --bidir (needs no network) -------------------------------------------
+# ---- d. --bidir on the server is bad usage (needs no network) ------------------
 rc=0
-"$BIN/vtlperf" -c 192.0.2.1 --bidir >"$T/bidir.log" 2>&1 || rc=$?
-vtl_assert_eq "$rc" 2 "--bidir exit status"
-grep -q '^vtlperf: --bidir is not built yet: vtlperf drives one direction per session$' \
-	"$T/bidir.log" || vtl_fail "--bidir: unexpected message: $(cat "$T/bidir.log")"
-vtl_pass "--bidir refused with its message"
+"$BIN/vtlperf" -s --bidir >"$T/bidir.log" 2>&1 || rc=$?
+vtl_assert_eq "$rc" 2 "vtlperf -s --bidir exit status"
+grep -q '^vtlperf: -g, -w, -P, -n, -t, --bidir, --half-close and --open-limit are for the client ' \
+	"$T/bidir.log" || vtl_fail "-s --bidir: unexpected message: $(cat "$T/bidir.log")"
+vtl_pass "vtlperf -s --bidir refused as bad usage"
 
 vtl_topo_pair
 vtld_start "$NS_A" "$IF_A"
@@ -136,5 +138,18 @@ grep -q "mismatch at payload offset $CORRUPT_AT: " "$T/srv-c.log" ||
 grep -qE "0/1 streams complete and byte-exact, .* mismatches 1" "$T/srv-c.log" ||
 	vtl_fail "server c summary: $(tail -n 3 "$T/srv-c.log")"
 vtl_pass "the server caught the byte flipped at offset $CORRUPT_AT"
+
+# ---- d. one --bidir session over gbn ---------------------------------------------
+perf_server d
+client_ok 120 d -g gbn -P 1 -n 1000000 --bidir
+vtl_expect_exit "$SRV" 30 "server of the --bidir test" "$T/srv-d.log"
+grep -qE "^vtlperf: sent 1000000 bytes in [0-9.]+ s: goodput [0-9.]+ Mb/s; .*errors 0$" \
+	"$T/cli-d.out" || vtl_fail "client d: no 'sent' line: $(cat "$T/cli-d.out")"
+grep -qE "^vtlperf: received 1000000 bytes in [0-9.]+ s: goodput [0-9.]+ Mb/s; 1/1 streams back complete and byte-exact, mismatches 0$" \
+	"$T/cli-d.out" || vtl_fail "client d: no 'received' line: $(cat "$T/cli-d.out")"
+grep -qE "^vtlperf: test [0-9a-f]{16} to $IP_A: sent back 1000000 bytes " "$T/srv-d.log" ||
+	vtl_fail "server d: no 'sent back' line: $(tail -n 5 "$T/srv-d.log")"
+while read -r line; do vtl_log "gbn --bidir: $line"; done < <(grep -E '^vtlperf: (sent|received) ' "$T/cli-d.out")
+vtl_pass "--bidir: 1 MB each way over gbn, byte-exact"
 
 vtl_pass "vtlperf"

@@ -5,7 +5,9 @@
  * until every session has opened or failed, then sends its stream and
  * shuts down: vtl_shutdown() returns once the peer has every byte. The
  * aggregate goodput is the payload of all sessions over the time from
- * that common start to the last shutdown.
+ * that common start to the last shutdown. With --bidir the thread also
+ * checks the server's stream back (run_streams); its goodput is its
+ * payload over the time from its first byte to the last EOF.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -120,6 +122,63 @@ static int open_session(struct client *c, struct cl_sess *cs)
 	return r;
 }
 
+/* The server's stream back (--bidir): its header must name our test,
+ * stream, mode and length (ctx: our own direction). */
+static int back_hdr(void *ctx, struct perf_dir *d)
+{
+	const struct vtlperf_head *m = &((const struct perf_dir *)ctx)->h, *h = &d->h;
+
+	if (h->test_id == m->test_id && h->stream == m->stream &&
+	    h->nstreams == m->nstreams && h->flags == m->flags && h->bytes == m->bytes)
+		return 0;
+	snprintf(d->msg, sizeof(d->msg), "the server's stream back (test %016" PRIx64
+		 " stream %u flags %#x bytes %" PRIu64 ") is not for ours", h->test_id,
+		 h->stream, h->flags, h->bytes);
+	return -1;
+}
+
+/* Our stream; with --bidir also the server's back, on this one thread:
+ * both at once (perf_duplex), or with --half-close ours first, shut
+ * down, then the server's, which it sends only after our EOF. */
+static void run_streams(struct cl_sess *cs, const struct perf_send_opts *o)
+{
+	const struct perf_args *a = cs->c->a;
+	struct perf_dir *tx = &cs->ps.dir[PERF_TX], *rx = &cs->ps.dir[PERF_RX];
+	void *buf = malloc(PERF_CHUNK), *rbuf = a->bidir ? malloc(PERF_CHUNK) : NULL;
+
+	rx->active = a->bidir;
+	if (!buf || (a->bidir && !rbuf)) {
+		snprintf(tx->msg, sizeof(tx->msg), "out of memory");
+		tx->err = -ENOMEM;
+	} else if (!a->bidir) {
+		perf_send(cs->ps.s, tx, buf, o);
+	} else if (a->half) {
+		if (perf_send(cs->ps.s, tx, buf, o) == 0)
+			perf_recv(cs->ps.s, rx, rbuf, back_hdr, tx);
+	} else {
+		perf_duplex(cs->ps.s, tx, rx, buf, rbuf, o, back_hdr, tx);
+	}
+	free(buf);
+	free(rbuf);
+}
+
+/* The session failed: a direction did, or the one back did not end. */
+static int sess_failed(const struct perf_sess *ps)
+{
+	const struct perf_dir *rx = &ps->dir[PERF_RX];
+
+	return ps->dir[PERF_TX].err || (rx->active && (rx->err || !rx->ended));
+}
+
+static const char *sess_msg(const struct perf_sess *ps)
+{
+	const struct perf_dir *rx = &ps->dir[PERF_RX];
+
+	if (ps->dir[PERF_TX].err)
+		return ps->dir[PERF_TX].msg;
+	return rx->err ? rx->msg : "the server's stream back did not end";
+}
+
 static void *sess_main(void *arg)
 {
 	struct cl_sess *cs = arg;
@@ -130,7 +189,6 @@ static void *sess_main(void *arg)
 		.time_mode = !a->bytes,
 		.corrupt = a->corrupt && cs->idx == 0, .corrupt_at = a->corrupt_at,
 	};
-	void *buf;
 
 	if (open_session(c, cs) < 0) {
 		fprintf(stderr, "vtlperf: session %u: %s\n", cs->idx, cs->ps.open_msg);
@@ -140,25 +198,17 @@ static void *sess_main(void *arg)
 	settle(c, 1);
 	d->active = 1;
 	d->h = (struct vtlperf_head){
-		.flags = (a->bytes ? 0 : VTLPERF_F_TIME) | (a->bidir ? VTLPERF_F_BIDIR : 0),
+		.flags = (a->bytes ? 0 : VTLPERF_F_TIME) | (a->bidir ? VTLPERF_F_BIDIR : 0) |
+			 (a->half ? VTLPERF_F_HALF : 0),
 		.test_id = c->test_id,
 		.stream = cs->idx, .nstreams = a->nstreams, .bytes = a->bytes,
 		.seed = pattern_seed(c->seed_base, cs->idx), .duration_ms = a->secs * 1000,
 	};
 	o.deadline = c->t_start + a->secs;
-	buf = malloc(PERF_CHUNK);
-	if (!buf) {
-		snprintf(d->msg, sizeof(d->msg), "out of memory");
-		d->err = -ENOMEM;
-	} else {
-		perf_send(cs->ps.s, d, buf, &o);
-	}
-	/* PERF_HAVE_DUPLEX: the PERF_RX direction (the server's stream back)
-	 * would be received here, alongside, with perf_recv(). */
-	free(buf);
-	if (d->err) {
+	run_streams(cs, &o);
+	if (sess_failed(&cs->ps)) {
 		fprintf(stderr, "vtlperf: session %u (%#x): %s\n", cs->idx,
-			cs->ps.info.session_id, d->msg);
+			cs->ps.info.session_id, sess_msg(&cs->ps));
 		vtl_abort(cs->ps.s);  /* the peer sees a reset, not a clean end */
 	} else {
 		vtl_close(cs->ps.s);
@@ -178,6 +228,10 @@ struct totals {
 	unsigned opened, ok, errors;
 	uint64_t bytes, retx, timeouts, fast_retx, retries;
 	double secs, open_min, open_p50, open_max;
+	/* --bidir: the server's streams back (their first byte to the last EOF) */
+	unsigned rx_ok, mismatches;
+	uint64_t rx_bytes;
+	double rx_secs;
 	const struct perf_sess *first;  /* the first opened session */
 };
 
@@ -185,11 +239,12 @@ static void sum_up(const struct client *c, struct totals *t)
 {
 	unsigned n = c->a->nstreams, i;
 	double t_end = c->t_start, *open = calloc(n, sizeof(*open));
+	double rx_first = 0, rx_end = 0;
 
 	memset(t, 0, sizeof(*t));
 	for (i = 0; i < n; i++) {
 		const struct perf_sess *ps = &c->ss[i].ps;
-		const struct perf_dir *d = &ps->dir[PERF_TX];
+		const struct perf_dir *d = &ps->dir[PERF_TX], *rx = &ps->dir[PERF_RX];
 
 		t->retries += ps->open_tries ? ps->open_tries - 1 : 0;
 		if (ps->open_err || !ps->open_tries) {
@@ -201,11 +256,18 @@ static void sum_up(const struct client *c, struct totals *t)
 		if (open)
 			open[t->opened] = ps->open_ms;
 		t->opened++;
-		if (d->err)
+		if (sess_failed(ps))
 			t->errors++;
 		else
 			t->ok++;
 		t->bytes += d->off;
+		t->rx_bytes += rx->off;
+		t->rx_ok += rx->active && rx->ended && !rx->err;
+		t->mismatches += rx->err == PERF_E_MISMATCH;
+		if (rx->have_hdr && (!rx_first || rx->t_first < rx_first))
+			rx_first = rx->t_first;
+		if (rx->have_hdr && rx->t_end > rx_end)
+			rx_end = rx->t_end;
 		t->retx += d->st.retransmits;
 		t->timeouts += d->st.timeouts;
 		t->fast_retx += d->st.fast_retx;
@@ -213,6 +275,7 @@ static void sum_up(const struct client *c, struct totals *t)
 			t_end = d->t_end;
 	}
 	t->secs = t_end - c->t_start;
+	t->rx_secs = rx_first ? rx_end - rx_first : 0;
 	if (open && t->opened) {
 		qsort(open, t->opened, sizeof(*open), cmp_double);
 		t->open_min = open[0];
@@ -225,9 +288,9 @@ static void sum_up(const struct client *c, struct totals *t)
 static void json_sess(struct json *j, const struct cl_sess *cs)
 {
 	const struct perf_sess *ps = &cs->ps;
-	const struct perf_dir *d = &ps->dir[PERF_TX];
+	const struct perf_dir *d = &ps->dir[PERF_TX], *rx = &ps->dir[PERF_RX];
 	int opened = !ps->open_err && ps->open_tries;
-	const char *err = !opened ? ps->open_msg : d->err ? d->msg : NULL;
+	const char *err = !opened ? ps->open_msg : sess_failed(ps) ? sess_msg(ps) : NULL;
 
 	json_obj_open(j);
 	json_kv_uint(j, "stream", cs->idx);
@@ -244,7 +307,16 @@ static void json_sess(struct json *j, const struct cl_sess *cs)
 	json_kv_uint(j, "timeouts", d->st.timeouts);
 	json_kv_uint(j, "fast_retx", d->st.fast_retx);
 	json_kv_uint(j, "srtt_us", d->st.srtt_us);
-	json_kv_bool(j, "ok", opened && !d->err);
+	if (rx->active) {  /* --bidir: the server's stream back */
+		json_kv_uint(j, "rx_bytes", rx->off);
+		json_kv_double(j, "rx_seconds", rx->have_hdr ? rx->t_end - rx->t_first : 0, 6);
+		json_kv_double(j, "rx_mbps", rx->have_hdr ?
+			       perf_mbps(rx->off, rx->t_end - rx->t_first) : 0, 3);
+		json_kv_bool(j, "rx_ok", rx->ended && !rx->err);
+		if (rx->err == PERF_E_MISMATCH)
+			json_kv_uint(j, "mismatch_offset", rx->bad_off);
+	}
+	json_kv_bool(j, "ok", opened && !sess_failed(ps));
 	json_key(j, "error");
 	err ? json_str(j, err) : json_null(j);
 	json_obj_close(j);
@@ -272,6 +344,8 @@ static void report_json(const struct client *c, const struct totals *t)
 	json_kv_uint(j, "streams", a->nstreams);
 	json_kv_str(j, "mode", a->bytes ? "bytes" : "time");
 	json_kv_uint(j, a->bytes ? "bytes_per_session" : "seconds", a->bytes ? a->bytes : a->secs);
+	json_kv_bool(j, "bidir", a->bidir);
+	json_kv_bool(j, "half_close", a->half);
 	json_key(j, "sessions");
 	json_arr_open(j);
 	for (i = 0; i < a->nstreams; i++)
@@ -290,6 +364,13 @@ static void report_json(const struct client *c, const struct totals *t)
 	json_kv_uint(j, "timeouts", t->timeouts);
 	json_kv_uint(j, "fast_retx", t->fast_retx);
 	json_kv_uint(j, "open_retries", t->retries);
+	if (a->bidir) {
+		json_kv_uint(j, "rx_bytes", t->rx_bytes);
+		json_kv_double(j, "rx_seconds", t->rx_secs, 6);
+		json_kv_double(j, "rx_mbps", perf_mbps(t->rx_bytes, t->rx_secs), 3);
+		json_kv_uint(j, "rx_ok", t->rx_ok);
+		json_kv_uint(j, "mismatches", t->mismatches);
+	}
 	json_key(j, "open_ms");
 	json_obj_open(j);
 	json_kv_double(j, "min", t->open_min, 3);
@@ -311,15 +392,20 @@ static void report_text(const struct client *c, const struct totals *t)
 	if (a->verbose) {
 		for (i = 0; i < a->nstreams; i++) {
 			const struct perf_sess *ps = &c->ss[i].ps;
-			const struct perf_dir *d = &ps->dir[PERF_TX];
+			const struct perf_dir *d = &ps->dir[PERF_TX], *rx = &ps->dir[PERF_RX];
 
-			if (ps->open_err || d->err)
+			if (ps->open_err || sess_failed(ps))
 				continue;  /* said when it failed */
-			printf("vtlperf: session %u (%#x): %" PRIu64 " bytes in %.3f s, %.2f Mb/s, "
+			printf("vtlperf: session %u (%#x): %s%" PRIu64 " bytes in %.3f s, %.2f Mb/s, "
 			       "open %.3f ms, retransmissions %" PRIu64 ", srtt %.3f ms\n",
-			       i, ps->info.session_id, d->off, d->t_end - d->t_first,
-			       perf_mbps(d->off, d->t_end - d->t_first), ps->open_ms,
-			       (uint64_t)d->st.retransmits, d->st.srtt_us / 1000.0);
+			       i, ps->info.session_id, rx->active ? "sent " : "", d->off,
+			       d->t_end - d->t_first, perf_mbps(d->off, d->t_end - d->t_first),
+			       ps->open_ms, (uint64_t)d->st.retransmits, d->st.srtt_us / 1000.0);
+			if (rx->active)
+				printf("vtlperf: session %u (%#x): received %" PRIu64 " bytes in "
+				       "%.3f s, %.2f Mb/s, byte-exact\n", i, ps->info.session_id,
+				       rx->off, rx->t_end - rx->t_first,
+				       perf_mbps(rx->off, rx->t_end - rx->t_first));
 		}
 	}
 	if (t->first)
@@ -330,10 +416,15 @@ static void report_text(const struct client *c, const struct totals *t)
 		       t->first->info.mss, t->open_min, t->open_p50, t->open_max, t->retries);
 	else
 		printf("vtlperf: opened 0/%u sessions\n", a->nstreams);
-	printf("vtlperf: %" PRIu64 " bytes in %.3f s: goodput %.2f Mb/s; retransmissions %"
+	printf("vtlperf: %s%" PRIu64 " bytes in %.3f s: goodput %.2f Mb/s; retransmissions %"
 	       PRIu64 " (timeouts %" PRIu64 ", fast %" PRIu64 "); errors %u\n",
-	       t->bytes, t->secs, perf_mbps(t->bytes, t->secs), t->retx, t->timeouts,
-	       t->fast_retx, t->errors);
+	       a->bidir ? "sent " : "", t->bytes, t->secs, perf_mbps(t->bytes, t->secs),
+	       t->retx, t->timeouts, t->fast_retx, t->errors);
+	if (a->bidir)
+		printf("vtlperf: received %" PRIu64 " bytes in %.3f s: goodput %.2f Mb/s; "
+		       "%u/%u streams back complete and byte-exact, mismatches %u\n",
+		       t->rx_bytes, t->rx_secs, perf_mbps(t->rx_bytes, t->rx_secs), t->rx_ok,
+		       a->nstreams, t->mismatches);
 	fflush(stdout);
 }
 
@@ -359,11 +450,15 @@ int client_main(const struct perf_args *a)
 		c.test_id = (uint64_t)perf_now() * 1000003u ^ (uint64_t)getpid() << 32;
 	if (!a->json) {
 		if (a->bytes)
-			printf("vtlperf: %u session%s to %s port %u, %" PRIu64 " bytes each\n",
-			       a->nstreams, a->nstreams == 1 ? "" : "s", a->ip, a->port, a->bytes);
+			printf("vtlperf: %u session%s to %s port %u, %" PRIu64 " bytes each%s\n",
+			       a->nstreams, a->nstreams == 1 ? "" : "s", a->ip, a->port, a->bytes,
+			       a->half ? " way, the server's after ours" :
+			       a->bidir ? " way, both at once" : "");
 		else
-			printf("vtlperf: %u session%s to %s port %u, %u s\n", a->nstreams,
-			       a->nstreams == 1 ? "" : "s", a->ip, a->port, a->secs);
+			printf("vtlperf: %u session%s to %s port %u, %u s%s\n", a->nstreams,
+			       a->nstreams == 1 ? "" : "s", a->ip, a->port, a->secs,
+			       a->half ? " each way, the server's after ours" :
+			       a->bidir ? " each way, both at once" : "");
 		fflush(stdout);
 	}
 	for (i = 0; i < a->nstreams; i++) {

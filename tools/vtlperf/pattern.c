@@ -117,6 +117,8 @@ int vtlperf_hdr_unpack(const struct vtlperf_hdr *w, struct vtlperf_head *h,
 		bad = "bad header length";
 	else if (h->flags & ~VTLPERF_F_KNOWN)
 		bad = "unknown header flags";
+	else if ((h->flags & VTLPERF_F_HALF) && !(h->flags & VTLPERF_F_BIDIR))
+		bad = "half-close without a stream back";
 	else if (w->reserved)
 		bad = "reserved header field not zero";
 	else if (!h->nstreams || h->nstreams > VTLPERF_MAX_STREAMS)

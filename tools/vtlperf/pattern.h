@@ -22,7 +22,8 @@
 /* vtlperf_hdr.flags */
 #define VTLPERF_F_TIME  0x1u   /* time mode: bytes is 0, the sender decides */
 #define VTLPERF_F_BIDIR 0x2u   /* the receiver sends a stream back */
-#define VTLPERF_F_KNOWN (VTLPERF_F_TIME | VTLPERF_F_BIDIR)
+#define VTLPERF_F_HALF  0x4u   /* ... only once the client's stream ended (with BIDIR) */
+#define VTLPERF_F_KNOWN (VTLPERF_F_TIME | VTLPERF_F_BIDIR | VTLPERF_F_HALF)
 
 #define VTLPERF_MAX_STREAMS 100000u
 

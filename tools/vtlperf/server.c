@@ -7,6 +7,7 @@
  * their header; a test is over when all of its streams have ended, or
  * when none is running and none has come for PERF_GRACE_S. The main
  * thread reports each test that is over (with -1: the first, then exits).
+ * A --bidir stream gets a stream back on the same session (run_streams).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,7 +23,8 @@
 struct srv_res {                /* one stream of a test */
 	int seen, done;
 	uint32_t session_id;
-	struct perf_dir d;
+	struct perf_dir d;          /* the client's stream, checked */
+	struct perf_dir tx;         /* --bidir: ours back */
 };
 
 struct test {
@@ -31,8 +33,9 @@ struct test {
 	char peer[48];          /* IPv4 or IPv6 text (vtl_info.peer) */
 	struct vtlperf_head h0;     /* the first stream's header */
 	unsigned seen, active, ended, ok, mismatches;
-	uint64_t bytes;
+	uint64_t bytes, tx_bytes;
 	double t_first, t_end, t_event;
+	double tx_first, tx_end;    /* --bidir: our streams back */
 	struct srv_res *res;        /* [h0.nstreams] */
 };
 
@@ -110,6 +113,94 @@ static int on_hdr(void *ctx, struct perf_dir *d)
 	return 0;
 }
 
+/* The stream back of a --bidir stream: the same test, stream, mode and
+ * length, a pattern of its own. */
+static void back_head(struct perf_dir *tx, const struct perf_dir *rx)
+{
+	tx->active = 1;
+	tx->h = rx->h;
+	tx->h.seed = pattern_seed(rx->h.seed, UINT32_MAX);
+}
+
+/* Check the client's stream; a --bidir one also gets ours back on this
+ * thread: both at once (perf_duplex), or with VTLPERF_F_HALF ours only
+ * once the client's ended (its EOF), for as long again. */
+static void run_streams(struct srv_sess *x, void *buf)
+{
+	const struct perf_args *a = x->sv->a;
+	struct perf_dir *rx = &x->ps.dir[PERF_RX], *tx = &x->ps.dir[PERF_TX];
+	struct perf_send_opts o = { .corrupt_at = a->corrupt_at };
+	vtl_sock *s = x->ps.s;
+	void *tbuf;
+
+	if (perf_recv_hdr(s, rx, buf, on_hdr, x) <= 0)
+		return;
+	if (!(rx->h.flags & VTLPERF_F_BIDIR)) {
+		perf_recv(s, rx, buf, NULL, NULL);
+		return;
+	}
+	back_head(tx, rx);
+	o.time_mode = !!(rx->h.flags & VTLPERF_F_TIME);
+	o.corrupt = a->corrupt && rx->h.stream == 0;
+	tbuf = malloc(PERF_CHUNK);
+	if (!tbuf) {
+		snprintf(tx->msg, sizeof(tx->msg), "out of memory");
+		tx->err = -ENOMEM;
+	} else if (rx->h.flags & VTLPERF_F_HALF) {
+		if (perf_recv(s, rx, buf, NULL, NULL) == 0) {
+			o.deadline = perf_now() + rx->h.duration_ms / 1e3;
+			perf_send(s, tx, tbuf, &o);
+		}
+	} else {
+		o.deadline = perf_now() + rx->h.duration_ms / 1e3;
+		perf_duplex(s, tx, rx, tbuf, buf, &o, NULL, NULL);
+	}
+	free(tbuf);
+}
+
+/* The session failed: the client's stream did, or ours back. */
+static int sess_failed(const struct perf_sess *ps)
+{
+	const struct perf_dir *tx = &ps->dir[PERF_TX];
+
+	return ps->dir[PERF_RX].err || (tx->active && (tx->err || !tx->ended));
+}
+
+static const char *sess_msg(const struct perf_sess *ps)
+{
+	const struct perf_dir *tx = &ps->dir[PERF_TX];
+
+	if (ps->dir[PERF_RX].err)
+		return ps->dir[PERF_RX].msg;
+	return tx->err ? tx->msg : "our stream back did not end";
+}
+
+/* Under sv->lock: a session of test t is over. */
+static void account(struct test *t, const struct perf_sess *ps)
+{
+	const struct perf_dir *d = &ps->dir[PERF_RX], *tx = &ps->dir[PERF_TX];
+	struct srv_res *r = &t->res[d->h.stream];
+
+	r->done = 1;
+	r->d = *d;
+	r->tx = *tx;
+	t->active--;
+	t->ended++;
+	t->bytes += d->off;
+	t->tx_bytes += tx->off;
+	if (sess_failed(ps))
+		t->mismatches += d->err == PERF_E_MISMATCH;
+	else
+		t->ok++;
+	if (d->t_end > t->t_end)
+		t->t_end = d->t_end;
+	if (tx->have_hdr && (!t->tx_first || tx->t_first < t->tx_first))
+		t->tx_first = tx->t_first;
+	if (tx->have_hdr && tx->t_end > t->tx_end)
+		t->tx_end = tx->t_end;
+	t->t_event = perf_now();
+}
+
 static void serve(struct server *sv, vtl_sock *s, const struct vtl_info *info)
 {
 	struct srv_sess x = { .sv = sv, .ps = { .s = s, .info = *info } };
@@ -124,35 +215,19 @@ static void serve(struct server *sv, vtl_sock *s, const struct vtl_info *info)
 		snprintf(d->msg, sizeof(d->msg), "out of memory");
 		d->err = -ENOMEM;
 	} else {
-		perf_recv(s, d, buf, on_hdr, &x);
+		run_streams(&x, buf);
 	}
-	/* PERF_HAVE_DUPLEX: a VTLPERF_F_BIDIR stream gets the PERF_TX
-	 * direction sent back here, alongside, with perf_send(). */
 	free(buf);
-	if (d->err) {
+	if (sess_failed(&x.ps)) {
 		fprintf(stderr, "vtlperf: session %#x from %s: %s\n", info->session_id,
-			info->peer, d->msg);
+			info->peer, sess_msg(&x.ps));
 		vtl_abort(s);  /* the sender sees a reset */
 	} else {
 		vtl_close(s);
 	}
 	pthread_mutex_lock(&sv->lock);
 	if (x.t) {
-		struct test *t = x.t;
-		struct srv_res *r = &t->res[d->h.stream];
-
-		r->done = 1;
-		r->d = *d;
-		t->active--;
-		t->ended++;
-		t->bytes += d->off;
-		if (d->err)
-			t->mismatches += d->err == PERF_E_MISMATCH;
-		else
-			t->ok++;
-		if (d->t_end > t->t_end)
-			t->t_end = d->t_end;
-		t->t_event = perf_now();
+		account(x.t, &x.ps);
 	} else {
 		sv->pending--;
 		sv->orphans++;
@@ -257,15 +332,20 @@ static void report_text(const struct server *sv, const struct test *t, unsigned 
 
 	if (sv->a->verbose) {
 		for (i = 0; i < t->h0.nstreams; i++) {
-			const struct perf_dir *d = &t->res[i].d;
+			const struct perf_dir *d = &t->res[i].d, *tx = &t->res[i].tx;
 
-			if (!t->res[i].done || d->err)
+			if (!t->res[i].done || d->err || (tx->active && (tx->err || !tx->ended)))
 				continue;  /* errors were said when they happened */
 			printf("vtlperf: stream %u (%#x): %" PRIu64 " bytes in %.3f s, %.2f Mb/s, "
 			       "byte-exact; duplicates %" PRIu64 ", out of order %" PRIu64 "\n",
 			       i, t->res[i].session_id, d->off, d->t_end - d->t_first,
 			       perf_mbps(d->off, d->t_end - d->t_first),
 			       (uint64_t)d->st.dup_rx, (uint64_t)d->st.ooo_rx);
+			if (tx->active)
+				printf("vtlperf: stream %u (%#x): sent back %" PRIu64 " bytes in "
+				       "%.3f s, %.2f Mb/s\n", i, t->res[i].session_id, tx->off,
+				       tx->t_end - tx->t_first,
+				       perf_mbps(tx->off, tx->t_end - tx->t_first));
 		}
 	}
 	printf("vtlperf: test %016" PRIx64 " from %s: %u/%u streams complete and byte-exact, "
@@ -283,6 +363,11 @@ static void report_text(const struct server *sv, const struct test *t, unsigned 
 		printf(", %u session%s failed before their header", orphans,
 		       orphans == 1 ? "" : "s");
 	printf("\n");
+	if (t->h0.flags & VTLPERF_F_BIDIR)
+		printf("vtlperf: test %016" PRIx64 " to %s: sent back %" PRIu64 " bytes in %.3f s: "
+		       "goodput %.2f Mb/s%s\n", t->id, t->peer, t->tx_bytes,
+		       t->tx_end - t->tx_first, perf_mbps(t->tx_bytes, t->tx_end - t->tx_first),
+		       t->h0.flags & VTLPERF_F_HALF ? " (each after the client's EOF)" : "");
 	fflush(stdout);
 }
 
@@ -307,10 +392,13 @@ static void report_json(const struct server *sv, const struct test *t, unsigned 
 	json_kv_str(j, "mode", t->h0.bytes ? "bytes" : "time");
 	json_kv_uint(j, t->h0.bytes ? "bytes_per_session" : "seconds",
 		     t->h0.bytes ? t->h0.bytes : t->h0.duration_ms / 1000);
+	json_kv_bool(j, "bidir", !!(t->h0.flags & VTLPERF_F_BIDIR));
+	json_kv_bool(j, "half_close", !!(t->h0.flags & VTLPERF_F_HALF));
 	json_key(j, "sessions");
 	json_arr_open(j);
 	for (i = 0; i < t->h0.nstreams; i++) {
-		const struct perf_dir *d = &t->res[i].d;
+		const struct perf_dir *d = &t->res[i].d, *tx = &t->res[i].tx;
+		int tx_ok = !tx->active || (tx->ended && !tx->err);
 
 		if (!t->res[i].seen)
 			continue;
@@ -322,9 +410,16 @@ static void report_json(const struct server *sv, const struct test *t, unsigned 
 		json_kv_double(j, "mbps", perf_mbps(d->off, d->t_end - d->t_first), 3);
 		json_kv_uint(j, "dup_rx", d->st.dup_rx);
 		json_kv_uint(j, "ooo_rx", d->st.ooo_rx);
-		json_kv_bool(j, "ok", t->res[i].done && !d->err);
+		if (tx->active) {
+			json_kv_uint(j, "tx_bytes", tx->off);
+			json_kv_double(j, "tx_seconds", tx->t_end - tx->t_first, 6);
+			json_kv_double(j, "tx_mbps", perf_mbps(tx->off, tx->t_end - tx->t_first), 3);
+			json_kv_bool(j, "tx_ok", t->res[i].done && tx_ok);
+		}
+		json_kv_bool(j, "ok", t->res[i].done && !d->err && tx_ok);
 		json_key(j, "error");
-		d->err ? json_str(j, d->msg) : json_null(j);
+		d->err ? json_str(j, d->msg) : !tx_ok && t->res[i].done ?
+			json_str(j, tx->err ? tx->msg : "our stream back did not end") : json_null(j);
 		if (d->err == PERF_E_MISMATCH)
 			json_kv_uint(j, "mismatch_offset", d->bad_off);
 		json_obj_close(j);
@@ -341,6 +436,11 @@ static void report_json(const struct server *sv, const struct test *t, unsigned 
 	json_kv_uint(j, "bytes", t->bytes);
 	json_kv_double(j, "seconds", secs, 6);
 	json_kv_double(j, "mbps", perf_mbps(t->bytes, secs), 3);
+	if (t->h0.flags & VTLPERF_F_BIDIR) {
+		json_kv_uint(j, "tx_bytes", t->tx_bytes);
+		json_kv_double(j, "tx_seconds", t->tx_end - t->tx_first, 6);
+		json_kv_double(j, "tx_mbps", perf_mbps(t->tx_bytes, t->tx_end - t->tx_first), 3);
+	}
 	json_obj_close(j);
 	json_kv_bool(j, "complete", t->ended == t->h0.nstreams);
 	json_kv_bool(j, "ok", ok);

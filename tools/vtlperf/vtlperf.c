@@ -3,7 +3,7 @@
  * vtlperf: iperf3 for VTL.
  *   vtlperf -s [-p PORT] [-1]                                 server
  *   vtlperf -c HOST [-p PORT] [-g GRAFT] [-w WINDOW] [-P N]
- *           [-n BYTES | -t SECS] [--bidir] [-j]               client
+ *           [-n BYTES | -t SECS] [--bidir | --half-close] [-j]  client
  * Every byte is checked against a pattern the stream's header names
  * (pattern.h); any mismatch or failed session makes the exit status 1.
  * Options and helpers here; the client and server in client.c and
@@ -28,12 +28,13 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vtlperf -s [-p PORT] [-1] [-j] [--listeners N] [--socket PATH] [-v]\n"
 "       vtlperf -c HOST [-p PORT] [-g GRAFT] [-w WINDOW] [-P N]\n"
-"               [-n BYTES | -t SECS] [--bidir] [-j] [--open-limit N]\n"
-"               [--timeout MS] [--socket PATH] [-v]\n"
+"               [-n BYTES | -t SECS] [--bidir | --half-close] [-j]\n"
+"               [--open-limit N] [--timeout MS] [--socket PATH] [-v]\n"
 "\n"
 "Measure VTL between two hosts: the client sends a checked pattern over N\n"
-"concurrent sessions, the server verifies every byte. Exit status 0 only\n"
-"if every session opened, completed and was byte-exact.\n"
+"concurrent sessions, the server verifies every byte (with --bidir the\n"
+"server sends one back too, which the client verifies). Exit status 0\n"
+"only if every session opened, completed and was byte-exact.\n"
 "\n"
 "  -s, --server          receive tests (the server)\n"
 "  -c, --client HOST     send a test to HOST (the client)\n"
@@ -44,7 +45,10 @@ static void usage(FILE *f)
 "  -P, --parallel N      concurrent sessions (default 1)\n"
 "  -n, --bytes BYTES     payload per session (suffix K, M, G: powers of 1024)\n"
 "  -t, --time SECS       send for SECS seconds (default %u, when no -n)\n"
-"      --bidir           both directions at once (needs full-duplex sessions)\n"
+"      --bidir           the server sends as much back on each session, both\n"
+"                        directions at once\n"
+"      --half-close      --bidir, but the server sends its stream only after\n"
+"                        the client shut its own down (half-close)\n"
 "  -j, --json            one JSON object per test on stdout\n"
 "      --listeners N     server: listeners kept armed on the port (default %u)\n"
 "      --open-limit N    client: negotiations in flight at once (default %u,\n"
@@ -215,7 +219,7 @@ static void corrupt_env(struct perf_args *a)
 	a->corrupt_at = num(v, 0, UINT64_MAX, 0, "bad VTLPERF_CORRUPT_AT");
 }
 
-enum { O_BIDIR = 256, O_LISTENERS, O_OPEN_LIMIT, O_TIMEOUT, O_SOCKET };
+enum { O_BIDIR = 256, O_HALF, O_LISTENERS, O_OPEN_LIMIT, O_TIMEOUT, O_SOCKET };
 
 static void check_args(struct perf_args *a, int have_n, int have_t, int client_only,
 		       int server_only)
@@ -224,7 +228,8 @@ static void check_args(struct perf_args *a, int have_n, int have_t, int client_o
 		bad_usage(a->server ? "-s and -c exclude each other" :
 			  "give -s (server) or -c HOST (client)", NULL);
 	if (a->server && client_only)
-		bad_usage("-g, -w, -P, -n, -t, --bidir and --open-limit are for the client", NULL);
+		bad_usage("-g, -w, -P, -n, -t, --bidir, --half-close and --open-limit are for "
+			  "the client", NULL);
 	if (!a->server && server_only)
 		bad_usage("-1 and --listeners are for the server (-s)", NULL);
 	if (have_n && have_t)
@@ -247,6 +252,7 @@ int main(int argc, char **argv)
 		{ "time",       required_argument, NULL, 't' },
 		{ "json",       no_argument,       NULL, 'j' },
 		{ "bidir",      no_argument,       NULL, O_BIDIR },
+		{ "half-close", no_argument,       NULL, O_HALF },
 		{ "listeners",  required_argument, NULL, O_LISTENERS },
 		{ "open-limit", required_argument, NULL, O_OPEN_LIMIT },
 		{ "timeout",    required_argument, NULL, O_TIMEOUT },
@@ -278,6 +284,7 @@ int main(int argc, char **argv)
 			  have_t = 1; client_only = 1; break;
 		case 'j': a.json = 1; break;
 		case O_BIDIR: a.bidir = 1; client_only = 1; break;
+		case O_HALF: a.bidir = a.half = 1; client_only = 1; break;
 		case O_LISTENERS: a.listeners = (unsigned)num(optarg, 1, 100000, 0,
 							       "bad --listeners");
 			  server_only = 1; break;
@@ -299,8 +306,7 @@ int main(int argc, char **argv)
 		bad_usage("unexpected argument", argv[optind]);
 	check_args(&a, have_n, have_t, client_only, server_only);
 	if (a.bidir && !PERF_HAVE_DUPLEX) {
-		fprintf(stderr, "vtlperf: --bidir is not built yet: vtlperf drives one "
-			"direction per session\n");
+		fprintf(stderr, "vtlperf: --bidir is not built in (PERF_HAVE_DUPLEX)\n");
 		return PERF_EXIT_USAGE;
 	}
 	corrupt_env(&a);

@@ -27,16 +27,18 @@
 
 /*
  * Full-duplex sessions (--bidir): the one place that turns them on. Each
- * session is driven by two struct perf_dir, one per direction; today only
- * one is active (client: PERF_TX, server: PERF_RX). Once vtld carries both
- * directions of a session, and libvtl lets one thread receive while
- * another sends on a vtl_sock, set this to 1: the client then activates
- * its PERF_RX direction and the server its PERF_TX one (perf_sess_run).
+ * session is driven by two struct perf_dir, one per direction, on the
+ * session's one thread (perf_duplex: a chunk out, then what has arrived,
+ * taken with vtl_recv_data_nb). With 0, only the client's PERF_TX and the
+ * server's PERF_RX run, and --bidir is refused.
  */
-#define PERF_HAVE_DUPLEX 0
+#define PERF_HAVE_DUPLEX 1
+/* perf_duplex: DATA messages taken between two chunks sent, at most */
+#define PERF_DRAIN_MAX   16
 
 struct perf_args {
 	int server, once, json, verbose, bidir;
+	int half;                       /* --half-close (implies bidir) */
 	unsigned port, window, listeners, open_limit, nstreams;
 	int timeout_ms;
 	uint64_t bytes;                 /* per session; 0: time mode */
@@ -44,7 +46,8 @@ struct perf_args {
 	const char *socket, *graft, *host;
 	char ip[16];                    /* host, resolved */
 	int corrupt;                    /* $VTLPERF_CORRUPT_AT (debug) */
-	uint64_t corrupt_at;            /* payload offset in stream 0 */
+	uint64_t corrupt_at;            /* payload offset in stream 0 (the
+					 * server: in the stream it sends back) */
 };
 
 enum { PERF_TX = 0, PERF_RX = 1 };
@@ -60,7 +63,10 @@ enum { PERF_TX = 0, PERF_RX = 1 };
 struct perf_dir {
 	int active;
 	struct vtlperf_head h;          /* sent (TX) or received (RX) */
-	int have_hdr;
+	int have_hdr;                   /* RX: h is in; TX: h went out */
+	struct vtlperf_hdr raw;         /* RX: the header, as it comes in */
+	size_t raw_got;
+	int ended;                      /* TX: shut down; RX: the peer's EOF */
 	uint64_t off;                   /* payload bytes sent / checked */
 	double t_first, t_end;          /* first payload byte, end */
 	int err;                        /* 0 or a negative code */
@@ -99,12 +105,23 @@ struct perf_send_opts {
 	int corrupt;                    /* flip the byte at corrupt_at */
 	uint64_t corrupt_at;
 };
+typedef int (*perf_hdr_fn)(void *ctx, struct perf_dir *d);
 /* Send d->h and its payload, then shut the direction down (the peer has
  * every byte once this returns 0). buf: PERF_CHUNK bytes. */
 int perf_send(vtl_sock *s, struct perf_dir *d, void *buf, const struct perf_send_opts *o);
 /* Receive and check a stream until the peer's EOF. on_hdr is called once
  * the header is in (d->h); a negative return rejects the stream. */
-int perf_recv(vtl_sock *s, struct perf_dir *d, void *buf,
-	      int (*on_hdr)(void *ctx, struct perf_dir *d), void *ctx);
+int perf_recv(vtl_sock *s, struct perf_dir *d, void *buf, perf_hdr_fn on_hdr, void *ctx);
+/* perf_recv until the header is in (and checked by on_hdr): 1, or 0 when
+ * the stream also ended, or the error. */
+int perf_recv_hdr(vtl_sock *s, struct perf_dir *d, void *buf, perf_hdr_fn on_hdr,
+		  void *ctx);
+/* Both directions of one session on this thread: tx's stream a chunk at a
+ * time, and after each chunk what has arrived of rx's (vtl_recv_data_nb,
+ * at most PERF_DRAIN_MAX messages); then tx shut down (a half-close,
+ * vtl_shutdown_nb) while rx is read to the peer's EOF, each direction's
+ * end timed when it comes. 0, or the first error (in tx or rx). */
+int perf_duplex(vtl_sock *s, struct perf_dir *tx, struct perf_dir *rx, void *txbuf,
+		void *rxbuf, const struct perf_send_opts *o, perf_hdr_fn on_hdr, void *ctx);
 
 #endif
