@@ -144,6 +144,9 @@ static CTL_HANDLER(ctl_stats)
 	o.uptime_ms = (now_ns() - d->start_ns) / 1000000;
 	o.sessions_max = VTL_MAX_SESSIONS - 1;   /* slot 0 is the canonical graft's */
 	o.ktf_events = d->tp.stats.ktf_events;
+	o.timer_rescues = d->tp.stats.timer_rescues;
+	o.retx_waits = d->tp.stats.retx_waits;
+	o.queue_nomem = d->tp.stats.nomem;
 	for (__u32 i = 1; i < d->tp.slot_hi; i++) {
 		const struct session *s = session_at(&d->ng, i);
 		const struct vtl_state *k;

@@ -652,7 +652,6 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 {
 	struct vtl_session_key k = { .session_id = s->session_id };
 	struct vtl_session_val v = { .slot = slot, .peer = s->peer };
-	struct vtl_timer_val_user { __u8 b[VTL_TIMER_VAL_SIZE]; } tz = {};
 	struct vtl_state *st;
 	int err;
 
@@ -662,8 +661,11 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 	 * until then the egress KTF refuses DATA, and a session that only
 	 * receives never holds any */
 	launcher_retx_put(l, slot);
-	/* a zeroed timer value cancels anything left from the slot's last user */
-	bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_timers), &slot, &tz, BPF_ANY);
+	/* The slot's bpf_timer is kept from one session to the next: its
+	 * allocation (bpf_timer_init, atomic) failed under bursts of new
+	 * sessions (-ENOMEM), so it happens once per slot, not per session.
+	 * A timer the last session left armed finds it inactive, or this one
+	 * idle, and stops; this session's first arm sets its own callback. */
 	/* copies come later, but a session that could not get any would
 	 * stall at its first write: refuse it now, with a reason */
 	if (!rp_avail(&l->retx))
@@ -705,7 +707,6 @@ int launcher_session_add(struct launcher *l, __u32 slot, const struct launcher_s
 void launcher_session_del(struct launcher *l, __u32 slot, __u32 session_id)
 {
 	struct vtl_session_key k = { .session_id = session_id };
-	struct vtl_timer_val_user { __u8 b[VTL_TIMER_VAL_SIZE]; } tz = {};
 	struct vtl_state *st;
 
 	if (slot == VTL_SLOT_CANONICAL || slot >= VTL_MAX_SESSIONS)
@@ -714,8 +715,7 @@ void launcher_session_del(struct launcher *l, __u32 slot, __u32 session_id)
 	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.qos_nego), &session_id);
 	launcher_slot_clear(l, slot);
 	st = &l->state[slot];
-	__atomic_store_n(&st->active, 0, __ATOMIC_RELEASE);
-	bpf_map_update_elem(bpf_map__fd(l->skel->maps.vtl_timers), &slot, &tz, BPF_ANY);
+	__atomic_store_n(&st->active, 0, __ATOMIC_RELEASE); /* its timer stops (kept) */
 	launcher_retx_put(l, slot);
 }
 

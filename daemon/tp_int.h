@@ -29,6 +29,9 @@ static inline void tp_list_push(struct tp_sess **list, unsigned int *n, struct t
 
 /* An ACK advanced (or may have): send more, or close. */
 void tp_progress(struct transport *tp, struct tp_sess *s);
+/* Retransmission triggers for [from, to) of s, clamped to what is in
+ * flight (the KTF asked, or its timer could not be armed). */
+void tp_retransmit(struct transport *tp, struct tp_sess *s, __u32 from, __u32 to);
 /* the tick's share of a closing sender */
 void tp_close_tick(struct transport *tp, struct tp_sess *s, __u64 now);
 /* frames for a known session from its peer */

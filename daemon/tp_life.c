@@ -219,6 +219,35 @@ static void trim_idle(struct tp_sess *s, __u64 now)
 	}
 }
 
+/* The KTF's retransmission timer is what recovers a window whose packets
+ * (or ACKs) were all lost. Its start can fail (bpf_timer_init allocates
+ * atomically: -ENOMEM was seen with hundreds of sessions starting at once),
+ * and then nothing re-arms it while the window is full. With data in
+ * flight and no timer armed for an RTO, vtld resends the oldest packet:
+ * the egress KTF refills it and arms the timer again. */
+static void timer_watch(struct transport *tp, struct tp_sess *s, __u64 now)
+{
+	struct vtl_state *k = s->k;
+	__u64 rto_ns;
+
+	if (!s->reliable || s->tx_done ||
+	    __atomic_load_n(&k->snd_una, __ATOMIC_RELAXED) == k->snd_nxt ||
+	    __atomic_load_n(&k->timer_armed, __ATOMIC_RELAXED)) {
+		s->unarmed_ns = 0;
+		return;
+	}
+	if (!s->unarmed_ns) {
+		s->unarmed_ns = now;
+		return;
+	}
+	rto_ns = (__u64)(k->rto_us ? k->rto_us : 50000) * 1000;
+	if (now - s->unarmed_ns < rto_ns)
+		return;
+	s->unarmed_ns = 0;
+	tp->stats.timer_rescues++;
+	tp_retransmit(tp, s, k->snd_una, k->snd_una + 1);
+}
+
 /* An open session's tick. */
 static void open_tick(struct transport *tp, struct tp_sess *s, __u64 now)
 {
@@ -234,6 +263,9 @@ static void open_tick(struct transport *tp, struct tp_sess *s, __u64 now)
 			return;
 	}
 	trim_idle(s, now);
+	timer_watch(tp, s, now);
+	if (!tp_alive(tp, s, slot, id))
+		return;
 	if (s->orphan && s->tx_done && now - s->last_io_ns >= tp->peer_timeout_ns) {
 		/* (as TCP's FIN_WAIT_2 timeout) the application is gone and the
 		 * peer, though alive, never closes its direction */

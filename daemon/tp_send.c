@@ -267,7 +267,7 @@ void tp_shutdown(struct transport *tp, struct tp_sess *s)
 /* The KTF asked for [from, to) again (timeout, fast retransmit, probe):
  * it chose the packets; the transport clamps to what is in flight and
  * the wire sends header-only triggers the egress KTF refills. */
-static void retransmit(struct transport *tp, struct tp_sess *s, __u32 from, __u32 to)
+void tp_retransmit(struct transport *tp, struct tp_sess *s, __u32 from, __u32 to)
 {
 	struct vtl_state *k = s->k;
 	__u32 una = k->snd_una, nxt = k->snd_nxt;
@@ -306,7 +306,7 @@ void tp_on_event(struct transport *tp, const struct vtl_event *e)
 	case VTL_EV_RTO:
 	case VTL_EV_FAST_RETX:
 	case VTL_EV_PROBE:
-		retransmit(tp, s, e->from, e->to);
+		tp_retransmit(tp, s, e->from, e->to);
 		break;
 	case VTL_EV_CLOSE_ACK:
 		if (s->state == TP_OPEN && s->close_sent && !s->tx_done) {

@@ -78,6 +78,7 @@ struct tp_sess {
 	__u64 close_next_ns;
 	__u32 close_gap_ms;
 	__u64 keepalive_ns;        /* last keepalive sent */
+	__u64 unarmed_ns;          /* since when data is in flight with no KTF timer armed */
 	/* receiving */
 	__u32 rx_nxt;              /* next sequence number to deliver */
 	struct bytebuf rxq;
@@ -180,6 +181,8 @@ struct tp_stats {
 	__u64 ktf_events;          /* ring-buffer events decoded (each a wake-up) */
 	__u64 nomem;               /* queue growth refused (out of memory) */
 	__u64 retx_waits;          /* a first DATA waited for retransmission copies */
+	__u64 timer_rescues;       /* data in flight, the KTF's timer not armed (it could
+	                            * not start one): vtld retransmitted the oldest */
 };
 
 struct transport {

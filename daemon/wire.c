@@ -28,9 +28,11 @@
 #include "wire.h"
 #include "wire_int.h"
 
-#define XSK_FRAMES     4096
+/* a burst of hundreds of sessions' first windows must fit (a frame the
+ * ring has no room for is lost after the KTF counted it) */
+#define XSK_FRAMES     8192
 #define XSK_FRAME_SIZE 2048
-#define XSK_RX_SIZE    2048
+#define XSK_RX_SIZE    4096
 
 struct wire;
 
@@ -110,7 +112,8 @@ static int w_send_ctrl(void *ctx, const struct vtl_peer *peer, __u32 sid, __u8 t
 	struct msghdr m = { .msg_name = &sa, .msg_namelen = wsock_sa(peer, &sa), .msg_iov = iov,
 			    .msg_iovlen = len ? 2 : 1 };
 
-	fill_hdr(&h, sid, type, 0, seq, ack, len);
+	/* a bare ACK from here is a keepalive (ACKs go by w_send_acks) */
+	fill_hdr(&h, sid, type, type == VTL_T_ACK ? VTL_F_KEEPALIVE : 0, seq, ack, len);
 	if (ws->fd < 0)
 		return -EAFNOSUPPORT;
 	if (sendmsg(ws->fd, &m, MSG_DONTWAIT) < 0) {

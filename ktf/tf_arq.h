@@ -185,8 +185,10 @@ static __always_inline void vtl_arq_arm(struct vtl_kctx *k)
 		return;
 	us = st->rto_us ? st->rto_us : vtl_init_rto_us;
 	st->timer_at_ns = bpf_ktime_get_ns() + us * 1000;
-	if (vtl_start_timer(k->slot, us, vtl_arq_timer))
+	if (vtl_start_timer(k->slot, us, vtl_arq_timer)) {
 		st->timer_armed = 0;
+		vtl_count(VTL_DIR_TC, VTL_CNT_TIMER_FAIL); /* vtld's watch resends */
+	}
 }
 
 /* Take an RTT sample from an echoed timestamp (tsecr: our tsval the peer

@@ -36,7 +36,9 @@ static __always_inline int tf_tc_ack(struct __sk_buff *ctx, struct vtl_kctx *k)
 	if (!st)
 		return vtl_tc_drop(VTL_DROP_UNKNOWN_SESSION);
 	vh->ack = bpf_htonl(st->rcv_acked);
-	vh->tsecr = bpf_htonl(st->ts_recent);
+	/* a keepalive answers no DATA: an old ts_recent would make a bogus
+	 * RTT sample (seconds) at a peer whose data is in flight */
+	vh->tsecr = vh->flags & VTL_F_KEEPALIVE ? 0 : bpf_htonl(st->ts_recent);
 	vh->tsval = bpf_htonl(k->now_us);
 	vh->wnd = vtl_wnd16(st->window);
 	if (vtl_csum_stamp_small(vh, k->p.pay_len, (void *)(long)ctx->data_end))

@@ -382,6 +382,10 @@ struct vtl_ipc_dstats {
 	                          * ACK advances while vtld had data waiting or a
 	                          * close to finish, retransmission requests,
 	                          * CLOSE_ACKs; each one is a wake-up */
+	__u64 timer_rescues;     /* a window in flight with no KTF timer armed (its
+	                          * start failed): vtld resent the oldest packet */
+	__u64 retx_waits;        /* a first DATA waited: no retransmission copies */
+	__u64 queue_nomem;       /* a send or receive queue could not grow */
 	__u32 pool_ok;           /* grafts in the pool */
 	__u32 pool_replaced;     /* old builds kept for running sessions */
 	__u32 pool_rejected;     /* files rejected (remembered) */
@@ -393,7 +397,7 @@ struct vtl_ipc_dstats {
 	__u64 cnt_xdp[VTL_CNT_PER_DIR]; /* as in vtl_ipc_status */
 	__u64 cnt_tc[VTL_CNT_PER_DIR];
 };
-_Static_assert(sizeof(struct vtl_ipc_dstats) == 248 + 16 * VTL_CNT_PER_DIR, "vtl_ipc_dstats");
+_Static_assert(sizeof(struct vtl_ipc_dstats) == 272 + 16 * VTL_CNT_PER_DIR, "vtl_ipc_dstats");
 
 /* graft load, in two steps; vtlctl writes the pool file between them (vtld
  * never writes to its pool: docs/graft-pool.md, "Loading with vtlctl"). */

@@ -247,7 +247,9 @@ _Static_assert(sizeof(struct vtl_pctx) == 20, "vtl_pctx");
 #define VTL_CNT_PROBE            24 /* loss probes posted by a KTF timer (TC dir);
                                        generic: any graft that posts VTL_EV_PROBE */
 #define VTL_CNT_GIVEUP_LATE      25 /* holes given up as older than the max delay (XDP) */
-#define VTL_CNT_MAX              26
+#define VTL_CNT_TIMER_FAIL       26 /* a KTF could not start its retransmission timer
+                                     * (TC; the packet went; vtld's watch resends) */
+#define VTL_CNT_MAX              27
 
 /* ---- graft metadata: section ".vtl.meta" of every graft object --------- */
 #define VTL_META_MAGIC   0x4d4c5456u /* "VTLM" */

@@ -99,7 +99,8 @@ const char *cname(int i)
 		"BAD_LENGTH", "BAD_CSUM", "UNKNOWN_SESSION", "NO_GRAFT", "BAD_TYPE",
 		"OUT_OF_WINDOW", "DUPLICATE", "OUT_OF_ORDER", "WINDOW_FULL", "RETX_MISS",
 		"HELPER", "BAD_HDR_LEN", "PASS_NON_VTL", "VTL", "TO_XSK", "XDP_TX",
-		"STAMPED", "RETX_FILLED", "CONSUMED", "RETX_SKIPPED", "PROBE", "GIVEUP_LATE" };
+		"STAMPED", "RETX_FILLED", "CONSUMED", "RETX_SKIPPED", "PROBE", "GIVEUP_LATE",
+		"TIMER_FAIL" };
 	_Static_assert(sizeof(n) / sizeof(n[0]) == VTL_CNT_MAX, "name every counter");
 
 	return i >= 0 && i < VTL_CNT_MAX ? n[i] : "?";

@@ -1104,7 +1104,9 @@ static size_t fuzz_frame(__u8 *f, bool xdp, uint64_t *rs)
 		len = rng_next(rs) % 160 + ETH_LEN;
 		for (size_t i = 0; i < len; i++)
 			f[i] = (__u8)rng_next(rs);
-		if (cls >= 5 && len >= L4_OFF) /* ... that claim IPv4/253 */
+		if (cls >= 5 && cls < 8 && len >= ETH_LEN + 40) /* ... IPv6/253 */
+			f[12] = 0x86, f[13] = 0xdd, f[ETH_LEN + 6] = VTL_IPPROTO;
+		else if (cls >= 5 && len >= L4_OFF) /* ... that claim IPv4/253 */
 			f[12] = 8, f[13] = 0, f[ETH_LEN + 9] = VTL_IPPROTO;
 		return len;
 	}

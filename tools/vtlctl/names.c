@@ -36,8 +36,9 @@ static const char *const counter_names[VTL_CNT_PER_DIR] = {
 	[VTL_CNT_RETX_SKIPPED]     = "retx_skipped",
 	[VTL_CNT_PROBE]            = "probes",
 	[VTL_CNT_GIVEUP_LATE]      = "giveup_late",
+	[VTL_CNT_TIMER_FAIL]       = "timer_fail",
 };
-_Static_assert(VTL_CNT_MAX == VTL_CNT_GIVEUP_LATE + 1, "name every counter above");
+_Static_assert(VTL_CNT_MAX == VTL_CNT_TIMER_FAIL + 1, "name every counter above");
 /* An index added to shared.h without a name here prints as "cnt_N". */
 
 const char *ctl_counter_name(unsigned idx)

@@ -49,6 +49,9 @@ static int figures(const struct vtl_ipc_dstats *s, struct fig *f)
 		F("traffic", "packets_retx", s->pkts_retx),
 		F("traffic", "packets_rx", s->pkts_rx),
 		F("traffic", "ktf_events", s->ktf_events),
+		F("traffic", "timer_rescues", s->timer_rescues),
+		F("traffic", "retx_waits", s->retx_waits),
+		F("traffic", "queue_nomem", s->queue_nomem),
 		F("pool", "grafts", s->pool_ok),
 		F("pool", "replaced", s->pool_replaced),
 		F("pool", "rejected", s->pool_rejected),
@@ -63,7 +66,7 @@ static int figures(const struct vtl_ipc_dstats *s, struct fig *f)
 	return n;
 }
 
-#define NFIG 32
+#define NFIG 48
 
 static void stats_json(struct ctl *c, const struct vtl_ipc_dstats *s)
 {

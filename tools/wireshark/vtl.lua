@@ -54,7 +54,8 @@ local pf = {
 	flags     = ProtoField.uint8("vtl.flags", "Flags", base.HEX),
 	flag_retx = ProtoField.bool("vtl.flags.retx", "RETX (retransmission)", 8, nil, 0x01),
 	flag_dup  = ProtoField.bool("vtl.flags.dup", "DUP (in-kernel duplicate ACK)", 8, nil, 0x02),
-	flag_rsvd = ProtoField.uint8("vtl.flags.reserved", "Reserved flags", base.HEX, nil, 0xfc),
+	flag_ka   = ProtoField.bool("vtl.flags.keepalive", "KEEPALIVE (no RTT echo)", 8, nil, 0x04),
+	flag_rsvd = ProtoField.uint8("vtl.flags.reserved", "Reserved flags", base.HEX, nil, 0xf8),
 	hdr_len   = ProtoField.uint8("vtl.hdr_len", "Header length", base.DEC),
 	session   = ProtoField.uint32("vtl.session", "Session ID", base.HEX),
 	seq       = ProtoField.uint32("vtl.seq", "Sequence number", base.DEC),
@@ -323,9 +324,11 @@ local function dissect(tvb, pinfo, tree, ctx)
 	local fnames = {}
 	if flags % 2 == 1 then fnames[#fnames + 1] = "RETX" end
 	if flags % 4 >= 2 then fnames[#fnames + 1] = "DUP" end
+	if flags % 8 >= 4 then fnames[#fnames + 1] = "KEEPALIVE" end
 	if #fnames > 0 then fi:append_text(" (" .. table.concat(fnames, ", ") .. ")") end
 	fi:add(pf.flag_retx, h(2, 1))
 	fi:add(pf.flag_dup, h(2, 1))
+	fi:add(pf.flag_ka, h(2, 1))
 	fi:add(pf.flag_rsvd, h(2, 1))
 
 	local hi = ti:add(pf.hdr_len, h(3, 1))
