@@ -33,21 +33,17 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # vtlperf GRAFT [EXTRA...] -> Mb/s (the client's total; bidir: both ways)
 vtl_perf() {
-	local g=$1 port srv
+	local g=$1
 	shift
 	{
-		port=$(vtl_rand_port)
-		vtl_bg "$NS_B" "$T/perf-s.log" "$BIN/vtlperf" -s -1 -p "$port" \
-			--socket "$(vtld_sock "$NS_B")"
-		srv=$VTL_BG_PID
-		wait_for_line "$T/perf-s.log" "listening" 10 "$srv"
-		in_ns_t 300 "$NS_A" "$BIN/vtlperf" -c "$IP_B" -p "$port" -g "$g" -n "$BYTES" -j \
-			--socket "$(vtld_sock "$NS_A")" "$@" >"$T/perf.json" 2>"$T/perf-c.log" ||
-			{ tail -5 "$T/perf-c.log"; vtl_fail "vtlperf -g $g $*: failed"; }
-		vtl_expect_exit "$srv" 60 "vtlperf server ($g $*): every byte checked" "$T/perf-s.log"
+		vtlperf_server perf
+		vtlperf_client 300 perf -g "$g" -n "$BYTES" -j "$@" ||
+			{ tail -5 "$T/cli-perf.log"; vtl_fail "vtlperf -g $g $*: failed"; }
+		vtl_expect_exit "$SRV" 60 "vtlperf server ($g $*): every byte checked" \
+			"$T/srv-perf.log"
 	} >&2
-	python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]; print("%.1f" % t["mbps"])' \
-		"$T/perf.json"
+	python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]
+print("%.1f" % (t["mbps"] + t.get("rx_mbps", 0)))' "$T/cli-perf.out"
 }
 
 tcp_cubic() { # -> Mb/s (receiver side)

@@ -35,30 +35,6 @@ vtl_topo_netem --delay 5ms --filter vtl --loss 2% --reorder 2% --seed 7
 vtld_start "$NS_A" "$IF_A"
 vtld_start "$NS_B" "$IF_B"
 
-# perf_server NAME [ARGS...]: `vtlperf -s -1 -j` in B on a fresh port
-# ($PORT), stdout and stderr to $T/srv-NAME.log; waits for its "listening"
-# line (every listener armed). Leaves the pid in SRV.
-perf_server() {
-	local name=$1
-	shift
-	PORT=$(vtl_rand_port)
-	vtl_bg "$NS_B" "$T/srv-$name.log" "$BIN/vtlperf" -s -1 -j --listeners 8 -p "$PORT" \
-		--socket "$(vtld_sock "$NS_B")" "$@"
-	SRV=$VTL_BG_PID
-	wait_for_line "$T/srv-$name.log" "^vtlperf: listening on port $PORT " 30 "$SRV"
-}
-
-# perf_client SECS NAME [ARGS...]: `vtlperf -c -j` in A against $PORT;
-# stdout (JSON) to $T/cli-NAME.json, stderr to $T/cli-NAME.log. Returns
-# its exit status.
-perf_client() {
-	local secs=$1 name=$2 rc=0
-	shift 2
-	in_ns_t "$secs" "$NS_A" "$BIN/vtlperf" -c "$IP_B" -p "$PORT" -j \
-		--socket "$(vtld_sock "$NS_A")" "$@" >"$T/cli-$name.json" 2>"$T/cli-$name.log" || rc=$?
-	return "$rc"
-}
-
 # both_ways NAME SESSIONS SIZE HALF: run the test NAME was started for (the
 # client's arguments after the first three), require exit 0 on both sides,
 # and check both JSON reports: SESSIONS sessions, SIZE bytes each way on
@@ -66,7 +42,7 @@ perf_client() {
 both_ways() {
 	local name=$1 n=$2 size=$3 half=$4 rc=0
 	shift 4
-	perf_client 300 "$name" -P "$n" -n "$size" "$@" || rc=$?
+	vtlperf_client 300 "$name" -j -P "$n" -n "$size" "$@" || rc=$?
 	if [[ $rc -ne 0 ]]; then
 		tail -n 20 "$T/cli-$name.log" >&2
 		vtl_fail "vtlperf client ($name): exit status $rc"
@@ -74,7 +50,7 @@ both_ways() {
 	vtl_expect_exit "$SRV" 60 "server ($name)" "$T/srv-$name.log"
 	grep '^{"role": "server"' "$T/srv-$name.log" >"$T/srv-$name.json" ||
 		vtl_fail "server ($name) printed no JSON: $(tail -n 5 "$T/srv-$name.log")"
-	python3 - "$T/cli-$name.json" "$T/srv-$name.json" "$n" "$size" "$half" <<'EOF' ||
+	python3 - "$T/cli-$name.out" "$T/srv-$name.json" "$n" "$size" "$half" <<'EOF' ||
 import json, sys
 cli, srv = (json.load(open(p)) for p in sys.argv[1:3])
 n, size, half = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
@@ -114,12 +90,12 @@ sys.exit(1 if bad else 0)
 EOF
 		vtl_fail "JSON reports of part $name"
 	vtl_pass "$name: $n sessions, $((n * size)) bytes each way, byte-exact, no error"
-	vtl_log "$name: $(vtl_json "$T/cli-$name.json" "'client -> server %.2f Mb/s (%d bytes in %.3f s), server -> client %.2f Mb/s (%d bytes in %.3f s); retransmissions %d' % (d['total']['mbps'], d['total']['bytes'], d['total']['seconds'], d['total']['rx_mbps'], d['total']['rx_bytes'], d['total']['rx_seconds'], d['total']['retransmits'])")"
+	vtl_log "$name: $(vtl_json "$T/cli-$name.out" "'client -> server %.2f Mb/s (%d bytes in %.3f s), server -> client %.2f Mb/s (%d bytes in %.3f s); retransmissions %d' % (d['total']['mbps'], d['total']['bytes'], d['total']['seconds'], d['total']['rx_mbps'], d['total']['rx_bytes'], d['total']['rx_seconds'], d['total']['retransmits'])")"
 	vtl_log "$name: $(vtl_json "$T/srv-$name.json" "'server: received %.2f Mb/s, sent back %.2f Mb/s in %.3f s' % (d['total']['mbps'], d['total']['tx_mbps'], d['total']['tx_seconds'])")"
 }
 
 # ---- a. sr --bidir under loss and reordering -----------------------------------
-perf_server a
+vtlperf_server a -j --listeners 8
 both_ways a "$SESSIONS_A" "$SIZE_A" 0 -g sr --bidir
 vtl_netem_stats "$T/netem-a.json"
 for dir in a2b b2a; do
@@ -132,13 +108,13 @@ done
 vtl_pass "a: the impairments hit both directions"
 
 # ---- b. half-close: the server's stream after the client's EOF -------------------
-perf_server b
+vtlperf_server b -j --listeners 8
 both_ways b 1 "$SIZE_B" 1 -g sr --half-close
 grep -q '"half_close": true' "$T/srv-b.json" || vtl_fail "server b did not run a half-close test"
 
 # ---- c. gbn --bidir on a clean path ----------------------------------------------
 vtl_netem_set loss 0% reorder 0%
-perf_server c
+vtlperf_server c -j --listeners 8
 both_ways c "$SESSIONS_C" "$SIZE_C" 0 -g gbn --bidir
 
 # ---- d. a flipped byte in the stream back must be caught ----------------------------
@@ -148,12 +124,12 @@ vtl_bg "$NS_B" "$T/srv-d.log" env VTLPERF_CORRUPT_AT="$CORRUPT_AT" "$BIN/vtlperf
 SRV=$VTL_BG_PID
 wait_for_line "$T/srv-d.log" "^vtlperf: listening on port $PORT " 30 "$SRV"
 rc=0
-perf_client 120 d -g gbn -P 1 -n 1000000 --bidir || rc=$?
+vtlperf_client 120 d -j -g gbn -P 1 -n 1000000 --bidir || rc=$?
 vtl_assert_eq "$rc" 1 "client exit status with a byte of the stream back flipped"
 grep -q "mismatch at payload offset $CORRUPT_AT: " "$T/cli-d.log" ||
 	vtl_fail "client d did not report the mismatch at $CORRUPT_AT: $(tail -n 5 "$T/cli-d.log")"
-vtl_assert_eq "$(vtl_json "$T/cli-d.json" "d['total']['mismatches']")" 1 "client d mismatches"
-vtl_assert_eq "$(vtl_json "$T/cli-d.json" "d['sessions'][0].get('mismatch_offset')")" \
+vtl_assert_eq "$(vtl_json "$T/cli-d.out" "d['total']['mismatches']")" 1 "client d mismatches"
+vtl_assert_eq "$(vtl_json "$T/cli-d.out" "d['sessions'][0].get('mismatch_offset')")" \
 	"$CORRUPT_AT" "client d mismatch offset"
 rc=0
 vtl_wait_pid "$SRV" 30 || rc=$?

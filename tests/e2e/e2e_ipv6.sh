@@ -35,28 +35,14 @@ vtld_start "$NS_A" "$IF_A"
 vtld_start "$NS_B" "$IF_B" --encap udp
 grep -q 'over IPv4 and IPv6' "$T/vtld-$NS_A.log" || vtl_fail "A's vtld opened no IPv6 sockets"
 
-vtl_mkfile "$T/ab.in" 8M
-vtl_mkfile "$T/ba.in" 8M
-pab=$(vtl_rand_port)
-pba=$((pab + 1))
-vtlcat_listen "$NS_B" "$pab" "$T/ab.out" "$T/rx-ab.log"
-rxab=$VTL_BG_PID
-vtlcat_listen "$NS_A" "$pba" "$T/ba.out" "$T/rx-ba.log"
-rxba=$VTL_BG_PID
-vtlcat_send_bg "$NS_A" "$IP6_B" "$pab" "$T/ab.in" "$T/tx-ab.log" -g sr
-txab=$VTL_BG_PID
-vtlcat_send_bg "$NS_B" "[$IP6_A]" "$pba" "$T/ba.in" "$T/tx-ba.log" -g sr
-txba=$VTL_BG_PID
+vtl_xfer_start ab "$NS_B" "$NS_A" "$IP6_B" 8M -g sr
+vtl_xfer_start ba "$NS_A" "$NS_B" "[$IP6_A]" 8M -g sr
 wait_for 20 have_sessions "$NS_A" 2 || vtl_fail "A never had both sessions open"
 vtl_assert_eq "$(vtl_json "$T/sl-$NS_A.json" "' | '.join(sorted(s['peer'] + ' ' + s['encap'] for s in d))")" \
 	"[$IP6_B] udp:$UDP_PORT udp | $IP6_B raw" \
 	"A: its session to B over raw IPv6, B's over UDP/IPv6"
-vtl_expect_exit "$txab" 240 "A -> B over raw IPv6" "$T/tx-ab.log"
-vtl_expect_exit "$txba" 240 "B -> A over UDP/IPv6" "$T/tx-ba.log"
-vtl_expect_exit "$rxab" 60 "receiver on B" "$T/rx-ab.log"
-vtl_expect_exit "$rxba" 60 "receiver on A" "$T/rx-ba.log"
-vtl_assert_same_file "$T/ab.in" "$T/ab.out" "8 MB A -> B, sr over raw IPv6 at 2 % loss"
-vtl_assert_same_file "$T/ba.in" "$T/ba.out" "8 MB B -> A, sr over UDP/IPv6 at 2 % loss"
+vtl_xfer_finish ab 240 "8 MB A -> B, sr over raw IPv6 at 2 % loss"
+vtl_xfer_finish ba 240 "8 MB B -> A, sr over UDP/IPv6 at 2 % loss"
 grep -q "with $IP6_B: graft sr" "$T/tx-ab.log" || vtl_fail "vtlcat did not name B's IPv6 address"
 vtl_netem_stats "$T/netem.json"
 drops=$(vtl_json "$T/netem.json" "d['a2b']['counters']['drop_loss'] + d['b2a']['counters']['drop_loss']")

@@ -31,28 +31,14 @@ have_sessions() { sessions_json "$1" && (( $(vtl_json "$T/sl-$1.json" "len(d)") 
 vtl_topo_pair
 vtld_start "$NS_A" "$IF_A" --encap udp
 vtld_start "$NS_B" "$IF_B"
-vtl_mkfile "$T/ab.in" 8M
-vtl_mkfile "$T/ba.in" 8M
-pab=$(vtl_rand_port)
-pba=$((pab + 1))
-vtlcat_listen "$NS_B" "$pab" "$T/ab.out" "$T/rx-ab.log"
-rxab=$VTL_BG_PID
-vtlcat_listen "$NS_A" "$pba" "$T/ba.out" "$T/rx-ba.log"
-rxba=$VTL_BG_PID
-vtlcat_send_bg "$NS_A" "$IP_B" "$pab" "$T/ab.in" "$T/tx-ab.log" -g sr
-txab=$VTL_BG_PID
-vtlcat_send_bg "$NS_B" "$IP_A" "$pba" "$T/ba.in" "$T/tx-ba.log" -g sr
-txba=$VTL_BG_PID
+vtl_xfer_start ab "$NS_B" "$NS_A" "$IP_B" 8M -g sr
+vtl_xfer_start ba "$NS_A" "$NS_B" "$IP_A" 8M -g sr
 wait_for 20 have_sessions "$NS_B" 2 || vtl_fail "B never had both sessions open"
 vtl_assert_eq "$(vtl_json "$T/sl-$NS_B.json" "' | '.join(sorted(s['peer'] + ' ' + s['encap'] for s in d))")" \
 	"$IP_A raw | $IP_A udp:$UDP_PORT udp" \
 	"B: A's session over UDP (from A's port), its own over raw"
-vtl_expect_exit "$txab" 120 "A -> B over UDP" "$T/tx-ab.log"
-vtl_expect_exit "$txba" 120 "B -> A over raw" "$T/tx-ba.log"
-vtl_expect_exit "$rxab" 60 "receiver on B" "$T/rx-ab.log"
-vtl_expect_exit "$rxba" 60 "receiver on A" "$T/rx-ba.log"
-vtl_assert_same_file "$T/ab.in" "$T/ab.out" "8 MB A -> B, sr over UDP"
-vtl_assert_same_file "$T/ba.in" "$T/ba.out" "8 MB B -> A, sr over raw protocol 253"
+vtl_xfer_finish ab 120 "8 MB A -> B, sr over UDP"
+vtl_xfer_finish ba 120 "8 MB B -> A, sr over raw protocol 253"
 
 # ---- 2. behind a NAT, 2 % loss -------------------------------------------------
 # A  (10.232.x.1) --+
@@ -108,17 +94,8 @@ vtld_start "$NS_A" "$IF_A" --encap udp
 vtld_start "$NS_A2" "$IF_A2" --encap udp
 vtld_start "$NS_B" "$IF_B"
 
-port=$(vtl_rand_port)
-rxs=() txs=()
-for i in 1 2; do
-	vtl_mkfile "$T/nat$i.in" 8M
-	vtlcat_listen "$NS_B" "$((port + i))" "$T/nat$i.out" "$T/rx-nat$i.log"
-	rxs+=("$VTL_BG_PID")
-done
-vtlcat_send_bg "$NS_A" "$IP_B" "$((port + 1))" "$T/nat1.in" "$T/tx-nat1.log" -g sr
-txs+=("$VTL_BG_PID")
-vtlcat_send_bg "$NS_A2" "$IP_B" "$((port + 2))" "$T/nat2.in" "$T/tx-nat2.log" -g sr
-txs+=("$VTL_BG_PID")
+vtl_xfer_start nat1 "$NS_B" "$NS_A" "$IP_B" 8M -g sr
+vtl_xfer_start nat2 "$NS_B" "$NS_A2" "$IP_B" 8M -g sr
 wait_for 20 have_sessions "$NS_B" 2 || vtl_fail "B never saw both sessions"
 peers=$(vtl_json "$T/sl-$NS_B.json" "' | '.join(sorted(s['peer'] for s in d))")
 nports=$(vtl_json "$T/sl-$NS_B.json" "len({s['peer_port'] for s in d})")
@@ -126,10 +103,7 @@ nports=$(vtl_json "$T/sl-$NS_B.json" "len({s['peer_port'] for s in d})")
 	vtl_fail "B's sessions come from '$peers', want the gateway $IP_G over UDP (the NAT's address)"
 vtl_assert_eq "$nports" 2 "B tells the two initiators apart by the ports the NAT gave them ($peers)"
 for i in 1 2; do
-	vtl_expect_exit "${txs[i - 1]}" 240 "initiator $i -> B through the NAT at 2 % loss" "$T/tx-nat$i.log"
-	vtl_expect_exit "${rxs[i - 1]}" 60 "receiver $i on B" "$T/rx-nat$i.log"
-	vtl_assert_same_file "$T/nat$i.in" "$T/nat$i.out" \
-		"8 MB initiator $i -> B, sr over UDP through a NAT at 2 % loss"
+	vtl_xfer_finish "nat$i" 240 "8 MB initiator $i -> B, sr over UDP through a NAT at 2 % loss"
 done
 vtl_netem_stats "$T/netem.json"
 drops=$(vtl_json "$T/netem.json" "d['a2b']['counters']['drop_loss'] + d['b2a']['counters']['drop_loss']")

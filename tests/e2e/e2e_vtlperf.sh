@@ -38,33 +38,10 @@ vtl_topo_pair
 vtld_start "$NS_A" "$IF_A"
 vtld_start "$NS_B" "$IF_B"
 
-# perf_server NAME [ARGS...]: `vtlperf -s -1` in B on a fresh port ($PORT),
-# stdout and stderr to $T/srv-NAME.log; waits for its "listening" line
-# (every listener armed). Leaves the pid in SRV.
-perf_server() {
-	local name=$1
-	shift
-	PORT=$(vtl_rand_port)
-	vtl_bg "$NS_B" "$T/srv-$name.log" "$BIN/vtlperf" -s -1 -p "$PORT" \
-		--socket "$(vtld_sock "$NS_B")" "$@"
-	SRV=$VTL_BG_PID
-	wait_for_line "$T/srv-$name.log" "^vtlperf: listening on port $PORT " 30 "$SRV"
-}
-
-# perf_client SECS NAME [ARGS...]: the client in A against $PORT; stdout to
-# $T/cli-NAME.out, stderr to $T/cli-NAME.log. Returns its exit status.
-perf_client() {
-	local secs=$1 name=$2 rc=0
-	shift 2
-	in_ns_t "$secs" "$NS_A" "$BIN/vtlperf" -c "$IP_B" -p "$PORT" \
-		--socket "$(vtld_sock "$NS_A")" "$@" >"$T/cli-$name.out" 2>"$T/cli-$name.log" || rc=$?
-	return "$rc"
-}
-
-# client_ok SECS NAME [ARGS...]: perf_client, failing unless it exits 0.
+# client_ok SECS NAME [ARGS...]: vtlperf_client, failing unless it exits 0.
 client_ok() {
 	local rc=0
-	perf_client "$@" || rc=$?
+	vtlperf_client "$@" || rc=$?
 	if [[ $rc -ne 0 ]]; then
 		tail -n 20 "$T/cli-$2.out" "$T/cli-$2.log" >&2
 		vtl_fail "vtlperf client ($2): exit status $rc"
@@ -73,7 +50,7 @@ client_ok() {
 }
 
 # ---- a. one 20 MB session over gbn ---------------------------------------------
-perf_server a
+vtlperf_server a
 client_ok 120 a -g gbn -P 1 -n "$SIZE_A" -v
 vtl_expect_exit "$SRV" 30 "server of the gbn test" "$T/srv-a.log"
 grep -qE "^vtlperf: test [0-9a-f]{16} from $IP_A: 1/1 streams complete and byte-exact, $SIZE_A bytes" \
@@ -84,7 +61,7 @@ grep -q "^vtlperf: opened 1/1 sessions (gbn " "$T/cli-a.out" ||
 while read -r line; do vtl_log "gbn: $line"; done < <(grep -v '^vtlperf: session ' "$T/cli-a.out")
 
 # ---- b. N sessions over sr, JSON on both sides -----------------------------------
-perf_server b -j
+vtlperf_server b -j
 client_ok 240 b -g sr -P "$N" -n "$SIZE_B" -j
 vtl_expect_exit "$SRV" 60 "server of the $N-session sr test" "$T/srv-b.log"
 grep '^{"role": "server"' "$T/srv-b.log" >"$T/srv-b.json" ||
@@ -125,9 +102,9 @@ vtl_log "sr x$N: $(vtl_json "$T/cli-b.out" "'client goodput %.2f Mb/s in %.3f s,
 vtl_log "sr x$N: $(vtl_json "$T/srv-b.json" "'server goodput %.2f Mb/s in %.3f s' % (d['total']['mbps'], d['total']['seconds'])")"
 
 # ---- c. a flipped byte must be caught ----------------------------------------------
-perf_server c
+vtlperf_server c
 rc=0
-VTLPERF_CORRUPT_AT=$CORRUPT_AT perf_client 120 c -g gbn -P 1 -n 1000000 || rc=$?
+VTLPERF_CORRUPT_AT=$CORRUPT_AT vtlperf_client 120 c -g gbn -P 1 -n 1000000 || rc=$?
 vtl_log "client with a corrupted byte exited $rc (the server decides)"
 rc=0
 vtl_wait_pid "$SRV" 30 || rc=$?
@@ -140,7 +117,7 @@ grep -qE "0/1 streams complete and byte-exact, .* mismatches 1" "$T/srv-c.log" |
 vtl_pass "the server caught the byte flipped at offset $CORRUPT_AT"
 
 # ---- d. one --bidir session over gbn ---------------------------------------------
-perf_server d
+vtlperf_server d
 client_ok 120 d -g gbn -P 1 -n 1000000 --bidir
 vtl_expect_exit "$SRV" 30 "server of the --bidir test" "$T/srv-d.log"
 grep -qE "^vtlperf: sent 1000000 bytes in [0-9.]+ s: goodput [0-9.]+ Mb/s; .*errors 0$" \

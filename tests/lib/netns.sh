@@ -846,6 +846,55 @@ vtlcat_send_bg() {
 		<"$file"
 }
 
+# vtlperf_server NAME [ARGS...]: `vtlperf -s -1 ARGS` in NS_B on a fresh
+# port (PORT), its output to $T/srv-NAME.log; waits for its "listening"
+# line (every listener armed). Leaves the pid in SRV.
+vtlperf_server() {
+	local name=$1
+	shift
+	PORT=$(vtl_rand_port)
+	vtl_bg "$NS_B" "$T/srv-$name.log" "$BIN/vtlperf" -s -1 -p "$PORT" \
+		--socket "$(vtld_sock "$NS_B")" "$@"
+	SRV=$VTL_BG_PID
+	wait_for_line "$T/srv-$name.log" "^vtlperf: listening on port $PORT " 30 "$SRV"
+}
+
+# vtlperf_client SECS NAME [ARGS...]: `vtlperf -c IP_B -p PORT ARGS` in
+# NS_A; stdout to $T/cli-NAME.out (JSON with -j), stderr to
+# $T/cli-NAME.log. Returns its exit status.
+vtlperf_client() {
+	local secs=$1 name=$2 rc=0
+	shift 2
+	in_ns_t "$secs" "$NS_A" "$BIN/vtlperf" -c "$IP_B" -p "$PORT" \
+		--socket "$(vtld_sock "$NS_A")" "$@" >"$T/cli-$name.out" 2>"$T/cli-$name.log" || rc=$?
+	return "$rc"
+}
+
+# vtl_xfer_start NAME NS_RX NS_TX HOST SIZE [EXTRA...]: a vtlcat transfer of
+# SIZE random bytes from NS_TX to HOST (in NS_RX), in the background:
+# listener first, then the sender ($T/NAME.in, .out, rx-NAME.log,
+# tx-NAME.log); finish it with vtl_xfer_finish.
+declare -A _VTL_XFER_RX _VTL_XFER_TX
+vtl_xfer_start() {
+	local name=$1 nrx=$2 ntx=$3 host=$4 size=$5 port
+	shift 5
+	vtl_mkfile "$T/$name.in" "$size"
+	port=$(vtl_rand_port)
+	vtlcat_listen "$nrx" "$port" "$T/$name.out" "$T/rx-$name.log"
+	_VTL_XFER_RX[$name]=$VTL_BG_PID
+	vtlcat_send_bg "$ntx" "$host" "$port" "$T/$name.in" "$T/tx-$name.log" "$@"
+	_VTL_XFER_TX[$name]=$VTL_BG_PID
+}
+
+# vtl_xfer_finish NAME SECS WHAT: both ends of transfer NAME exit 0 (the
+# sender within SECS) and the bytes arrived exact.
+vtl_xfer_finish() {
+	local name=$1 secs=$2 what=$3
+	vtl_expect_exit "${_VTL_XFER_TX[$name]}" "$secs" "sender: $what" "$T/tx-$name.log"
+	vtl_expect_exit "${_VTL_XFER_RX[$name]}" 60 "receiver: $what" "$T/rx-$name.log"
+	vtl_assert_same_file "$T/$name.in" "$T/$name.out" "$what"
+}
+
 # vtlcat_send SECS NS HOST PORT FILE LOG [EXTRA...]: send FILE with vtlcat
 # (extra args e.g. -g gbn) from NS to HOST:PORT; stderr (with -v stats) to
 # LOG. Fails unless it exits 0 within SECS.

@@ -164,30 +164,18 @@ size_t pktgen_ipv4(uint8_t *buf, uint8_t proto, size_t pay_len)
 	return L4_OFF + pay_len;
 }
 
-/* IPv6 (bpf/root_parse.h vtl_parse6): next header 253 (UDP is not VTL
- * here: the harness loads the root with no UDP port), no extension
- * headers; then the same VTL checks as over IPv4. saddr6 matches no
- * session (the harness's sessions have IPv4 peers). */
-static struct ref_verdict ref_classify6(const uint8_t *f, size_t len, bool xdp,
-					const struct ref_session *ss, int nss)
+/* What the root does once the IP layer checked out: the VTL header at vh
+ * with pay payload bytes (its checks in bpf/root_parse.h order), then the
+ * checksum (XDP), the session, or the canonical slot. from_peer: does
+ * the frame come from a session's peer (ss[i].peer_addr == saddr4; an
+ * IPv6 frame never does, the harness's peers being IPv4). */
+static struct ref_verdict ref_vtl(const struct vtl_hdr *vh, uint32_t pay, bool xdp,
+				  const struct ref_session *ss, int nss, bool v6,
+				  uint32_t saddr4)
 {
-	struct ref_verdict v = { .kind = REF_NON_VTL };
-	const uint8_t *ip6 = f + ETH_LEN;
-	const struct vtl_hdr *vh;
-	uint32_t plen, pay, sid;
+	struct ref_verdict v = { .kind = REF_DROP };
+	uint32_t sid;
 
-	if (len < ETH_LEN + 40 || ip6[6] != VTL_IPPROTO)
-		return v;
-	v.kind = REF_DROP;
-	v.reason = VTL_DROP_MALFORMED_IP;
-	if ((ip6[0] >> 4) != 6)
-		return v;
-	plen = ip6[4] << 8 | ip6[5];
-	v.reason = VTL_DROP_TRUNCATED;
-	if (ETH_LEN + 40 + plen > len || plen < VTL_HDR_LEN)
-		return v;
-	vh = (const struct vtl_hdr *)(ip6 + 40);
-	pay = plen - VTL_HDR_LEN;
 	v.reason = vh->version != VTL_VERSION ? VTL_DROP_BAD_VERSION :
 		   vh->hdr_len != VTL_HDR_LEN ? VTL_DROP_BAD_HDR_LEN :
 		   ntohs(vh->len) != pay ? VTL_DROP_BAD_LENGTH :
@@ -206,8 +194,8 @@ static struct ref_verdict ref_classify6(const uint8_t *f, size_t len, bool xdp,
 	for (int i = 0; i < nss; i++) {
 		if (ss[i].session_id != sid)
 			continue;
-		if (xdp)
-			return v;   /* an IPv4 peer's session, an IPv6 source */
+		if (xdp && (v6 || ss[i].peer_addr != saddr4))
+			return v;
 		v.kind = REF_GRAFT;
 		v.slot = ss[i].slot;
 		return v;
@@ -220,13 +208,36 @@ static struct ref_verdict ref_classify6(const uint8_t *f, size_t len, bool xdp,
 	return v;
 }
 
+/* IPv6 (bpf/root_parse.h vtl_parse6): next header 253 (UDP is not VTL
+ * here: the harness loads the root with no UDP port), no extension
+ * headers. */
+static struct ref_verdict ref_classify6(const uint8_t *f, size_t len, bool xdp,
+					const struct ref_session *ss, int nss)
+{
+	struct ref_verdict v = { .kind = REF_NON_VTL };
+	const uint8_t *ip6 = f + ETH_LEN;
+	uint32_t plen;
+
+	if (len < ETH_LEN + 40 || ip6[6] != VTL_IPPROTO)
+		return v;
+	v.kind = REF_DROP;
+	v.reason = VTL_DROP_MALFORMED_IP;
+	if ((ip6[0] >> 4) != 6)
+		return v;
+	plen = ip6[4] << 8 | ip6[5];
+	v.reason = VTL_DROP_TRUNCATED;
+	if (ETH_LEN + 40 + plen > len || plen < VTL_HDR_LEN)
+		return v;
+	return ref_vtl((const struct vtl_hdr *)(ip6 + 40), plen - VTL_HDR_LEN, xdp, ss, nss,
+		       true, 0);
+}
+
 struct ref_verdict ref_classify(const uint8_t *f, size_t len, bool xdp,
 				const struct ref_session *ss, int nss)
 {
 	struct ref_verdict v = { .kind = REF_NON_VTL };
 	const uint8_t *ip = f + ETH_LEN;
-	const struct vtl_hdr *vh;
-	uint32_t ihl, tot, pay, sid, saddr;
+	uint32_t ihl, tot, saddr;
 
 	if (len >= ETH_LEN && f[12] == 0x86 && f[13] == 0xdd)
 		return ref_classify6(f, len, xdp, ss, nss);
@@ -243,39 +254,9 @@ struct ref_verdict ref_classify(const uint8_t *f, size_t len, bool xdp,
 	v.reason = VTL_DROP_TRUNCATED;
 	if (tot < ihl + VTL_HDR_LEN || ETH_LEN + tot > len)
 		return v;
-	vh = (const struct vtl_hdr *)(ip + ihl);
-	pay = tot - ihl - VTL_HDR_LEN;
-	v.reason = vh->version != VTL_VERSION ? VTL_DROP_BAD_VERSION :
-		   vh->hdr_len != VTL_HDR_LEN ? VTL_DROP_BAD_HDR_LEN :
-		   ntohs(vh->len) != pay ? VTL_DROP_BAD_LENGTH :
-		   (vh->type == 0 || vh->type > VTL_T_MAX) ? VTL_DROP_BAD_TYPE : 0;
-	if (v.reason)
-		return v;
-	v.kind = REF_VTL_DROP;
-	v.reason = VTL_DROP_BAD_LENGTH;
-	if (pay > VTL_MSS_MAX)
-		return v;
-	v.reason = VTL_DROP_BAD_CSUM;
-	if (xdp && !vtl_csum_valid(vh, VTL_HDR_LEN + pay))
-		return v;
-	v.reason = VTL_DROP_UNKNOWN_SESSION;
-	sid = ntohl(vh->session_id);
 	memcpy(&saddr, ip + 12, 4);
-	for (int i = 0; i < nss; i++) {
-		if (ss[i].session_id != sid)
-			continue;
-		if (xdp && ss[i].peer_addr != saddr)
-			return v;
-		v.kind = REF_GRAFT;
-		v.slot = ss[i].slot;
-		return v;
-	}
-	if (vh->type == VTL_T_NEGO_NACK || vh->type == VTL_T_RESET ||
-	    (xdp && vh->type == VTL_T_NEGO)) {
-		v.kind = REF_GRAFT;
-		v.slot = VTL_SLOT_CANONICAL;
-	}
-	return v;
+	return ref_vtl((const struct vtl_hdr *)(ip + ihl), tot - ihl - VTL_HDR_LEN, xdp, ss, nss,
+		       false, saddr);
 }
 
 uint64_t rng_next(uint64_t *s)
