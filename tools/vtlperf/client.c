@@ -38,6 +38,7 @@ struct client {
 	unsigned settled;           /* sessions opened or failed to */
 	unsigned opening;           /* negotiations in flight */
 	int go;
+	double t_begin;             /* the first thread starts */
 	double t_start;
 	uint64_t test_id, seed_base;
 };
@@ -50,6 +51,9 @@ static void settle(struct client *c, int wait)
 		c->go = 1;
 		c->t_start = perf_now();
 		pthread_cond_broadcast(&c->cond);
+		if (c->a->verbose)  /* the end of the open phase (bench/scale.sh) */
+			fprintf(stderr, "vtlperf: all %u sessions settled in %.3f s: sending\n",
+				c->a->nstreams, c->t_start - c->t_begin);
 	}
 	while (wait && !c->go)
 		pthread_cond_wait(&c->cond, &c->lock);
@@ -227,7 +231,7 @@ static int cmp_double(const void *x, const void *y)
 struct totals {
 	unsigned opened, ok, errors;
 	uint64_t bytes, retx, timeouts, fast_retx, retries;
-	double secs, open_min, open_p50, open_max;
+	double secs, open_min, open_p50, open_p99, open_max;
 	/* --bidir: the server's streams back (their first byte to the last EOF) */
 	unsigned rx_ok, mismatches;
 	uint64_t rx_bytes;
@@ -280,6 +284,7 @@ static void sum_up(const struct client *c, struct totals *t)
 		qsort(open, t->opened, sizeof(*open), cmp_double);
 		t->open_min = open[0];
 		t->open_p50 = open[(t->opened - 1) / 2];
+		t->open_p99 = open[(t->opened - 1) * 99 / 100];
 		t->open_max = open[t->opened - 1];
 	}
 	free(open);
@@ -375,6 +380,7 @@ static void report_json(const struct client *c, const struct totals *t)
 	json_obj_open(j);
 	json_kv_double(j, "min", t->open_min, 3);
 	json_kv_double(j, "p50", t->open_p50, 3);
+	json_kv_double(j, "p99", t->open_p99, 3);
 	json_kv_double(j, "max", t->open_max, 3);
 	json_obj_close(j);
 	json_obj_close(j);
@@ -410,10 +416,11 @@ static void report_text(const struct client *c, const struct totals *t)
 	}
 	if (t->first)
 		printf("vtlperf: opened %u/%u sessions (%s v%u, window %u, mss %u): open time "
-		       "min %.3f ms, p50 %.3f ms, max %.3f ms; %" PRIu64 " retries\n",
+		       "min %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms; %" PRIu64 " retries\n",
 		       t->opened, a->nstreams, t->first->info.graft,
 		       t->first->info.graft_version, t->first->info.window,
-		       t->first->info.mss, t->open_min, t->open_p50, t->open_max, t->retries);
+		       t->first->info.mss, t->open_min, t->open_p50, t->open_p99, t->open_max,
+		       t->retries);
 	else
 		printf("vtlperf: opened 0/%u sessions\n", a->nstreams);
 	printf("vtlperf: %s%" PRIu64 " bytes in %.3f s: goodput %.2f Mb/s; retransmissions %"
@@ -461,6 +468,7 @@ int client_main(const struct perf_args *a)
 			       a->bidir ? " each way, both at once" : "");
 		fflush(stdout);
 	}
+	c.t_begin = perf_now();
 	for (i = 0; i < a->nstreams; i++) {
 		c.ss[i].c = &c;
 		c.ss[i].idx = i;
