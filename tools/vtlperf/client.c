@@ -34,7 +34,8 @@ struct client {
 	const struct perf_args *a;
 	struct cl_sess *ss;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;        /* go */
+	pthread_cond_t slot_cond;   /* a negotiation slot is free */
 	unsigned settled;           /* sessions opened or failed to */
 	unsigned opening;           /* negotiations in flight */
 	int go;
@@ -67,11 +68,13 @@ static void open_slot(struct client *c, int take)
 	pthread_mutex_lock(&c->lock);
 	if (take) {
 		while (c->opening >= c->a->open_limit)
-			pthread_cond_wait(&c->cond, &c->lock);
+			pthread_cond_wait(&c->slot_cond, &c->lock);
 		c->opening++;
 	} else {
+		/* one slot, one waiter: a broadcast would wake every thread still
+		 * to open (10,000 at -P 10000) for each session opened */
 		c->opening--;
-		pthread_cond_broadcast(&c->cond);
+		pthread_cond_signal(&c->slot_cond);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -438,7 +441,8 @@ static void report_text(const struct client *c, const struct totals *t)
 int client_main(const struct perf_args *a)
 {
 	struct client c = { .a = a, .lock = PTHREAD_MUTEX_INITIALIZER,
-			    .cond = PTHREAD_COND_INITIALIZER };
+			    .cond = PTHREAD_COND_INITIALIZER,
+			    .slot_cond = PTHREAD_COND_INITIALIZER };
 	pthread_t *th;
 	struct totals t;
 	unsigned i;
