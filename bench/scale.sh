@@ -42,6 +42,17 @@ MIN_BYTES=${4:-20000}
 GRAFT=sr
 WINDOW=16
 TRACE=${VTL_SCALE_TRACE:-0}
+# The server's listeners kept armed: vtlperf's 128 by default, N up to 1024
+# for more sessions (VTL_SCALE_LISTENERS to choose). With 128, re-arming
+# falls behind 64 negotiations at once from 1000 sessions on: sessions
+# are refused (NOLISTENER), the client tries again after a backoff, and
+# the open phase is mostly waiting (10,000 sessions: 21 s instead of 10).
+listeners_for() { # N
+	local n=$1
+	(( n < 128 )) && n=128
+	(( n > 1024 )) && n=1024
+	echo "${VTL_SCALE_LISTENERS:-$n}"
+}
 
 NS_LIST=$(tr ' ' '\n' <<<"$NS_LIST" | awk 'NF && !seen[$1]++' | tr '\n' ' ')
 maxn=0
@@ -50,10 +61,10 @@ for n in $NS_LIST; do
 	(( n > maxn )) && maxn=$n
 done
 # Each session is a control connection in vtlperf and in its vtld, and a
-# thread in each vtlperf (the server's 128 listeners come on top).
-if (( $(ulimit -Hn) < maxn + 1024 )); then
-	ulimit -Hn $((maxn + 1024)) 2>/dev/null ||
-		vtl_skip "descriptor hard limit $(ulimit -Hn) < $((maxn + 1024)) (needs CAP_SYS_RESOURCE to raise)"
+# thread in each vtlperf (the server's listeners, up to 1024, come on top).
+if (( $(ulimit -Hn) < maxn + 2048 )); then
+	ulimit -Hn $((maxn + 2048)) 2>/dev/null ||
+		vtl_skip "descriptor hard limit $(ulimit -Hn) < $((maxn + 2048)) (needs CAP_SYS_RESOURCE to raise)"
 fi
 ulimit -Sn "$(ulimit -Hn)"
 (( 2 * maxn + 2048 < $(cat /proc/sys/kernel/pid_max) )) ||
@@ -118,7 +129,7 @@ run_vtl() {
 	port=$(vtl_rand_port)
 	# (*.out, not *.log: the library tails every *.log on failure, and
 	# the server's JSON is one line of up to a few MB)
-	vtl_bg "$NS_B" "$T/$tag.srv.out" "$BIN/vtlperf" -s -1 -j -p "$port" \
+	vtl_bg "$NS_B" "$T/$tag.srv.out" "$BIN/vtlperf" -s -1 -j -p "$port" --listeners "$(listeners_for "$n")" \
 		--socket "$(vtld_sock "$NS_B")"
 	srv=$VTL_BG_PID
 	wait_for_line "$T/$tag.srv.out" "^vtlperf: listening on port $port " 60 "$srv" >&2
@@ -182,7 +193,7 @@ run_vtl() {
 run_tcp() {
 	local n=$1 bytes=$2 tag=$3 port srv
 	port=$(vtl_rand_port)
-	vtl_bg "$NS_B" "$T/$tag.iperf-s.log" iperf3 -s -1 -p "$port"
+	vtl_bg "$NS_B" "$T/$tag.iperf-s.out" iperf3 -s -1 -p "$port"
 	srv=$VTL_BG_PID
 	wait_for 10 in_ns "$NS_B" sh -c "ss -ltn | grep -q ':$port '" ||
 		vtl_fail "iperf3 server did not listen"
