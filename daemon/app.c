@@ -33,21 +33,43 @@ static struct client *owner_of(const struct session *s)
 	return s->owner;
 }
 
+/* Listeners per service port: all of them, and those without
+ * VTL_OPEN_F_SHARED. A LISTEN checks its port here rather than walking
+ * every client: with 10,000 sessions that walk (11,000 clients, one per
+ * session and listener) was a third of the responder's CPU, once per
+ * session as vtlperf re-arms a listener for each. Every change of a
+ * client's state is in this file (one vtld, one app, per process). */
+static unsigned int n_listen[65536], n_excl[65536];
+
+static void set_state(struct client *c, enum client_state st)
+{
+	if (c->state == CL_LISTEN) {
+		n_listen[c->port]--;
+		n_excl[c->port] -= !c->shared;
+	}
+	c->state = st;
+	if (st == CL_LISTEN) {
+		n_listen[c->port]++;
+		n_excl[c->port] += !c->shared;
+	}
+}
+
 /* ---- requests ---- */
 
 static void listen_on(struct app *a, struct client *c, const struct vtl_ipc_open *o)
 {
-	for (struct client *x = a->clients; x; x = x->next) {
-		if (x != c && x->state == CL_LISTEN && x->port == o->service_port &&
-		    !(x->shared && (o->flags & VTL_OPEN_F_SHARED))) {
-			client_send_error(c, -EADDRINUSE, "port %u already has a listener",
-					  o->service_port);
-			return;
-		}
+	bool shared = !!(o->flags & VTL_OPEN_F_SHARED);
+
+	(void)a;
+	/* (c is CL_NEW: not counted) a shared listener may join shared ones */
+	if (n_excl[o->service_port] || (n_listen[o->service_port] && !shared)) {
+		client_send_error(c, -EADDRINUSE, "port %u already has a listener",
+				  o->service_port);
+		return;
 	}
-	c->state = CL_LISTEN;
 	c->port = o->service_port;
-	c->shared = !!(o->flags & VTL_OPEN_F_SHARED);
+	c->shared = shared;
+	set_state(c, CL_LISTEN);
 	client_send(c, VTL_IPC_LISTENING, NULL, 0);
 }
 
@@ -87,7 +109,7 @@ static void req_open(void *ctx, struct client *c, const void *body, __u32 len, i
 	}
 	if (r == 0) {   /* (r > 0: created and failed; the client was told) */
 		c->s = s;
-		c->state = CL_CONNECTING;
+		set_state(c, CL_CONNECTING);
 	}
 }
 
@@ -162,6 +184,7 @@ void app_init(struct app *a, struct loop *lp, struct nego *ng, struct transport 
 
 void app_client_gone(struct app *a, struct client *c)
 {
+	set_state(c, CL_DONE);  /* a listener no more */
 	if (c->s)
 		session_owner_gone(a->ng, c->s);
 	stream_close(a, c);
@@ -282,7 +305,7 @@ static void sess_opened(void *ctx, struct session *s)
 	m.window = s->tp.window;
 	m.mss = s->tp.mss;
 	m.slot = s->tp.slot;
-	c->state = CL_SESSION;
+	set_state(c, CL_SESSION);
 	client_send(c, VTL_IPC_SESSION, &m, sizeof(m));
 }
 
@@ -302,7 +325,7 @@ static void sess_failed(void *ctx, struct session *s, int code, const char *why)
 
 	(void)ctx;
 	client_send_error(c, code, "%s", why);
-	c->state = CL_DONE;
+	set_state(c, CL_DONE);
 }
 
 static void sess_released(void *ctx, struct session *s)
