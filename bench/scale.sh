@@ -81,16 +81,28 @@ vtld_start "$NS_B" "$IF_B" --retx-buffers "$RETX"
 PID_A=$(vtld_pid "$NS_A")
 PID_B=$(vtld_pid "$NS_B")
 
-cpu_ns() { # PID -> CPU time of all its threads in ns (schedstat: exact,
-	# where utime+stime in /proc/PID/stat count 10 ms ticks)
-	local f sum=0 run rest
-	for f in /proc/"$1"/task/*/schedstat; do
-		read -r run rest <"$f" 2>/dev/null || continue
-		sum=$((sum + run))
+# cpu_into VAR PID: VAR := the CPU time of all of PID's threads in ns
+# (schedstat: exact, where utime+stime in /proc/PID/stat count 10 ms
+# ticks). Builtins only: no fork, so it can be read the moment the open
+# phase ends, before the sending that follows weighs in.
+cpu_into() {
+	local _f _sum=0 _run _rest
+	for _f in /proc/"$2"/task/*/schedstat; do
+		read -r _run _rest <"$_f" 2>/dev/null || continue
+		_sum=$((_sum + _run))
 	done
-	echo "$sum"
+	printf -v "$1" '%s' "$_sum"
 }
-rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+cpu_ns() { local v; cpu_into v "$1"; echo "$v"; }
+# rss_into VAR PID FIELD: VAR := FIELD (VmRSS, VmHWM) of PID in kB, builtins only
+rss_into() {
+	local _k _v _r
+	while read -r _k _v _r; do
+		[[ $_k == "$3:" ]] && break
+	done <"/proc/$2/status"
+	printf -v "$1" '%s' "${_v:-0}"
+}
+rss_kb() { local v; rss_into v "$1" "$2"; echo "$v"; }
 
 vtld_idle() { # NS: no session open
 	local out
@@ -107,10 +119,14 @@ sessions_open() { # NS -> sessions open (or ?)
 # settle_watch OUT: copy the client's stderr to OUT; at its "settled"
 # line, record both vtlds' CPU time and VmRSS in OUT.settled.
 settle_watch() {
-	local line out=$1
+	local line out=$1 ca cb ra rb
 	while IFS= read -r line; do
 		if [[ $line == "vtlperf: all "*" sessions settled in "* ]]; then
-			echo "$(cpu_ns "$PID_A") $(cpu_ns "$PID_B") $(rss_kb "$PID_A" VmRSS) $(rss_kb "$PID_B" VmRSS) $EPOCHREALTIME" >"$out.settled"
+			cpu_into ca "$PID_A"
+			cpu_into cb "$PID_B"
+			rss_into ra "$PID_A" VmRSS
+			rss_into rb "$PID_B" VmRSS
+			echo "$ca $cb $ra $rb $EPOCHREALTIME" >"$out.settled"
 		fi
 		printf '%s\n' "$line" >>"$out"
 	done
@@ -122,7 +138,7 @@ settle_watch() {
 # session failed is recorded (TAG.failed: the errors, counted) and the
 # bench goes on; it exits 1 at the end.
 run_vtl() {
-	local n=$1 bytes=$2 tag=$3 port srv cli rd rc=0 src=0 a0 b0 t0 ia ib next
+	local n=$1 bytes=$2 tag=$3 port srv cli rd rc=0 src=0 a0 b0 t0 t1 ia ib next
 	shift 3
 	echo 5 >"/proc/$PID_A/clear_refs"   # VmHWM := VmRSS
 	echo 5 >"/proc/$PID_B/clear_refs"
@@ -134,19 +150,20 @@ run_vtl() {
 	srv=$VTL_BG_PID
 	wait_for_line "$T/$tag.srv.out" "^vtlperf: listening on port $port " 60 "$srv" >&2
 	# vtld's own CPU time while idle (its 5 ms tick), subtracted below
-	ia=$(cpu_ns "$PID_A")
-	ib=$(cpu_ns "$PID_B")
+	cpu_into ia "$PID_A"
+	cpu_into ib "$PID_B"
 	t0=$EPOCHREALTIME
 	sleep 1
 	rm -f "$T/$tag.fifo" "$T/$tag.cli.err.settled"
 	mkfifo "$T/$tag.fifo"
 	settle_watch "$T/$tag.cli.err" <"$T/$tag.fifo" &
 	rd=$!
-	a0=$(cpu_ns "$PID_A")
-	b0=$(cpu_ns "$PID_B")
-	ia=$(awk -v c0="$ia" -v c1="$a0" -v t0="$t0" -v t1="$EPOCHREALTIME" 'BEGIN { printf "%d", (c1 - c0) / (t1 - t0) }')
-	ib=$(awk -v c0="$ib" -v c1="$b0" -v t0="$t0" -v t1="$EPOCHREALTIME" 'BEGIN { printf "%d", (c1 - c0) / (t1 - t0) }')
-	t0=$EPOCHREALTIME
+	cpu_into a0 "$PID_A"
+	cpu_into b0 "$PID_B"
+	t1=$EPOCHREALTIME
+	ia=$(awk -v c0="$ia" -v c1="$a0" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", (c1 - c0) / (t1 - t0) }')
+	ib=$(awk -v c0="$ib" -v c1="$b0" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", (c1 - c0) / (t1 - t0) }')
+	t0=$t1
 	in_ns_t 1800 "$NS_A" "$BIN/vtlperf" -c "$IP_B" -p "$port" \
 		--socket "$(vtld_sock "$NS_A")" -P "$n" -n "$bytes" -g "$GRAFT" -w "$WINDOW" -j -v "$@" \
 		>"$T/$tag.cli.json" 2>"$T/$tag.fifo" &
