@@ -95,12 +95,13 @@ cpu_into() {
 }
 cpu_ns() { local v; cpu_into v "$1"; echo "$v"; }
 # rss_into VAR PID FIELD: VAR := FIELD (VmRSS, VmHWM) of PID in kB, builtins only
+# (the file in one read: line by line, bash seeks back after each line and
+# the kernel writes the file anew, so a line that changed length shifts)
 rss_into() {
-	local _k _v _r
-	while read -r _k _v _r; do
-		[[ $_k == "$3:" ]] && break
-	done <"/proc/$2/status"
-	printf -v "$1" '%s' "${_v:-0}"
+	local _s="" _v=0
+	read -r -d '' _s <"/proc/$2/status" || true
+	[[ $_s =~ $3:[[:space:]]+([0-9]+) ]] && _v=${BASH_REMATCH[1]}
+	printf -v "$1" '%s' "$_v"
 }
 rss_kb() { local v; rss_into v "$1" "$2"; echo "$v"; }
 
