@@ -17,9 +17,11 @@
 #include "ctl_int.h"
 #include "log.h"
 
-/* One STATUS reply lists at most this many sessions (one message; the
- * count of all open ones is in STATS' sessions_open). */
-#define CTL_STATUS_SESSIONS 1024
+/* One STATUS reply lists as many sessions as fit in one message after the
+ * pool's grafts (the count of all open ones is in STATS' sessions_open). */
+#define CTL_STATUS_SESSIONS ((VTL_IPC_MAX_DATA - sizeof(struct vtl_ipc_status) - \
+			      POOL_MAX * sizeof(struct vtl_ipc_graft_info)) / \
+			     sizeof(struct vtl_ipc_session_info))
 
 static CTL_HANDLER(ctl_status)
 {
