@@ -73,37 +73,8 @@ vtl_pass "server of the $N-session test exited 0"
 grep '^{"role": "server"' "$T/srv.out" >"$T/srv.json" ||
 	vtl_fail "server printed no JSON: $(grep -v '^{' "$T/srv.out" | tail -n 5)"
 
-python3 - "$T/cli.json" "$T/srv.json" "$N" "$SIZE" <<'EOF' || vtl_fail "JSON totals"
-import json, sys
-cli, srv = (json.load(open(p)) for p in sys.argv[1:3])
-n, size = int(sys.argv[3]), int(sys.argv[4])
-bad = []
-def want(what, got, exp):
-    if got != exp:
-        bad.append(f"{what}: {got!r}, expected {exp!r}")
-ct, st = cli["total"], srv["total"]
-want("client sessions", ct["sessions"], n)
-want("client opened", ct["opened"], n)
-want("client ok", ct["ok"], n)
-want("client errors", ct["errors"], 0)
-want("client bytes", ct["bytes"], n * size)
-want("client sessions not ok", [s["stream"] for s in cli["sessions"] if not s["ok"]][:10], [])
-want("client grafts", sorted({s["graft"] for s in cli["sessions"]}), ["sr"])
-want("distinct session ids", len({s["session_id"] for s in cli["sessions"]}), n)
-want("same test", srv["test_id"], cli["test_id"])
-want("server streams", srv["streams"], n)
-want("server complete", srv["complete"], True)
-want("server ok", st["ok"], n)
-want("server errors", st["errors"], 0)
-want("server mismatches", st["mismatches"], 0)
-want("server missing", st["missing"], 0)
-want("server orphan errors", st["orphan_errors"], 0)
-want("server bytes", st["bytes"], n * size)
-want("server ok flag", srv["ok"], True)
-for b in bad:
-    print("FAIL:", b, file=sys.stderr)
-sys.exit(1 if bad else 0)
-EOF
+python3 "$VTL_SRC_DIR/tests/lib/perf_check.py" "$T/cli.json" "$T/srv.json" "$N" "$SIZE" sr ||
+	vtl_fail "JSON totals"
 vtl_pass "JSON: $N sessions, $((N * SIZE)) bytes on both sides, no error, no mismatch"
 vtl_log "x$N: $(vtl_json "$T/cli.json" "'goodput %.2f Mb/s in %.3f s, open ms min %.3f p50 %.3f p99 %.3f max %.3f, open retries %d, retransmissions %d' % (d['total']['mbps'], d['total']['seconds'], d['total']['open_ms']['min'], d['total']['open_ms']['p50'], d['total']['open_ms']['p99'], d['total']['open_ms']['max'], d['total']['open_retries'], d['total']['retransmits'])")"
 vtl_log "x$N: vtld peak RSS A $(($(vtl_vmhwm_kb "$(vtld_pid "$NS_A")") / 1024)) MiB, B $(($(vtl_vmhwm_kb "$(vtld_pid "$NS_B")") / 1024)) MiB"

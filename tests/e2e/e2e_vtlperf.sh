@@ -66,37 +66,8 @@ client_ok 240 b -g sr -P "$N" -n "$SIZE_B" -j
 vtl_expect_exit "$SRV" 60 "server of the $N-session sr test" "$T/srv-b.log"
 grep '^{"role": "server"' "$T/srv-b.log" >"$T/srv-b.json" ||
 	vtl_fail "server b printed no JSON: $(tail -n 5 "$T/srv-b.log")"
-python3 - "$T/cli-b.out" "$T/srv-b.json" "$N" "$SIZE_B" <<'EOF' || vtl_fail "JSON totals of part b"
-import json, sys
-cli, srv = (json.load(open(p)) for p in sys.argv[1:3])
-n, size = int(sys.argv[3]), int(sys.argv[4])
-bad = []
-def want(what, got, exp):
-    if got != exp:
-        bad.append(f"{what}: {got!r}, expected {exp!r}")
-ct, st = cli["total"], srv["total"]
-want("client sessions", ct["sessions"], n)
-want("client opened", ct["opened"], n)
-want("client ok", ct["ok"], n)
-want("client errors", ct["errors"], 0)
-want("client bytes", ct["bytes"], n * size)
-want("client per-session entries", len(cli["sessions"]), n)
-want("client sessions not ok", [s["stream"] for s in cli["sessions"] if not s["ok"]], [])
-want("client grafts", sorted({s["graft"] for s in cli["sessions"]}), ["sr"])
-want("same test", srv["test_id"], cli["test_id"])
-want("server streams", srv["streams"], n)
-want("server complete", srv["complete"], True)
-want("server ok", st["ok"], n)
-want("server errors", st["errors"], 0)
-want("server mismatches", st["mismatches"], 0)
-want("server missing", st["missing"], 0)
-want("server bytes", st["bytes"], n * size)
-want("server session ids", sorted(s["session_id"] for s in srv["sessions"]),
-     sorted(s["session_id"] for s in cli["sessions"]))
-for b in bad:
-    print("FAIL:", b, file=sys.stderr)
-sys.exit(1 if bad else 0)
-EOF
+python3 "$VTL_SRC_DIR/tests/lib/perf_check.py" "$T/cli-b.out" "$T/srv-b.json" "$N" "$SIZE_B" sr ||
+	vtl_fail "JSON totals of part b"
 vtl_pass "JSON: $N sessions, $((N * SIZE_B)) bytes on both sides, no error"
 vtl_log "sr x$N: $(vtl_json "$T/cli-b.out" "'client goodput %.2f Mb/s in %.3f s, open ms min %.3f p50 %.3f max %.3f, retries %d, retransmissions %d' % (d['total']['mbps'], d['total']['seconds'], d['total']['open_ms']['min'], d['total']['open_ms']['p50'], d['total']['open_ms']['max'], d['total']['open_retries'], d['total']['retransmits'])")"
 vtl_log "sr x$N: $(vtl_json "$T/srv-b.json" "'server goodput %.2f Mb/s in %.3f s' % (d['total']['mbps'], d['total']['seconds'])")"
